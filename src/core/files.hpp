@@ -1,0 +1,23 @@
+#pragma once
+// Outputs are written under a temporary name in the destination folder and
+// renamed when complete, so a failure never leaves a partial file behind.
+#include <functional>
+#include <string>
+
+namespace harmonize {
+
+// Temporary sibling of `path` that keeps its extension (.nii.gz etc.).
+std::string temporary_sibling(const std::string& path);
+
+// Calls write(tmp) and renames tmp onto path; removes tmp if write throws.
+void write_atomically(const std::string& path, const std::function<void(const std::string& tmp)>& write);
+void write_text_atomically(const std::string& path, const std::string& content);
+
+// Throws OutputError unless `path` can be created: its folder exists (or can be
+// created when make_parents) and is writable; and, unless `overwrite`, nothing
+// is there yet.
+void check_output_path(const std::string& path, bool overwrite, bool make_parents = true);
+
+std::string read_text_file(const std::string& path);
+
+}  // namespace harmonize

@@ -1,0 +1,65 @@
+#pragma once
+// Volume = voxels + geometry. Geometry travels with the voxels everywhere; the
+// world frame is ITK's (LPS, millimetres): world = origin + D * diag(spacing) * index.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace harmonize {
+
+using Vec3 = std::array<double, 3>;
+using Mat3 = std::array<double, 9>;  // row-major
+
+Mat3 mat_identity();
+Mat3 mat_mul(const Mat3& a, const Mat3& b);
+Vec3 mat_vec(const Mat3& a, const Vec3& v);
+Mat3 mat_transpose(const Mat3& a);
+Mat3 mat_inverse(const Mat3& a);
+double mat_det(const Mat3& a);
+// Rotation by Euler angles (radians) about x, then y, then z.
+Mat3 rotation_xyz(double rx, double ry, double rz);
+
+struct Geometry {
+  std::array<std::size_t, 3> size{0, 0, 0};  // voxels along i (fastest), j, k
+  Vec3 spacing{1, 1, 1};                     // mm
+  Vec3 origin{0, 0, 0};                      // world position of voxel (0,0,0), mm
+  Mat3 direction = mat_identity();           // columns: world direction of i, j, k
+
+  std::size_t voxels() const { return size[0] * size[1] * size[2]; }
+  // Continuous index -> world (mm) and back.
+  Vec3 index_to_world(const Vec3& ijk) const;
+  Vec3 world_to_index(const Vec3& xyz) const;
+  // 3x4 voxel-to-world affine (LPS), row-major.
+  std::array<double, 12> affine() const;
+  // Largest difference (mm) between the world positions of the 8 corner voxels
+  // of two grids with the same size; +inf if the sizes differ.
+  double max_corner_distance(const Geometry& other) const;
+  std::string describe() const;
+};
+
+template <class T>
+struct Image {
+  Geometry geom;
+  std::vector<T> data;
+
+  Image() = default;
+  explicit Image(const Geometry& g, T fill = T{}) : geom(g), data(g.voxels(), fill) {}
+
+  std::size_t index(std::size_t i, std::size_t j, std::size_t k) const {
+    return i + geom.size[0] * (j + geom.size[1] * k);
+  }
+  T& at(std::size_t i, std::size_t j, std::size_t k) { return data[index(i, j, k)]; }
+  const T& at(std::size_t i, std::size_t j, std::size_t k) const { return data[index(i, j, k)]; }
+  const std::array<std::size_t, 3>& size() const { return geom.size; }
+};
+
+using Volume = Image<float>;
+using LabelVolume = Image<std::uint16_t>;
+using Mask = Image<std::uint8_t>;
+
+// Trilinear interpolation at a continuous index; `outside` beyond the grid.
+float sample_linear(const Volume& v, const Vec3& ijk, float outside = 0.0f);
+
+}  // namespace harmonize
