@@ -1,0 +1,254 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include "core/error.hpp"
+#include "io/nifti.hpp"
+
+using namespace harmonize;
+namespace fs = std::filesystem;
+
+namespace {
+std::string temp_dir() {
+  const auto dir = fs::temp_directory_path() / ("harmonize_nifti_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+// A NIfTI-1 file written byte by byte (independent of ITK), float32 data.
+void write_raw_nifti(const std::string& path, std::vector<short> dims, const std::vector<float>& data,
+                     bool gzip = true) {
+  char hdr[352] = {};
+  auto put_i32 = [&](int off, int v) { std::memcpy(hdr + off, &v, 4); };
+  auto put_i16 = [&](int off, short v) { std::memcpy(hdr + off, &v, 2); };
+  auto put_f32 = [&](int off, float v) { std::memcpy(hdr + off, &v, 4); };
+  put_i32(0, 348);
+  put_i16(40, short(dims.size()));
+  for (std::size_t d = 0; d < dims.size(); ++d) put_i16(42 + 2 * int(d), dims[d]);
+  for (std::size_t d = dims.size(); d < 7; ++d) put_i16(42 + 2 * int(d), 1);
+  put_i16(70, 16);  // float32
+  put_i16(72, 32);
+  for (int d = 0; d < 8; ++d) put_f32(76 + 4 * d, 1.0f);
+  put_f32(108, 352.0f);
+  put_f32(112, 1.0f);  // scl_slope
+  put_i16(254, 1);     // sform_code
+  put_f32(280, 1.0f);
+  put_f32(300, 1.0f);
+  put_f32(320, 1.0f);
+  std::memcpy(hdr + 344, "n+1\0", 4);
+  std::string bytes(hdr, 352);
+  bytes.append(reinterpret_cast<const char*>(data.data()), data.size() * 4);
+  if (gzip) {
+    gzFile f = gzopen(path.c_str(), "wb");
+    gzwrite(f, bytes.data(), unsigned(bytes.size()));
+    gzclose(f);
+  } else {
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+}
+
+struct Header {
+  short qform_code, sform_code;
+  float srow[12];
+  float pixdim[8];
+  float quatern[3], qoffset[3];
+  short datatype;
+};
+
+Header read_header(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  char hdr[348];
+  EXPECT_EQ(gzread(f, hdr, 348), 348);
+  gzclose(f);
+  Header h{};
+  std::memcpy(&h.datatype, hdr + 70, 2);
+  std::memcpy(h.pixdim, hdr + 76, 32);
+  std::memcpy(&h.qform_code, hdr + 252, 2);
+  std::memcpy(&h.sform_code, hdr + 254, 2);
+  std::memcpy(h.quatern, hdr + 256, 12);
+  std::memcpy(h.qoffset, hdr + 268, 12);
+  std::memcpy(h.srow, hdr + 280, 48);
+  return h;
+}
+
+Volume test_volume(const Geometry& g) {
+  Volume v(g);
+  for (std::size_t n = 0; n < v.data.size(); ++n) v.data[n] = std::sin(0.01f * float(n)) * 100.0f + 3.0f;
+  return v;
+}
+
+Geometry oblique_non_ras() {
+  Geometry g;
+  g.size = {12, 10, 8};
+  g.spacing = {1.1, 0.9, 2.2};
+  g.origin = {-31.5, 22.25, -8.0};
+  const Mat3 perm{0, 1, 0, 0, 0, 1, -1, 0, 0};  // non-RAS axis order and a flip
+  g.direction = mat_mul(rotation_xyz(0.2, -0.15, 0.35), perm);
+  return g;
+}
+}  // namespace
+
+TEST(Nifti, RoundTripKeepsVoxelsAndGeometry) {
+  const std::string dir = temp_dir();
+  for (const char* ext : {".nii.gz", ".nii"}) {
+    const Geometry g = oblique_non_ras();
+    const Volume v = test_volume(g);
+    const std::string path = dir + "/rt" + ext;
+    write_nifti(path, v);
+    const Volume back = read_nifti(path);
+    EXPECT_EQ(back.data, v.data);
+    EXPECT_EQ(back.geom.size, g.size);
+    EXPECT_LT(back.geom.max_corner_distance(g), 1e-4) << ext;
+    for (int a = 0; a < 3; ++a) EXPECT_NEAR(back.geom.spacing[a], g.spacing[a], 1e-5);
+    for (int e = 0; e < 9; ++e) EXPECT_NEAR(back.geom.direction[e], g.direction[e], 1e-5);
+    // A second round trip changes nothing.
+    write_nifti(dir + "/rt2" + ext, back);
+    const Volume again = read_nifti(dir + "/rt2" + ext);
+    EXPECT_LT(again.geom.max_corner_distance(g), 1e-4);
+  }
+}
+
+TEST(Nifti, QformAndSformBothEncodeTheVoxelToWorldMapping) {
+  const std::string path = temp_dir() + "/forms.nii.gz";
+  const Geometry g = oblique_non_ras();
+  write_nifti(path, test_volume(g));
+  const Header h = read_header(path);
+  EXPECT_GT(h.qform_code, 0);
+  EXPECT_GT(h.sform_code, 0);
+  EXPECT_EQ(h.datatype, 16);  // float32 by default
+  // NIfTI is RAS: x_ras = -x_lps, y_ras = -y_lps.
+  const auto a = g.affine();
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 4; ++c) {
+      const double expected = (r < 2 ? -1.0 : 1.0) * a[r * 4 + c];
+      EXPECT_NEAR(h.srow[r * 4 + c], expected, 1e-4) << "srow " << r << "," << c;
+    }
+  // qform: rebuild R from the quaternion and compare (pixdim[0] is qfac).
+  const double b = h.quatern[0], c = h.quatern[1], d = h.quatern[2];
+  const double aq = std::sqrt(std::max(0.0, 1.0 - (b * b + c * c + d * d)));
+  const double R[9] = {aq * aq + b * b - c * c - d * d, 2 * (b * c - aq * d), 2 * (b * d + aq * c),
+                       2 * (b * c + aq * d), aq * aq + c * c - b * b - d * d, 2 * (c * d - aq * b),
+                       2 * (b * d - aq * c), 2 * (c * d + aq * b), aq * aq + d * d - c * c - b * b};
+  const double qfac = h.pixdim[0] < 0 ? -1 : 1;
+  for (int r = 0; r < 3; ++r) {
+    for (int col = 0; col < 3; ++col) {
+      const double scale = h.pixdim[col + 1] * (col == 2 ? qfac : 1.0);
+      EXPECT_NEAR(R[r * 3 + col] * scale, h.srow[r * 4 + col], 1e-4) << "qform vs sform " << r << "," << col;
+    }
+    EXPECT_NEAR(h.qoffset[r], h.srow[r * 4 + 3], 1e-4);
+  }
+}
+
+TEST(Nifti, IntegerOutputsRoundAndClamp) {
+  const std::string path = temp_dir() + "/u8.nii.gz";
+  Geometry g;
+  g.size = {4, 4, 4};
+  Volume v(g, 0.0f);
+  v.data[0] = 2.6f;
+  v.data[1] = 300.0f;
+  v.data[2] = -5.0f;
+  write_nifti(path, v, DiskType::UInt8);
+  EXPECT_EQ(read_header(path).datatype, 2);
+  const Volume back = read_nifti(path);
+  EXPECT_EQ(back.data[0], 3.0f);
+  EXPECT_EQ(back.data[1], 255.0f);
+  EXPECT_EQ(back.data[2], 0.0f);
+}
+
+TEST(Nifti, ReadsHandWrittenFile) {
+  const std::string path = temp_dir() + "/hand.nii.gz";
+  std::vector<float> data(5 * 6 * 7);
+  for (std::size_t n = 0; n < data.size(); ++n) data[n] = float(n);
+  write_raw_nifti(path, {5, 6, 7}, data);
+  const Volume v = read_nifti(path);
+  EXPECT_EQ(v.geom.size, (std::array<std::size_t, 3>{5, 6, 7}));
+  EXPECT_EQ(v.at(4, 5, 6), float(4 + 5 * (5 + 6 * 6)));
+  // sform = identity in RAS -> LPS direction diag(-1, -1, 1)
+  EXPECT_NEAR(v.geom.direction[0], -1.0, 1e-6);
+  EXPECT_NEAR(v.geom.direction[4], -1.0, 1e-6);
+  EXPECT_NEAR(v.geom.direction[8], 1.0, 1e-6);
+  // A 4D file with a single volume is a 3D volume.
+  write_raw_nifti(temp_dir() + "/single4d.nii.gz", {5, 6, 7, 1}, data);
+  EXPECT_EQ(read_nifti(temp_dir() + "/single4d.nii.gz").data, v.data);
+}
+
+namespace {
+void expect_refused(const std::string& path, const std::string& fragment) {
+  try {
+    read_nifti(path);
+    ADD_FAILURE() << path << " was accepted";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(path), std::string::npos) << msg;
+    EXPECT_NE(msg.find(fragment), std::string::npos) << msg;
+  }
+}
+}  // namespace
+
+TEST(Nifti, RefusesBadInputNamingFileAndProblem) {
+  const std::string dir = temp_dir();
+  expect_refused(dir + "/missing.nii.gz", "does not exist");
+
+  std::ofstream(dir + "/text.nii.gz") << "hello, I am not an image";
+  expect_refused(dir + "/text.nii.gz", "NIfTI");
+  std::ofstream(dir + "/image.png") << "png";
+  expect_refused(dir + "/image.png", "NIfTI");
+
+  std::vector<float> data(8 * 8 * 8, 1.0f);
+  write_raw_nifti(dir + "/full.nii.gz", {8, 8, 8}, data);
+  {  // truncated: cut the compressed stream in half
+    const std::string t = dir + "/truncated.nii.gz";
+    fs::copy_file(dir + "/full.nii.gz", t, fs::copy_options::overwrite_existing);
+    fs::resize_file(t, fs::file_size(t) / 2);
+    expect_refused(t, "truncated");
+  }
+  {  // truncated uncompressed
+    write_raw_nifti(dir + "/short.nii", {8, 8, 8}, data, false);
+    fs::resize_file(dir + "/short.nii", 352 + 100);
+    expect_refused(dir + "/short.nii", "");
+  }
+  write_raw_nifti(dir + "/two_d.nii.gz", {8, 8}, std::vector<float>(64, 1.0f));
+  expect_refused(dir + "/two_d.nii.gz", "2D");
+  write_raw_nifti(dir + "/four_d.nii.gz", {8, 8, 8, 3}, std::vector<float>(8 * 8 * 8 * 3, 1.0f));
+  expect_refused(dir + "/four_d.nii.gz", "4D");
+  write_raw_nifti(dir + "/zero.nii.gz", {8, 0, 8}, {});
+  expect_refused(dir + "/zero.nii.gz", "");
+  auto nan_data = data;
+  nan_data[17] = std::numeric_limits<float>::quiet_NaN();
+  nan_data[40] = std::numeric_limits<float>::infinity();
+  write_raw_nifti(dir + "/nan.nii.gz", {8, 8, 8}, nan_data);
+  expect_refused(dir + "/nan.nii.gz", "2 NaN or Inf");
+}
+
+TEST(Nifti, FailedWriteLeavesNothingBehind) {
+  const std::string dir = temp_dir() + "/readonly";
+  fs::create_directories(dir);
+  Geometry g;
+  g.size = {4, 4, 4};
+  EXPECT_THROW(write_nifti(dir + "/x.txt", Volume(g)), OutputError);
+  if (::geteuid() != 0) {  // root ignores permissions
+    fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
+    EXPECT_THROW(write_nifti(dir + "/x.nii.gz", Volume(g)), OutputError);
+    fs::permissions(dir, fs::perms::owner_all);
+  }
+  // Writing into a path whose folder is a file fails cleanly.
+  std::ofstream(temp_dir() + "/afile") << "x";
+  EXPECT_THROW(write_nifti(temp_dir() + "/afile/x.nii.gz", Volume(g)), OutputError);
+  for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
+}
+
+TEST(Nifti, LabelMapsMustBeIntegers) {
+  const std::string path = temp_dir() + "/labels.nii.gz";
+  std::vector<float> data(4 * 4 * 4, 2.0f);
+  write_raw_nifti(path, {4, 4, 4}, data);
+  EXPECT_EQ(read_nifti_labels(path).data[0], 2);
+  data[3] = 2.5f;
+  write_raw_nifti(path, {4, 4, 4}, data);
+  EXPECT_THROW(read_nifti_labels(path), InputError);
+}
