@@ -1,0 +1,20 @@
+#pragma once
+// Subcommand registration: each subcommand file defines one register_X().
+#include <CLI/CLI.hpp>
+
+namespace harmonize::cli {
+
+#if HARMONIZE_WITH_ITK
+void register_simulate(CLI::App& app);
+void register_info(CLI::App& app);
+#endif
+
+inline void register_commands(CLI::App& app) {
+#if HARMONIZE_WITH_ITK
+  register_simulate(app);
+  register_info(app);
+#endif
+  (void)app;
+}
+
+}  // namespace harmonize::cli

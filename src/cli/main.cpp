@@ -1,0 +1,33 @@
+// harmonize: contrast harmonization of brain MRI across scanners with a
+// conditional diffusion model. Dispatch only; each subcommand is its own file.
+#include <CLI/CLI.hpp>
+#include <exception>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "harmonize/version.hpp"
+
+int main(int argc, char** argv) {
+  harmonize::cli::set_command_line(argc, argv);
+  CLI::App app{
+      "harmonize: contrast harmonization of brain MRI across scanners (1.5 T <-> 3 T MPRAGE)\n"
+      "with a conditional diffusion model (Durrer et al., MIDL 2023)."};
+  app.set_version_flag("--version", std::string("harmonize ") + harmonize::kVersion);
+  app.require_subcommand(1, 1);
+  app.fallthrough(false);
+  harmonize::cli::register_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const harmonize::Error& e) {
+    harmonize::log::error(e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    harmonize::log::error(std::string("unexpected failure: ") + e.what());
+    return 2;
+  }
+  return 0;
+}
