@@ -1,6 +1,7 @@
 #include "simulate/scan.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -65,6 +66,30 @@ SessionImages render_session(const SubjectModel& s, const SessionSpec& sess) {
   for (std::size_t l = 0; l < tissue_lut.size(); ++l) tissue_lut[l] = tissue_of_label(std::uint16_t(l));
   std::vector<std::uint8_t> tissue(lab.data.size());
   for (std::size_t n = 0; n < lab.data.size(); ++n) tissue[n] = tissue_lut[lab.data[n]];
+  // Label voxels within `reach` voxels (box) of any non-air tissue: outside it
+  // a scanner voxel is pure air and skips the partial-volume sampling. The
+  // reach covers rounding (0.5), the sub-sample offsets (<= 0.5 of the ratio of
+  // voxel sizes, rotations and shape change included) and the trilinear support (1).
+  const double ratio = *std::max_element(g.spacing.begin(), g.spacing.end()) /
+                       *std::min_element(lab.geom.spacing.begin(), lab.geom.spacing.end());
+  const int reach = int(std::ceil(1.5 + 0.5 * ratio));
+  std::vector<std::uint8_t> near_tissue(tissue.size());
+  for (std::size_t n = 0; n < tissue.size(); ++n) near_tissue[n] = tissue[n] != kAir;
+  {
+    const std::size_t stride[3] = {1, lab.geom.size[0], lab.geom.size[0] * lab.geom.size[1]};
+    for (int axis = 0; axis < 3; ++axis) {
+      const std::size_t len = lab.geom.size[axis], st = stride[axis];
+      std::vector<std::uint8_t> src = near_tissue;
+      for (std::size_t n = 0; n < src.size(); ++n) {
+        if (near_tissue[n]) continue;
+        const std::size_t pos = (n / st) % len;
+        for (int d = -reach; d <= reach && !near_tissue[n]; ++d) {
+          const long q = long(pos) + d;
+          if (q >= 0 && q < long(len) && src[std::size_t(long(n) + d * long(st))]) near_tissue[n] = 1;
+        }
+      }
+    }
+  }
 
   // Linear map of a scanner-frame offset to a label-index offset (for the
   // sub-samples; the deformation is taken as constant across one voxel).
@@ -91,18 +116,51 @@ SessionImages render_session(const SubjectModel& s, const SessionSpec& sess) {
                                          s.tissues[kWM].t2s(sess.protocol.field_tesla), s.tissues[kWM].pd);
   const double noise_sd = sess.gain * wm_signal / sess.snr;
 
+  // The smooth quantities (anatomy position, T1/PD modulation, log bias) vary
+  // over centimetres: evaluate them on a lattice every `step` voxels and
+  // interpolate trilinearly (error far below 0.01 mm / 0.1 %).
+  const std::size_t step = std::max<std::size_t>(1, std::size_t(std::lround(4.0 / g.spacing[0])));
+  std::array<std::size_t, 3> m{};
+  for (int d = 0; d < 3; ++d) m[d] = (g.size[d] - 1) / step + 2;
+  std::vector<std::array<double, 6>> lattice(m[0] * m[1] * m[2]);
+  for (std::size_t lk = 0; lk < m[2]; ++lk)
+    for (std::size_t lj = 0; lj < m[1]; ++lj)
+      for (std::size_t li = 0; li < m[0]; ++li) {
+        const Vec3 y = g.index_to_world({double(li * step), double(lj * step), double(lk * step)});
+        const Vec3 a = scanner_to_anatomy(s, sess, y);
+        lattice[li + m[0] * (lj + m[1] * lk)] = {a[0], a[1], a[2], s.t1_variation(a), s.pd_variation(a),
+                                                 sess.log_bias(y)};
+      }
+  auto smooth_at = [&](std::size_t i, std::size_t j, std::size_t k) {
+    const std::size_t c[3] = {i / step, j / step, k / step};
+    const double t[3] = {double(i % step) / step, double(j % step) / step, double(k % step) / step};
+    std::array<double, 6> v{};
+    for (int nb = 0; nb < 8; ++nb) {
+      const double w = ((nb & 1) ? t[0] : 1 - t[0]) * ((nb & 2) ? t[1] : 1 - t[1]) * ((nb & 4) ? t[2] : 1 - t[2]);
+      if (w == 0) continue;
+      const auto& node =
+          lattice[(c[0] + (nb & 1)) + m[0] * ((c[1] + ((nb >> 1) & 1)) + m[1] * (c[2] + ((nb >> 2) & 1)))];
+      for (int q = 0; q < 6; ++q) v[q] += w * node[q];
+    }
+    return v;
+  };
+
   for (std::size_t k = 0; k < g.size[2]; ++k) {
     Rng rng(derive_seed(sess.noise_seed, k));
     for (std::size_t j = 0; j < g.size[1]; ++j)
       for (std::size_t i = 0; i < g.size[0]; ++i) {
         const std::size_t idx = out.t1w.index(i, j, k);
-        const Vec3 y = g.index_to_world({double(i), double(j), double(k)});
-        const Vec3 a = scanner_to_anatomy(s, sess, y);
-        const Vec3 p = mat_vec(world_to_lab_index, {a[0] - lab.geom.origin[0], a[1] - lab.geom.origin[1],
-                                                    a[2] - lab.geom.origin[2]});
+        const auto sm = smooth_at(i, j, k);
+        const Vec3 p = mat_vec(world_to_lab_index, {sm[0] - lab.geom.origin[0], sm[1] - lab.geom.origin[1],
+                                                    sm[2] - lab.geom.origin[2]});
         double frac[kTissueCount] = {};
         bool inside = false;
-        for (int c = 0; c < 8; ++c) {
+        const long ci = std::lround(p[0]), cj = std::lround(p[1]), ck = std::lround(p[2]);
+        const bool maybe_tissue = ci >= 0 && cj >= 0 && ck >= 0 && ci < long(n[0]) && cj < long(n[1]) &&
+                                  ck < long(n[2]) &&
+                                  near_tissue[std::size_t(ci) + n[0] * (std::size_t(cj) + n[1] * std::size_t(ck))];
+        if (!maybe_tissue) frac[kAir] = 1.0;
+        for (int c = 0; c < 8 && maybe_tissue; ++c) {
           const double px = p[0] + sub_offsets[c][0], py = p[1] + sub_offsets[c][1], pz = p[2] + sub_offsets[c][2];
           const double fx = std::floor(px), fy = std::floor(py), fz = std::floor(pz);
           const long x0 = long(fx), y0 = long(fy), z0 = long(fz);
@@ -119,8 +177,8 @@ SessionImages render_session(const SubjectModel& s, const SessionSpec& sess) {
           }
         }
         double sig = 0, csf = 0, gm = 0, wm = 0, lesion = 0;
-        if (inside) {
-          const double dt1 = s.t1_variation(a), dpd = s.pd_variation(a);
+        if (inside && frac[kAir] < 1.0) {
+          const double dt1 = sm[3], dpd = sm[4];
           for (int t = 1; t < kTissueCount; ++t) {
             if (frac[t] <= 0) continue;
             sig += frac[t] * signal(t, dt1, dpd);
@@ -133,7 +191,7 @@ SessionImages render_session(const SubjectModel& s, const SessionSpec& sess) {
           }
           lesion = frac[kLesion];
         }
-        const double clean = sess.gain * sig * std::exp(sess.log_bias(y));
+        const double clean = sess.gain * sig * std::exp(sm[5]);
         // Rician magnitude: |S + n1 + i n2|.
         const double n1 = rng.normal() * noise_sd, n2 = rng.normal() * noise_sd;
         out.t1w.data[idx] = float(std::sqrt((clean + n1) * (clean + n1) + n2 * n2));

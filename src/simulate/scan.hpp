@@ -17,8 +17,8 @@ struct SubjectModel {
   Vec3 centre{};                        // head centre, anatomy world coordinates
   Mat3 shape = mat_identity();          // global linear shape change about the centre
   SmoothVectorField deformation;        // smooth displacement (mm), subject space
-  SmoothField t1_variation;             // relative T1 modulation, subject space
-  SmoothField pd_variation;             // relative PD modulation, subject space
+  SmoothField t1_variation;             // relative T1 modulation, anatomy space
+  SmoothField pd_variation;             // relative PD modulation, anatomy space
   TissueTable tissues = default_tissue_table();
 };
 

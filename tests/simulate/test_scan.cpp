@@ -155,6 +155,9 @@ TEST(Anatomy, PatientsGetLesionsInWhiteMatterAndAtrophy) {
   EXPECT_GE(p.lesion_count, 1);
   EXPECT_GT(p.lesion_volume_mm3, 0);
   EXPECT_GT(p.atrophy_csf_gain_mm3, 0);
-  for (std::size_t n = 0; n < base.data.size(); ++n)
-    if (p.labels.data[n] == kLesionLabel) ASSERT_EQ(base.data[n], 2) << "lesion outside WM";
+  for (std::size_t n = 0; n < base.data.size(); ++n) {
+    if (p.labels.data[n] == kLesionLabel) {
+      ASSERT_EQ(base.data[n], 2) << "lesion outside WM";
+    }
+  }
 }
