@@ -1,0 +1,74 @@
+#pragma once
+// Configuration of the denoising network and of the diffusion process, as data:
+// written next to every checkpoint (JSON) so a run can be rebuilt from its folder.
+// No LibTorch here, so configuration code compiles fast and is usable anywhere.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace harmonize {
+
+// The OpenAI guided-diffusion UNet (Dhariwal & Nichol 2021), as used by the
+// paper's reference code. Learned variance is implied by out_channels: a model
+// whose output has twice the channels of the denoised image also predicts the
+// variance interpolation (Nichol & Dhariwal 2021 eq. 15).
+struct UNetConfig {
+  int in_channels = 2;                        // clean source slice (+) noisy target slice
+  int out_channels = 2;                       // eps and variance interpolation v
+  int model_channels = 128;                   // base width
+  std::vector<int> channel_mult{1, 1, 1, 1};  // one entry per resolution level
+  int num_res_blocks = 2;                     // per level on the way down (up: +1)
+  std::vector<int> attention_resolutions;     // downsample factors ds with attention;
+                                              // the middle block always has attention
+  int num_heads = 1;
+  double dropout = 0.0;
+  bool use_scale_shift_norm = false;
+  int norm_groups = 32;  // GroupNorm groups (guided-diffusion: 32)
+
+  int levels() const { return static_cast<int>(channel_mult.size()); }
+  // Height and width must be multiples of this (one factor 2 per downsampling).
+  int size_multiple() const { return 1 << (levels() - 1); }
+  // Throws UsageError naming the first invalid field.
+  void validate() const;
+  bool operator==(const UNetConfig&) const = default;
+};
+
+// Named presets: "paper" (the reference network, 11,402,370 parameters),
+// "cpu" (same structure, narrow: a 224x224 forward pass in well under a second
+// on two CPU cores), "tiny" (for tests and smoke runs on small images).
+UNetConfig unet_preset(const std::string& name);
+std::vector<std::string> unet_preset_names();
+
+// How the model's variance output is read (Nichol & Dhariwal 2021 sec. 3.1).
+enum class ModelVariance {
+  LearnedRange,  // output [eps, v]; log var = frac log(beta_t) + (1-frac) log(beta~_t), frac=(v+1)/2
+  FixedLarge,    // output [eps]; var = beta_t (beta~_1 at t=0), Ho 2020 sigma^2 = beta
+  FixedSmall     // output [eps]; var = beta~_t (posterior variance), Ho 2020 sigma^2 = beta~
+};
+enum class LossKind {
+  Hybrid,  // L_simple + lambda L_vlb (Nichol & Dhariwal eq. 16); needs LearnedRange
+  Mse      // L_simple (Ho 2020 eq. 14); needs a fixed variance
+};
+
+struct DiffusionConfig {
+  int steps = 1000;                 // T
+  std::string schedule = "linear";  // only "linear" (Ho 2020: 1e-4 .. 0.02)
+  ModelVariance variance = ModelVariance::LearnedRange;
+  LossKind loss = LossKind::Hybrid;
+  void validate() const;
+  bool operator==(const DiffusionConfig&) const = default;
+};
+
+std::string to_string(ModelVariance v);
+std::string to_string(LossKind k);
+ModelVariance model_variance_from_string(const std::string& s);
+LossKind loss_kind_from_string(const std::string& s);
+
+// JSON (nlohmann ADL hooks). Reading rejects unknown keys and wrong types with a
+// harmonize::Error; keys that are absent keep the defaults above (the paper's).
+void to_json(nlohmann::json& j, const UNetConfig& c);
+void from_json(const nlohmann::json& j, UNetConfig& c);
+void to_json(nlohmann::json& j, const DiffusionConfig& c);
+void from_json(const nlohmann::json& j, DiffusionConfig& c);
+
+}  // namespace harmonize
