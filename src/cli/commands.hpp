@@ -7,11 +7,13 @@ namespace harmonize::cli {
 #if HARMONIZE_WITH_ITK
 void register_simulate(CLI::App& app);
 void register_info(CLI::App& app);
+void register_preprocess(CLI::App& app);
 #endif
 
 inline void register_commands(CLI::App& app) {
 #if HARMONIZE_WITH_ITK
   register_simulate(app);
+  register_preprocess(app);
   register_info(app);
 #endif
   (void)app;

@@ -1,0 +1,28 @@
+#pragma once
+// Brain extraction by template registration: a template head with a known
+// brain mask is registered to the scan and its mask carried over, then tidied.
+#include "core/volume.hpp"
+#include "preprocess/registration.hpp"
+
+namespace harmonize {
+
+// Registers `template_head` (moving) to `scan` (fixed), warps
+// `template_brain` (non-zero = brain, on the template's grid) onto the scan's
+// grid (linear interpolation of the 0/1 mask, threshold 0.5) and refines it
+// (refine_mask). Throws Error when the registration fails or the mask comes
+// out empty.
+Mask template_brain_mask(const Volume& scan, const Volume& template_head, const Mask& template_brain,
+                         const RegistrationOptions& o = {});
+
+// Largest 6-connected component, holes (background not 6-connected to the
+// grid's border) filled, then a morphological closing and opening with a
+// 3x3x3 cross of `radius` voxels (0: no closing/opening).
+Mask refine_mask(const Mask& m, int radius = 1);
+
+// Building blocks (6-connectivity).
+Mask largest_component(const Mask& m);
+Mask fill_holes(const Mask& m);
+Mask dilate(const Mask& m, int radius);
+Mask erode(const Mask& m, int radius);
+
+}  // namespace harmonize
