@@ -9,12 +9,18 @@ void register_simulate(CLI::App& app);
 void register_info(CLI::App& app);
 void register_preprocess(CLI::App& app);
 #endif
+#if HARMONIZE_WITH_TORCH
+void register_train(CLI::App& app);
+#endif
 
 inline void register_commands(CLI::App& app) {
 #if HARMONIZE_WITH_ITK
   register_simulate(app);
   register_preprocess(app);
   register_info(app);
+#endif
+#if HARMONIZE_WITH_TORCH
+  register_train(app);
 #endif
   (void)app;
 }

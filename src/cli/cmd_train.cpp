@@ -1,0 +1,117 @@
+// harmonize train: trains the conditional diffusion model on a preprocessed
+// dataset for one direction, or continues a run (--resume).
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "train/trainer.hpp"
+
+namespace fs = std::filesystem;
+
+namespace harmonize::cli {
+
+void register_train(CLI::App& app) {
+  struct Options {
+    GlobalOptions global;
+    TrainOptions train;
+    std::string data, out, resume;
+  };
+  auto opt = std::make_shared<Options>();
+  TrainOptions& t = opt->train;
+  CLI::App* cmd = app.add_subcommand(
+      "train",
+      "Train the conditional diffusion model (paper: Adam 1e-4, batch 4, EMA 0.9999, hybrid loss) on the\n"
+      "sagittal slices of a preprocessed dataset, for one direction; or continue a run with --resume RUN_DIR.\n"
+      "RUN_DIR receives config.json, train_log.csv, checkpoints/{last,previous}.pt, model.pt and the run record.");
+  cmd->add_option("data", opt->data, "Preprocessed dataset folder (harmonize preprocess)");
+  auto* direction = cmd->add_option("--direction", t.direction, "1p5T-to-3T or 3T-to-1p5T");
+  cmd->add_option("--out", opt->out, "Run folder (must not exist, unless --force)");
+  cmd->add_option("--resume", opt->resume, "Continue the run in this folder from its last checkpoint");
+  auto* preset = cmd->add_option("--preset", t.preset, "Network: paper, cpu or tiny")->capture_default_str();
+  auto* lr = cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str();
+  auto* batch = cmd->add_option("--batch", t.batch, "Slices per batch")->capture_default_str();
+  auto* ema = cmd->add_option("--ema", t.ema_rate, "EMA rate of the weights")->capture_default_str();
+  cmd->add_option("--max-steps", t.max_steps, "Train up to this step (counted from the start of the run)")
+      ->capture_default_str();
+  cmd->add_option("--max-minutes", t.max_minutes, "Stop after this many minutes (0: no limit)")->capture_default_str();
+  cmd->add_option("--save-every", t.save_every, "Checkpoint interval, steps")->capture_default_str();
+  cmd->add_option("--log-every", t.log_every, "train_log.csv row interval, steps")->capture_default_str();
+  cmd->add_option("--validate-every", t.validate_every, "Validation-loss interval, steps (0: never)")
+      ->capture_default_str();
+  auto* val = cmd->add_option("--val-fraction", t.val_fraction, "Fraction of the subjects held out for validation")
+                  ->capture_default_str();
+  auto* flip = cmd->add_flag("--flip", t.flip, "Augment with random left-right flips");
+  cmd->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
+  add_global_options(cmd, opt->global);
+
+  cmd->callback([opt, cmd, direction, preset, lr, batch, ema, val, flip] {
+    apply_global_options(opt->global);
+    TrainOptions& t = opt->train;
+    std::unique_ptr<Trainer> trainer;
+    std::string run_dir, record_name = "harmonize_train";
+    if (!opt->resume.empty()) {
+      for (auto* o : {direction, preset, lr, batch, ema, val, flip})
+        if (o->count()) throw UsageError(o->get_name() + " cannot change when resuming (see RUN_DIR/config.json)");
+      if (!opt->data.empty() || !opt->out.empty()) throw UsageError("--resume takes no DATA and no --out");
+      run_dir = fs::absolute(opt->resume).lexically_normal().string();
+      auto set = [cmd, &t](TrainOptions& o) {
+        for (const char* name :
+             {"--max-steps", "--max-minutes", "--save-every", "--log-every", "--validate-every", "--device"})
+          if (cmd->get_option(name)->count()) {
+            const std::string n = name;
+            if (n == "--max-steps") o.max_steps = t.max_steps;
+            if (n == "--max-minutes") o.max_minutes = t.max_minutes;
+            if (n == "--save-every") o.save_every = t.save_every;
+            if (n == "--log-every") o.log_every = t.log_every;
+            if (n == "--validate-every") o.validate_every = t.validate_every;
+            if (n == "--device") o.device = t.device;
+          }
+      };
+      trainer = std::make_unique<Trainer>(Trainer::resume(run_dir, set));
+      record_name += "_resume-step" + std::to_string(trainer->step());
+    } else {
+      if (opt->data.empty()) throw UsageError("train: give DATA (a preprocessed dataset) or --resume RUN_DIR");
+      if (opt->out.empty()) throw UsageError("train: --out RUN_DIR is required");
+      if (!direction->count()) throw UsageError("train: --direction is required (1p5T-to-3T or 3T-to-1p5T)");
+      t.data_dir = opt->data;
+      t.unet = unet_preset(t.preset);
+      t.seed = opt->global.seed;
+      run_dir = fs::absolute(opt->out).lexically_normal().string();
+      trainer = std::make_unique<Trainer>(Trainer::start(t, run_dir, opt->global.force));
+    }
+    const TrainOptions& o = trainer->options();
+    RunRecord record(run_dir, record_name, to_json(o), opt->global);
+    char line[256];
+    std::snprintf(line, sizeof line,
+                  "%s: %lld training slices (%zu subjects), %lld validation (%zu), %lld parameters, %s",
+                  o.direction.c_str(), (long long)trainer->training_slices(), o.training_subjects.size(),
+                  (long long)trainer->validation_slices(), o.validation_subjects.size(),
+                  (long long)trainer->parameters(), o.device.c_str());
+    log::info(line);
+    Progress progress("train", std::size_t(o.max_steps - trainer->step()));
+    const TrainSummary s = trainer->run([&](const TrainReport& r) {
+      char d[96];
+      std::snprintf(d, sizeof d, "loss %.4f", r.loss);
+      progress.advance(1, d);
+      if (r.validated) {
+        std::snprintf(line, sizeof line, "step %lld: validation loss %.5f (EMA %.5f)", (long long)r.step, r.val_loss,
+                      r.val_ema_loss);
+        log::debug(line);
+      }
+    });
+    progress.finish();
+    std::snprintf(line, sizeof line,
+                  "trained steps %lld..%lld in %.1f s (stopped by %s); checkpoint %s/checkpoints/last.pt",
+                  (long long)s.first_step, (long long)s.last_step, s.seconds, s.stopped_by.c_str(), run_dir.c_str());
+    log::info(line);
+    record.set("steps", {{"first", s.first_step}, {"last", s.last_step}, {"stopped_by", s.stopped_by}});
+    record.finish();
+  });
+}
+
+}  // namespace harmonize::cli

@@ -1,0 +1,181 @@
+#include "train/slice_dataset.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "core/rng.hpp"
+#include "core/volfile.hpp"
+
+namespace fs = std::filesystem;
+
+namespace harmonize {
+
+Direction parse_direction(const std::string& name) {
+  const auto at = name.find("-to-");
+  if (at == std::string::npos || at == 0 || at + 4 >= name.size())
+    throw UsageError("direction '" + name + "' is not of the form A-to-B (e.g. 1p5T-to-3T, 3T-to-1p5T)");
+  return {name, "ses-" + name.substr(0, at), "ses-" + name.substr(at + 4)};
+}
+
+std::pair<std::vector<std::string>, std::vector<std::string>> split_subjects(std::vector<std::string> ids,
+                                                                             double validation_fraction,
+                                                                             std::uint64_t seed) {
+  if (!(validation_fraction >= 0.0 && validation_fraction < 1.0))
+    throw UsageError("validation fraction must be in [0, 1), got " + std::to_string(validation_fraction));
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const auto n = static_cast<std::int64_t>(ids.size());
+  std::int64_t n_val = std::llround(validation_fraction * double(n));
+  if (validation_fraction > 0 && n >= 2) n_val = std::max<std::int64_t>(n_val, 1);
+  n_val = std::min<std::int64_t>(n_val, std::max<std::int64_t>(n - 1, 0));
+  Rng rng(derive_seed(seed, 0x5b17));  // Fisher-Yates
+  for (std::int64_t i = n - 1; i > 0; --i) std::swap(ids[i], ids[rng.below(std::uint64_t(i + 1))]);
+  std::vector<std::string> val(ids.begin(), ids.begin() + n_val), train(ids.begin() + n_val, ids.end());
+  std::sort(val.begin(), val.end());
+  std::sort(train.begin(), train.end());
+  return {train, val};
+}
+
+SliceSet::SliceSet(std::vector<std::string> subjects, torch::Tensor source, torch::Tensor target)
+    : subjects_(std::move(subjects)), source_(std::move(source)), target_(std::move(target)) {}
+
+SliceBatch SliceSet::sample(int64_t batch, torch::Generator& gen, bool flip) const {
+  if (empty()) throw Error("cannot draw a batch from an empty set of slices");
+  const auto idx = torch::randint(0, size(), {batch}, gen, torch::TensorOptions().dtype(torch::kLong));
+  SliceBatch b{source_.index_select(0, idx), target_.index_select(0, idx)};
+  if (flip) {
+    const auto mirror = (torch::rand({batch}, gen) < 0.5).view({batch, 1, 1, 1});
+    b.source = torch::where(mirror, b.source.flip({3}), b.source);
+    b.target = torch::where(mirror, b.target.flip({3}), b.target);
+  }
+  return b;
+}
+
+namespace {
+
+struct Stack {
+  torch::Tensor slices;  // [n, H, W]
+  std::vector<int> has_brain;
+};
+
+Stack read_stack(const std::string& path) {
+  if (!fs::exists(path)) throw InputError(path, "slice stack missing");
+  nlohmann::json meta;
+  const Volume v = read_hvol<float>(path, &meta);
+  const auto& s = v.size();
+  Stack st;
+  st.slices = torch::from_blob(const_cast<float*>(v.data.data()), {int64_t(s[2]), int64_t(s[1]), int64_t(s[0])},
+                               torch::kFloat32)
+                  .clone();
+  try {
+    st.has_brain = meta.at("layout").at("has_brain").get<std::vector<int>>();
+  } catch (const nlohmann::json::exception&) {
+    throw InputError(path, "no layout.has_brain list in its header (not a slice stack from harmonize preprocess)");
+  }
+  if (st.has_brain.size() != s[2])
+    throw InputError(path, "layout.has_brain has " + std::to_string(st.has_brain.size()) + " entries for " +
+                               std::to_string(s[2]) + " slices");
+  return st;
+}
+
+std::string shape_of(const torch::Tensor& t) {
+  std::string r;
+  for (auto d : t.sizes()) r += (r.empty() ? "" : "x") + std::to_string(d);
+  return r;
+}
+
+}  // namespace
+
+PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetOptions& o) {
+  const std::string index = data_dir + "/dataset.json";
+  if (!fs::exists(index))
+    throw InputError(index, "missing (is " + data_dir + " a folder made by harmonize preprocess?)");
+  nlohmann::json ds;
+  try {
+    ds = nlohmann::json::parse(read_text_file(index));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(index, std::string("invalid JSON: ") + e.what());
+  }
+  if (!ds.is_object() || !ds.contains("subjects") || !ds["subjects"].is_object() || ds["subjects"].empty())
+    throw InputError(index, "no \"subjects\" (a preprocessed single scan cannot be used for training)");
+  PairedSlices out;
+  out.direction = parse_direction(o.direction);
+  const std::string src_ses = ds.value("source_session", "ses-1p5T"), tgt_ses = ds.value("target_session", "ses-3T");
+  std::string cond_key, target_key;
+  if (out.direction.condition_session == src_ses && out.direction.target_session == tgt_ses) {
+    cond_key = "source", target_key = "target";
+  } else if (out.direction.condition_session == tgt_ses && out.direction.target_session == src_ses) {
+    cond_key = "target", target_key = "source";
+  } else {
+    throw UsageError("direction " + o.direction + " does not fit " + index + " (sessions " + src_ses + " and " +
+                     tgt_ses + ")");
+  }
+
+  std::vector<std::string> ids;
+  for (const auto& [id, _] : ds["subjects"].items()) ids.push_back(id);
+  const std::set<std::string> known(ids.begin(), ids.end());
+  for (const auto* list : {&o.training_subjects, &o.validation_subjects})
+    for (const auto& id : *list)
+      if (!known.count(id)) throw UsageError("subject '" + id + "' is not in " + index);
+  std::vector<std::string> train, val;
+  if (o.training_subjects.empty() && o.validation_subjects.empty()) {
+    std::tie(train, val) = split_subjects(ids, o.validation_fraction, o.seed);
+  } else {
+    train = o.training_subjects, val = o.validation_subjects;
+    const std::set<std::string> t(train.begin(), train.end()), v(val.begin(), val.end());
+    for (const auto& id : ids) {
+      if (o.training_subjects.empty() && !v.count(id)) train.push_back(id);
+      if (o.validation_subjects.empty() && !t.count(id)) val.push_back(id);
+    }
+    for (const auto& id : train)
+      if (v.count(id)) throw UsageError("subject " + id + " is in both the training and the validation set");
+    std::sort(train.begin(), train.end());
+    std::sort(val.begin(), val.end());
+  }
+  if (train.empty()) throw UsageError(index + ": no training subjects");
+
+  auto load_set = [&](const std::vector<std::string>& subjects) {
+    std::vector<torch::Tensor> srcs, tgts;
+    for (const auto& id : subjects) {
+      const auto& rec = ds["subjects"][id];
+      std::string cpath, tpath;
+      try {
+        cpath = rec.at("slices").at(cond_key).get<std::string>();
+        tpath = rec.at("slices").at(target_key).get<std::string>();
+      } catch (const nlohmann::json::exception&) {
+        throw InputError(index, "subject " + id + " has no slices." + cond_key + " / slices." + target_key + " entry");
+      }
+      cpath = data_dir + "/" + id + "/" + cpath;
+      tpath = data_dir + "/" + id + "/" + tpath;
+      const Stack c = read_stack(cpath), t = read_stack(tpath);
+      if (c.slices.sizes() != t.slices.sizes())
+        throw InputError(tpath, "stack of shape " + shape_of(t.slices) + " but " + cpath + " has shape " +
+                                    shape_of(c.slices) + " (the two stacks of a subject must share their grid)");
+      if (out.height == 0) out.height = c.slices.size(1), out.width = c.slices.size(2);
+      if (c.slices.size(1) != out.height || c.slices.size(2) != out.width)
+        throw InputError(cpath, "slices of " + std::to_string(c.slices.size(1)) + "x" +
+                                    std::to_string(c.slices.size(2)) + " but other subjects have " +
+                                    std::to_string(out.height) + "x" + std::to_string(out.width));
+      std::vector<int64_t> keep;
+      for (std::size_t k = 0; k < c.has_brain.size(); ++k)
+        if (c.has_brain[k] || t.has_brain[k]) keep.push_back(int64_t(k));
+      out.skipped_slices += int64_t(c.has_brain.size() - keep.size());
+      if (keep.empty()) continue;
+      const auto idx = torch::tensor(keep, torch::kLong);
+      srcs.push_back(c.slices.index_select(0, idx).unsqueeze(1));
+      tgts.push_back(t.slices.index_select(0, idx).unsqueeze(1));
+    }
+    if (srcs.empty()) return SliceSet(subjects, torch::Tensor(), torch::Tensor());
+    return SliceSet(subjects, torch::cat(srcs), torch::cat(tgts));
+  };
+  out.training = load_set(train);
+  out.validation = load_set(val);
+  if (out.training.empty()) throw InputError(index, "the training subjects have no slice with brain");
+  return out;
+}
+
+}  // namespace harmonize

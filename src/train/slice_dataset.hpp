@@ -1,0 +1,77 @@
+#pragma once
+// The paired slices of a preprocessed dataset (`harmonize preprocess`), for one
+// translation direction: the condition (input) stack and the target stack of
+// every subject, split into training and validation sets by subject (never by
+// slice: neighbouring slices of one brain are nearly the same image), slices
+// without brain dropped. Slices are kept on the CPU as [N, 1, H, W] float32 in
+// [0, 1]; batches are drawn uniformly with the caller's generator.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace harmonize {
+
+// "1p5T-to-3T" or "3T-to-1p5T" (any "A-to-B" whose sessions ses-A and ses-B
+// the dataset holds): the model is conditioned on ses-A and produces ses-B.
+struct Direction {
+  std::string name, condition_session, target_session;  // e.g. "1p5T-to-3T", "ses-1p5T", "ses-3T"
+};
+// Throws UsageError for a name that is not "A-to-B".
+Direction parse_direction(const std::string& name);
+
+struct SliceDatasetOptions {
+  std::string direction = "1p5T-to-3T";
+  double validation_fraction = 0.1;  // of the subjects, rounded, at least one when > 0 and >= 2 subjects
+  std::uint64_t seed = 1;            // of the split
+  // Explicit split (override the fraction): subject ids as in dataset.json.
+  // Training subjects alone: validation = the rest; validation alone: training = the rest.
+  std::vector<std::string> training_subjects, validation_subjects;
+};
+
+// Subjects -> (training, validation): a seeded shuffle of the sorted ids, the
+// first round(fraction n) for validation (at least 1 if fraction > 0, at most
+// n - 1). Deterministic given ids (any order), fraction and seed.
+std::pair<std::vector<std::string>, std::vector<std::string>> split_subjects(std::vector<std::string> ids,
+                                                                             double validation_fraction,
+                                                                             std::uint64_t seed);
+
+struct SliceBatch {
+  torch::Tensor source, target;  // [B, 1, H, W] float32 in [0, 1] (source = the condition)
+};
+
+// The brain slices of a set of subjects.
+class SliceSet {
+ public:
+  SliceSet() = default;
+  SliceSet(std::vector<std::string> subjects, torch::Tensor source, torch::Tensor target);
+  const std::vector<std::string>& subjects() const { return subjects_; }
+  int64_t size() const { return source_.defined() ? source_.size(0) : 0; }
+  bool empty() const { return size() == 0; }
+  // `batch` slices drawn uniformly with replacement; with flip, each one is
+  // mirrored left-right (both images) with probability 1/2. Throws Error if empty.
+  SliceBatch sample(int64_t batch, torch::Generator& gen, bool flip = false) const;
+  const torch::Tensor& source() const { return source_; }
+  const torch::Tensor& target() const { return target_; }
+
+ private:
+  std::vector<std::string> subjects_;
+  torch::Tensor source_, target_;
+};
+
+struct PairedSlices {
+  Direction direction;
+  SliceSet training, validation;
+  int64_t height = 0, width = 0;
+  int64_t skipped_slices = 0;  // without brain
+};
+
+// Reads DATA/dataset.json and the slice stacks it names. Throws InputError
+// naming the file when dataset.json is missing or invalid, a stack is missing
+// or unreadable, the two stacks of a subject differ in shape, or their brain
+// flags do not match the stack; UsageError for a direction or subject the
+// dataset does not have.
+PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetOptions& o);
+
+}  // namespace harmonize

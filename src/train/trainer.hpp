@@ -1,0 +1,96 @@
+#pragma once
+// Training of the conditional diffusion model on paired slices (the paper's
+// sec. "Training": Adam, lr 1e-4, batch 4, uniform t, EMA 0.9999, hybrid loss).
+// A run lives in one folder:
+//   config.json            the resolved options (TrainOptions), rewritten on resume
+//   train_log.csv          step,loss,mse,vb,seconds,lr,val_loss,val_ema_loss
+//   checkpoints/last.pt    the newest checkpoint; previous.pt the one before
+//   model.pt               EMA weights + configuration (checkpoint.hpp, kind "model")
+// Resuming restores model, EMA, Adam state, step and generator states, so a run
+// split in two continues exactly as one straight run. No LibTorch in this header.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "learn/config.hpp"
+
+namespace harmonize {
+
+struct TrainOptions {
+  std::string data_dir;                  // preprocessed dataset (absolute in config.json)
+  std::string direction = "1p5T-to-3T";  // see slice_dataset.hpp
+  std::string preset = "cpu";            // name of `unet` (informational once resolved)
+  UNetConfig unet = unet_preset("cpu");
+  DiffusionConfig diffusion;  // the loss is diffusion.loss (hybrid by default)
+  double lr = 1e-4;
+  int batch = 4;
+  double ema_rate = 0.9999;
+  int64_t max_steps = 100000;    // total, counted from the start of the run
+  double max_minutes = 0;        // per invocation; 0: no limit
+  int64_t save_every = 1000;     // checkpoint interval (and at the end)
+  int64_t log_every = 10;        // CSV row interval (means over the interval)
+  int64_t validate_every = 500;  // validation loss interval (0: never)
+  int validation_batch = 8;      // size of the fixed validation batch
+  double val_fraction = 0.1;
+  std::vector<std::string> training_subjects, validation_subjects;  // resolved at start
+  bool flip = false;                                                // random left-right flips
+  std::string device = "cpu";                                       // cpu | cuda
+  std::uint64_t seed = 1;
+  // Throws UsageError naming the first invalid option.
+  void validate() const;
+};
+nlohmann::json to_json(const TrainOptions& o);
+TrainOptions train_options_from_json(const nlohmann::json& j);  // throws Error
+
+struct TrainReport {
+  int64_t step = 0, max_steps = 0;   // step just done (1-based count)
+  double loss = 0, mse = 0, vb = 0;  // this step's batch means
+  double elapsed_s = 0;              // training time of the run so far
+  double eta_s = 0;                  // to max_steps at this invocation's pace
+  bool validated = false;            // val_loss, val_ema_loss set at this step
+  double val_loss = 0, val_ema_loss = 0;
+};
+using TrainCallback = std::function<void(const TrainReport&)>;
+
+struct TrainSummary {
+  int64_t first_step = 0, last_step = 0;
+  std::string stopped_by;  // "max_steps" | "max_minutes"
+  double seconds = 0;
+};
+
+class Trainer {
+ public:
+  // A new run in run_dir (created; an existing folder is replaced only with
+  // overwrite, else OutputError). Loads the data, splits it, writes config.json.
+  static Trainer start(TrainOptions o, const std::string& run_dir, bool overwrite = false);
+  // Continues the run in run_dir from checkpoints/last.pt (previous.pt when
+  // last.pt is missing). `adjust` may change max_steps, max_minutes,
+  // save_every, log_every, validate_every and device.
+  static Trainer resume(const std::string& run_dir, const std::function<void(TrainOptions&)>& adjust = {});
+  ~Trainer();
+  Trainer(Trainer&&) noexcept;
+  Trainer& operator=(Trainer&&) noexcept;
+
+  const TrainOptions& options() const;
+  int64_t step() const;
+  int64_t training_slices() const;
+  int64_t validation_slices() const;
+  int64_t parameters() const;
+
+  // Trains until max_steps or max_minutes; checkpoints every save_every steps
+  // and at the end, then writes model.pt.
+  TrainSummary run(const TrainCallback& on_step = {});
+  void save_checkpoint();
+  void export_model();
+
+  struct State;  // opaque (trainer.cpp)
+
+ private:
+  explicit Trainer(std::unique_ptr<State> s);
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace harmonize

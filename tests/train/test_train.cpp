@@ -1,0 +1,403 @@
+// Training: paired-slice data, checkpoints, and exact resumption.
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "core/error.hpp"
+#include "learn/conditional.hpp"
+#include "synthetic_data.hpp"
+#include "train/checkpoint.hpp"
+#include "train/slice_dataset.hpp"
+#include "train/trainer.hpp"
+
+using namespace harmonize;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string temp_dir(const std::string& name) {
+  const auto dir = fs::temp_directory_path() / ("harmonize_train_" + std::to_string(::getpid())) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir.parent_path());
+  return dir.string();
+}
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+// Every tensor of two modules equal within atol.
+void expect_same_weights(const UNet& a, const UNet& b, double atol = 0.0) {
+  auto pa = a->named_parameters(), pb = b->named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (const auto& p : pa) {
+    const double diff = (p.value() - pb[p.key()]).abs().max().item<double>();
+    EXPECT_LE(diff, atol) << p.key();
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- data
+
+TEST(SliceDataset, SplitsBySubjectDeterministically) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(test::subject_id(i));
+  const auto [train, val] = split_subjects(ids, 0.3, 7);
+  EXPECT_EQ(val.size(), 3u);
+  EXPECT_EQ(train.size(), 7u);
+  std::set<std::string> all(train.begin(), train.end());
+  for (const auto& v : val) EXPECT_TRUE(all.insert(v).second) << v << " in both sets";
+  EXPECT_EQ(all.size(), ids.size());
+  std::vector<std::string> reversed(ids.rbegin(), ids.rend());
+  EXPECT_EQ(split_subjects(reversed, 0.3, 7).second, val);  // order of the input does not matter
+  bool differs = false;
+  for (std::uint64_t seed = 8; seed < 12; ++seed) differs |= split_subjects(ids, 0.3, seed).second != val;
+  EXPECT_TRUE(differs);
+  EXPECT_EQ(split_subjects({"a", "b"}, 0.01, 1).second.size(), 1u);  // at least one held out
+  EXPECT_EQ(split_subjects({"a"}, 0.5, 1).second.size(), 0u);        // never all
+  EXPECT_THROW(split_subjects(ids, 1.0, 1), UsageError);
+
+  const std::string data = test::make_synthetic_data(temp_dir("split"), {5, 6, 16, 3});
+  SliceDatasetOptions o;
+  o.validation_fraction = 0.4;
+  o.seed = 7;
+  const PairedSlices p = load_paired_slices(data, o);
+  EXPECT_EQ(p.training.subjects().size(), 3u);
+  EXPECT_EQ(p.validation.subjects().size(), 2u);
+  for (const auto& v : p.validation.subjects())
+    EXPECT_EQ(std::count(p.training.subjects().begin(), p.training.subjects().end(), v), 0) << v;
+  EXPECT_EQ(p.training.size(), 3 * 4);
+  EXPECT_EQ(p.validation.size(), 2 * 4);
+  EXPECT_EQ(load_paired_slices(data, o).validation.subjects(), p.validation.subjects());
+
+  o.validation_subjects = {"sub-002"};
+  const PairedSlices q = load_paired_slices(data, o);
+  EXPECT_EQ(q.validation.subjects(), std::vector<std::string>{"sub-002"});
+  EXPECT_EQ(q.training.subjects().size(), 4u);
+  o.validation_subjects = {"sub-042"};
+  EXPECT_TRUE(contains(error_of([&] { load_paired_slices(data, o); }), "sub-042"));
+}
+
+TEST(SliceDataset, KeepsBrainSlicesAndSwapsForTheOtherDirection) {
+  const std::string data = test::make_synthetic_data(temp_dir("slices"), {3, 6, 16, 3});
+  SliceDatasetOptions o;
+  o.validation_fraction = 0;
+  const PairedSlices p = load_paired_slices(data, o);
+  EXPECT_EQ(p.direction.condition_session, "ses-1p5T");
+  EXPECT_EQ(p.skipped_slices, 3 * 2);
+  ASSERT_EQ(p.training.size(), 3 * 4);
+  EXPECT_EQ(p.height, 16);
+  EXPECT_EQ(p.training.source().sizes(), (std::vector<int64_t>{12, 1, 16, 16}));
+  // no empty slice left; the target is the inverted contrast of the source (inside the brain)
+  EXPECT_GT(p.training.source().flatten(1).amax(1).min().item<float>(), 0.1f);
+  const auto brain = p.training.source() > 0;
+  const auto expected = (1.1 - p.training.source()).clamp(0, 1);
+  EXPECT_LT((p.training.target() - expected).masked_select(brain).abs().max().item<float>(), 1e-6f);
+
+  o.direction = "3T-to-1p5T";
+  const PairedSlices r = load_paired_slices(data, o);
+  EXPECT_TRUE(torch::equal(r.training.source(), p.training.target()));
+  EXPECT_TRUE(torch::equal(r.training.target(), p.training.source()));
+  o.direction = "7T-to-3T";
+  EXPECT_THROW(load_paired_slices(data, o), UsageError);
+  o.direction = "sideways";
+  EXPECT_THROW(load_paired_slices(data, o), UsageError);
+}
+
+TEST(SliceDataset, BatchesAreSeededAndFlipsMirrorBothImages) {
+  const std::string data = test::make_synthetic_data(temp_dir("batch"), {3, 6, 16, 3});
+  SliceDatasetOptions o;
+  o.validation_fraction = 0;
+  const PairedSlices p = load_paired_slices(data, o);
+  auto g1 = at::make_generator<at::CPUGeneratorImpl>(5), g2 = at::make_generator<at::CPUGeneratorImpl>(5);
+  const SliceBatch a = p.training.sample(6, g1), b = p.training.sample(6, g2);
+  EXPECT_EQ(a.source.sizes(), (std::vector<int64_t>{6, 1, 16, 16}));
+  EXPECT_TRUE(torch::equal(a.source, b.source));
+  EXPECT_TRUE(torch::equal(a.target, b.target));
+  auto g3 = at::make_generator<at::CPUGeneratorImpl>(9);
+  const SliceBatch f = p.training.sample(32, g3, true);
+  int flipped = 0;
+  for (int64_t i = 0; i < 32; ++i) {
+    const auto s = f.source[i], t = f.target[i];
+    // find the slice it came from, directly or mirrored; the target follows the source
+    const auto direct = (p.training.source() - s).abs().flatten(1).amax(1).eq(0).nonzero();
+    const auto mirror = (p.training.source() - s.flip({2})).abs().flatten(1).amax(1).eq(0).nonzero();
+    ASSERT_TRUE(direct.numel() > 0 || mirror.numel() > 0) << i;
+    if (direct.numel() > 0) {
+      EXPECT_TRUE(torch::equal(p.training.target()[direct[0][0].item<int64_t>()], t));
+    } else {
+      ++flipped;
+      EXPECT_TRUE(torch::equal(p.training.target()[mirror[0][0].item<int64_t>()].flip({2}), t));
+    }
+  }
+  EXPECT_GT(flipped, 4);
+  EXPECT_LT(flipped, 28);
+}
+
+TEST(SliceDataset, ErrorsNameTheFile) {
+  const std::string dir = temp_dir("errors");
+  EXPECT_TRUE(contains(error_of([&] { load_paired_slices(dir, {}); }), dir + "/dataset.json"));
+  const std::string data = test::make_synthetic_data(dir, {3, 6, 16, 3});
+  const std::string stack = data + "/sub-002/slices/sub-002_ses-3T_slices.hvol";
+  {  // a stack of a different shape
+    Geometry g;
+    g.size = {16, 16, 5};
+    write_hvol(stack, Volume(g), {{"layout", {{"has_brain", std::vector<int>(5, 1)}}}});
+    const std::string e = error_of([&] { load_paired_slices(data, {}); });
+    EXPECT_TRUE(contains(e, stack)) << e;
+    EXPECT_TRUE(contains(e, "shape")) << e;
+  }
+  fs::remove(stack);
+  EXPECT_TRUE(contains(error_of([&] { load_paired_slices(data, {}); }), stack + ": slice stack missing"));
+  write_text_atomically(data + "/dataset.json", "{ not json");
+  const std::string e = error_of([&] { load_paired_slices(data, {}); });
+  EXPECT_TRUE(contains(e, data + "/dataset.json: invalid JSON")) << e;
+}
+
+// ---------------------------------------------------------------- checkpoints
+
+namespace {
+
+struct Toy {
+  UNet model, ema;
+  std::unique_ptr<torch::optim::Adam> opt;
+  torch::Generator gen;
+  explicit Toy(std::uint64_t seed) : model(nullptr), ema(nullptr) {
+    torch::manual_seed(seed);
+    model = UNet(unet_preset("tiny"));
+    ema = UNet(unet_preset("tiny"));
+    opt = std::make_unique<torch::optim::Adam>(model->parameters(), torch::optim::AdamOptions(1e-3));
+    gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  }
+  TrainingState state() { return {model, ema, opt.get(), &gen}; }
+  // One Adam step on a fixed toy batch (drawn with the own generator).
+  double step() {
+    const GaussianDiffusion d{DiffusionConfig{}};
+    auto src = torch::rand({2, 1, 8, 8}, gen);
+    auto t = d.sample_timesteps(2, gen);
+    auto noise = torch::randn({2, 1, 8, 8}, gen);
+    auto loss = training_loss(model, d, src, 1 - src, t, noise).loss.mean();
+    opt->zero_grad();
+    loss.backward();
+    opt->step();
+    return loss.item<double>();
+  }
+};
+
+ModelHeader tiny_header(int64_t step) {
+  ModelHeader h;
+  h.unet = unet_preset("tiny");
+  h.direction = "1p5T-to-3T";
+  h.step = step;
+  return h;
+}
+
+}  // namespace
+
+TEST(Checkpoint, RoundTripRestoresWeightsOptimizerAndGenerator) {
+  const std::string dir = temp_dir("ckpt");
+  fs::create_directories(dir);
+  Toy a(1);
+  a.step();
+  a.step();
+  copy_weights(a.model, a.ema);
+  const std::string path = dir + "/last.pt";
+  save_checkpoint(path, tiny_header(2), a.state());
+  for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().filename(), "last.pt");  // no temporaries
+
+  const ModelHeader h = read_model_header(path, kCheckpointKind);
+  EXPECT_EQ(h.step, 2);
+  EXPECT_EQ(h.direction, "1p5T-to-3T");
+  EXPECT_EQ(h.unet, unet_preset("tiny"));
+  Toy b(2);
+  expect_same_weights(a.model, b.model, 1e30);  // (shapes)
+  load_checkpoint(path, b.state());
+  expect_same_weights(a.model, b.model);
+  expect_same_weights(a.ema, b.ema);
+  // Same optimizer state and generator: the next steps agree exactly.
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(a.step(), b.step());
+  expect_same_weights(a.model, b.model);
+
+  save_model(dir + "/model.pt", tiny_header(2), a.ema);
+  const LoadedModel m = load_model(dir + "/model.pt");
+  EXPECT_EQ(m.header.kind, kModelKind);
+  expect_same_weights(a.ema, m.model);
+  expect_same_weights(load_model(path).model, b.ema);  // a checkpoint's EMA weights
+}
+
+TEST(Checkpoint, WrongKindVersionOrTruncatedFilesAreRefused) {
+  const std::string dir = temp_dir("bad");
+  fs::create_directories(dir);
+  Toy a(1);
+  save_model(dir + "/model.pt", tiny_header(0), a.ema);
+  const std::string wrong_kind = error_of([&] { load_checkpoint(dir + "/model.pt", a.state()); });
+  EXPECT_TRUE(contains(wrong_kind, "model file of the wrong kind or version")) << wrong_kind;
+  EXPECT_TRUE(contains(wrong_kind, dir + "/model.pt")) << wrong_kind;
+
+  save_checkpoint(dir + "/ckpt.pt", tiny_header(0), a.state());
+  const std::string bytes = read_text_file(dir + "/ckpt.pt");
+  {
+    std::ofstream f(dir + "/truncated.pt", std::ios::binary);
+    f.write(bytes.data(), std::streamsize(bytes.size() / 2));
+  }
+  const std::string truncated = error_of([&] { read_model_header(dir + "/truncated.pt"); });
+  EXPECT_TRUE(contains(truncated, "model file of the wrong kind or version")) << truncated;
+  write_text_atomically(dir + "/text.pt", "hello");
+  EXPECT_TRUE(contains(error_of([&] { load_model(dir + "/text.pt"); }), "wrong kind or version"));
+
+  torch::serialize::OutputArchive future;
+  nlohmann::json h = to_json(tiny_header(0));
+  h["version"] = 99;
+  future.write("header", c10::IValue(h.dump()));
+  future.save_to(dir + "/future.pt");
+  const std::string version = error_of([&] { read_model_header(dir + "/future.pt"); });
+  EXPECT_TRUE(contains(version, "wrong kind or version")) << version;
+  EXPECT_TRUE(contains(version, "99")) << version;
+  EXPECT_TRUE(contains(error_of([&] { read_model_header(dir + "/none.pt"); }), "missing"));
+}
+
+// ---------------------------------------------------------------- trainer
+
+namespace {
+
+TrainOptions tiny_options(const std::string& data) {
+  TrainOptions o;
+  o.data_dir = data;
+  o.preset = "tiny";
+  o.unet = unet_preset("tiny");
+  o.lr = 1e-3;  // visible changes within a few steps
+  o.batch = 2;
+  o.ema_rate = 0.9;
+  o.max_steps = 20;
+  o.save_every = 10;
+  o.log_every = 1;
+  o.validate_every = 5;
+  o.validation_batch = 2;
+  o.val_fraction = 0.25;
+  o.flip = true;
+  o.seed = 11;
+  return o;
+}
+
+std::vector<std::string> csv_without_seconds(const std::string& path) {
+  std::vector<std::string> rows;
+  std::istringstream in(read_text_file(path));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::stringstream ls(line);
+    std::string c;
+    while (std::getline(ls, c, ',')) cells.push_back(c);
+    if (cells.size() > 4) cells.erase(cells.begin() + 4);  // seconds
+    std::string r;
+    for (const auto& x : cells) r += x + ",";
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST(Trainer, ResumedRunContinuesExactlyAsAStraightRun) {
+  const std::string data = test::make_synthetic_data(temp_dir("resume_data"), {4, 5, 16, 3});
+  const std::string straight = temp_dir("straight"), split = temp_dir("split");
+  std::vector<double> losses_a, losses_b;
+  {
+    Trainer t = Trainer::start(tiny_options(data), straight);
+    EXPECT_EQ(t.options().training_subjects.size(), 3u);
+    const auto s = t.run([&](const TrainReport& r) { losses_a.push_back(r.loss); });
+    EXPECT_EQ(s.last_step, 20);
+  }
+  {
+    TrainOptions o = tiny_options(data);
+    o.max_steps = 10;
+    Trainer t = Trainer::start(o, split);
+    t.run([&](const TrainReport& r) { losses_b.push_back(r.loss); });
+  }
+  EXPECT_TRUE(fs::exists(split + "/checkpoints/last.pt"));
+  {
+    Trainer t = Trainer::resume(split, [](TrainOptions& o) { o.max_steps = 20; });
+    EXPECT_EQ(t.step(), 10);
+    t.run([&](const TrainReport& r) { losses_b.push_back(r.loss); });
+  }
+  ASSERT_EQ(losses_a.size(), 20u);
+  ASSERT_EQ(losses_b.size(), 20u);
+  for (std::size_t i = 0; i < 20; ++i) EXPECT_NEAR(losses_a[i], losses_b[i], 1e-6 * (1 + losses_a[i])) << i;
+  EXPECT_NE(losses_a[0], losses_a[19]);
+
+  UNet ma(unet_preset("tiny")), ea(unet_preset("tiny")), mb(unet_preset("tiny")), eb(unet_preset("tiny"));
+  torch::optim::Adam oa(ma->parameters()), ob(mb->parameters());
+  torch::Generator ga = at::make_generator<at::CPUGeneratorImpl>(0), gb = at::make_generator<at::CPUGeneratorImpl>(0);
+  load_checkpoint(straight + "/checkpoints/last.pt", {ma, ea, &oa, &ga});
+  load_checkpoint(split + "/checkpoints/last.pt", {mb, eb, &ob, &gb});
+  expect_same_weights(ma, mb, 1e-6);
+  expect_same_weights(ea, eb, 1e-6);
+  EXPECT_TRUE(torch::equal(ga.get_state(), gb.get_state()));
+  EXPECT_EQ(read_model_header(split + "/checkpoints/last.pt").step, 20);
+  EXPECT_EQ(read_model_header(split + "/checkpoints/previous.pt").step, 10);
+
+  const auto rows_a = csv_without_seconds(straight + "/train_log.csv");
+  const auto rows_b = csv_without_seconds(split + "/train_log.csv");
+  EXPECT_EQ(rows_a.size(), 21u);
+  EXPECT_EQ(rows_a, rows_b);
+  EXPECT_TRUE(contains(rows_a[5], "5,")) << rows_a[5];
+  EXPECT_FALSE(contains(rows_a[5], ",,")) << "validation loss at step 5: " << rows_a[5];
+  const auto config = nlohmann::json::parse(read_text_file(split + "/config.json"));
+  EXPECT_EQ(config["max_steps"], 20);
+  EXPECT_EQ(config["validation_subjects"].size(), 1u);
+  EXPECT_TRUE(fs::exists(split + "/model.pt"));
+}
+
+TEST(Trainer, StopsAtTheTimeLimitWithACheckpoint) {
+  const std::string data = test::make_synthetic_data(temp_dir("time_data"), {3, 4, 16, 3});
+  const std::string run = temp_dir("time");
+  TrainOptions o = tiny_options(data);
+  o.max_minutes = 1e-9;
+  Trainer t = Trainer::start(o, run);
+  const TrainSummary s = t.run();
+  EXPECT_EQ(s.stopped_by, "max_minutes");
+  EXPECT_EQ(s.last_step, 1);
+  EXPECT_EQ(read_model_header(run + "/checkpoints/last.pt").step, 1);
+  EXPECT_FALSE(fs::exists(run + "/checkpoints/previous.pt"));
+  EXPECT_EQ(read_model_header(run + "/model.pt", kModelKind).step, 1);
+}
+
+TEST(Trainer, RefusesAnExistingRunFolderAndBadOptions) {
+  const std::string data = test::make_synthetic_data(temp_dir("refuse_data"), {3, 4, 16, 3});
+  const std::string run = temp_dir("refuse");
+  fs::create_directories(run);
+  EXPECT_TRUE(contains(error_of([&] { Trainer::start(tiny_options(data), run); }), "already exists"));
+  TrainOptions o = tiny_options(data);
+  o.batch = 0;
+  EXPECT_THROW(Trainer::start(o, run, true), UsageError);
+  if (!torch::cuda::is_available()) {
+    o = tiny_options(data);
+    o.device = "cuda";
+    EXPECT_TRUE(contains(error_of([&] { Trainer::start(o, run, true); }), "CUDA"));
+  }
+  EXPECT_TRUE(contains(error_of([&] { Trainer::resume(temp_dir("nothing")); }), "config.json"));
+}
+
+namespace {
+// Removes this process's temporary folders at the end.
+class RemoveTemporaries : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    fs::remove_all(fs::temp_directory_path() / ("harmonize_train_" + std::to_string(::getpid())));
+  }
+};
+const auto* const remove_temporaries = ::testing::AddGlobalTestEnvironment(new RemoveTemporaries);
+}  // namespace
