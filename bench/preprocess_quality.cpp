@@ -58,6 +58,14 @@ int main(int argc, char** argv) {
   const std::string cohort = argv[1], prep = argv[2];
   const std::string S = argc > 4 ? argv[3] : "ses-1p5T", T = argc > 4 ? argv[4] : "ses-3T";
   const auto dataset = nlohmann::json::parse(read_text_file(prep + "/dataset.json"));
+  {  // How well do Colin27's two brain extractions agree (the template mask vs the simulation's brain)?
+    const std::string t = "/usr/share/mricron/templates/";
+    if (fs::exists(t + "ch2bet.nii.gz") && fs::exists(t + "ch2better.nii.gz")) {
+      const Mask bet = to_mask(read_nifti(t + "ch2bet.nii.gz"), 0.0f);
+      const Mask better = resample(to_mask(read_nifti(t + "ch2better.nii.gz"), 0.0f), bet.geom);
+      std::printf("Colin27 ch2bet vs ch2better brain masks: Dice %.3f\n", dice(bet, better, 1));
+    }
+  }
   std::printf("%-9s %9s %9s %11s %11s %8s %8s\n", "subject", "maskDice", "maskDice", "tissueDice", "tissueDice",
               "WM CV", "WM CV");
   std::printf("%-9s %9s %9s %11s %11s %8s %8s\n", "", S.c_str(), T.c_str(), "before", "after", "raw", "N4");

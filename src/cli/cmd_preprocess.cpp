@@ -192,7 +192,7 @@ void register_preprocess(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--no-deformable", opt->affine_only, "Register pairs with an affine transform only");
   cmd->add_flag("--no-n4", opt->no_n4, "Skip N4 bias-field correction");
-  cmd->add_option("--templates", opt->prep.template_dir, "Folder with Colin27 ch2.nii.gz and ch2bet.nii.gz")
+  cmd->add_option("--templates", opt->prep.template_dir, "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
       ->capture_default_str();
   add_global_options(cmd, opt->global);
 

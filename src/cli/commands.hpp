@@ -13,6 +13,10 @@ void register_preprocess(CLI::App& app);
 void register_train(CLI::App& app);
 #endif
 
+#if HARMONIZE_WITH_ITK && HARMONIZE_WITH_TORCH
+void register_apply(CLI::App& app);
+#endif
+
 inline void register_commands(CLI::App& app) {
 #if HARMONIZE_WITH_ITK
   register_simulate(app);
@@ -21,6 +25,9 @@ inline void register_commands(CLI::App& app) {
 #endif
 #if HARMONIZE_WITH_TORCH
   register_train(app);
+#endif
+#if HARMONIZE_WITH_ITK && HARMONIZE_WITH_TORCH
+  register_apply(app);
 #endif
   (void)app;
 }

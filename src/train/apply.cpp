@@ -1,0 +1,66 @@
+#include "train/apply.hpp"
+
+#include "core/error.hpp"
+#include "learn/conditional.hpp"
+#include "learn/diffusion.hpp"
+#include "learn/samplers.hpp"
+
+namespace harmonize {
+
+std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vector<torch::Tensor>& stacks,
+                                            const std::vector<std::vector<std::uint8_t>>& has_brain,
+                                            const HarmonizeOptions& o) {
+  if (stacks.size() != has_brain.size()) throw Error("harmonize_stacks: one has_brain list per stack");
+  if (o.sampler != "ddpm" && o.sampler != "ddim") throw UsageError("--sampler must be ddpm or ddim");
+  if (o.steps < 1 || o.steps > m.header.diffusion.steps)
+    throw UsageError("--steps must be in 1.." + std::to_string(m.header.diffusion.steps));
+  if (o.batch < 1) throw UsageError("--batch must be positive");
+  const GaussianDiffusion base(m.header.diffusion);
+  const GaussianDiffusion d =
+      o.steps == m.header.diffusion.steps && o.sampler == "ddpm"
+          ? base
+          : base.respaced(o.sampler == "ddim" ? "ddim" + std::to_string(o.steps) : std::to_string(o.steps));
+  const int multiple = m.header.unet.size_multiple();
+
+  // Every (stack, slice) to harmonize, in order.
+  std::vector<std::pair<std::size_t, int64_t>> work;
+  std::vector<torch::Tensor> out;
+  for (std::size_t s = 0; s < stacks.size(); ++s) {
+    const auto& st = stacks[s];
+    if (st.dim() != 3 || std::size_t(st.size(0)) != has_brain[s].size())
+      throw Error("harmonize_stacks: stack " + std::to_string(s) + " does not match its slice list");
+    if (st.size(1) % multiple || st.size(2) % multiple)
+      throw UsageError("slices of " + std::to_string(st.size(1)) + "x" + std::to_string(st.size(2)) +
+                       " are not a multiple of " + std::to_string(multiple) + " (the model's levels)");
+    out.push_back(torch::zeros_like(st, torch::kFloat32));
+    for (int64_t k = 0; k < st.size(0); ++k)
+      if (has_brain[s][std::size_t(k)]) work.emplace_back(s, k);
+  }
+  torch::NoGradGuard no_grad;
+  torch::Generator gen = at::detail::createCPUGenerator(o.seed);
+  std::size_t done = 0;
+  std::size_t b = 0;
+  while (b < work.size()) {
+    const std::size_t e = std::min(work.size(), b + std::size_t(o.batch));
+    // A batch holds one slice size; it ends where the size changes.
+    std::size_t end = b + 1;
+    while (end < e && stacks[work[end].first].sizes() == stacks[work[b].first].sizes()) ++end;
+    std::vector<torch::Tensor> src;
+    for (std::size_t w = b; w < end; ++w) src.push_back(stacks[work[w].first][work[w].second].unsqueeze(0));
+    const torch::Tensor source = torch::stack(src).to(torch::kFloat32);  // [B, 1, H, W]
+    SamplerOptions so;
+    so.generator = gen;
+    so.device = o.device;
+    const auto denoiser = conditional_denoiser(m.model, source);
+    const std::vector<int64_t> shape{source.size(0), 1, source.size(2), source.size(3)};
+    torch::Tensor x = o.sampler == "ddim" ? sample_ddim(d, denoiser, shape, o.eta, so) : sample_ddpm(d, denoiser, shape, so);
+    x = from_model_range(x).clamp(0.0, 1.0).to(torch::kCPU);
+    for (std::size_t w = b; w < end; ++w) out[work[w].first][work[w].second].copy_(x[int64_t(w - b)][0]);
+    done += end - b;
+    if (o.progress) o.progress(done, work.size());
+    b = end;
+  }
+  return out;
+}
+
+}  // namespace harmonize

@@ -1,0 +1,31 @@
+#pragma once
+// Harmonizing slice stacks with a trained model: every slice with brain is
+// sampled from the model conditioned on it; slices are batched across stacks
+// (and so across scans). No per-slice rescaling: outputs stay on the target
+// contrast's [0, 1] scale, so the stacked volume is consistent in 3D.
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "train/checkpoint.hpp"
+
+namespace harmonize {
+
+struct HarmonizeOptions {
+  std::string sampler = "ddpm";  // ddpm (ancestral, the paper's) or ddim
+  int steps = 100;               // respaced steps; 1000 = the paper's full chain
+  double eta = 0.0;              // DDIM only
+  int batch = 8;                 // slices per network call
+  std::uint64_t seed = 1;
+  torch::Device device = torch::kCPU;
+  std::function<void(std::size_t done, std::size_t total)> progress;  // slices
+};
+
+// stacks[s]: [N, H, W] float in [0, 1]; has_brain[s][k]: harmonize slice k?
+// Returns stacks of the same shapes; slices without brain are 0.
+std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& model, const std::vector<torch::Tensor>& stacks,
+                                            const std::vector<std::vector<std::uint8_t>>& has_brain,
+                                            const HarmonizeOptions& o);
+
+}  // namespace harmonize

@@ -1,0 +1,82 @@
+// harmonize apply end to end on a tiny (untrained) model: the output has the
+// input's grid and geometry, zero background, values on [0, 1]; bad inputs
+// are refused before any work.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "io/nifti.hpp"
+#include "learn/config.hpp"
+#include "learn/unet.hpp"
+#include "train/checkpoint.hpp"
+
+using namespace harmonize;
+namespace fs = std::filesystem;
+
+namespace {
+struct Result {
+  int status;
+  std::string output;
+};
+Result run(const std::string& args) {
+  const std::string cmd = std::string(HARMONIZE_BINARY) + " " + args + " 2>&1";
+  Result r{0, {}};
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), int(buf.size()), p)) r.output += buf.data();
+  r.status = pclose(p);
+  return r;
+}
+}  // namespace
+
+TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
+  const std::string dir = (fs::temp_directory_path() / ("harmonize_apply_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ASSERT_EQ(run("simulate " + dir + "/cohort --subjects 1 --resolution 3 -q").status, 0);
+  const std::string scan = dir + "/cohort/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_T1w.nii.gz";
+  const std::string mask = dir + "/cohort/derivatives/truth/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_desc-brain_mask.nii.gz";
+  // A tiny untrained model: apply's plumbing, not its quality, is under test.
+  ModelHeader h;
+  h.unet = unet_preset("tiny");
+  h.unet.channel_mult = {1, 1, 1, 1};  // four levels: the middle attention runs on 28x28 tokens, not 112x112
+  h.unet.model_channels = 8;
+  h.direction = "1p5T-to-3T";
+  torch::manual_seed(0);
+  save_model(dir + "/model.pt", h, UNet(h.unet));
+
+  const std::string out = dir + "/out.nii.gz";
+  const Result r = run("apply --model " + dir + "/model.pt --input " + scan + " --mask " + mask + " --output " + out +
+                       " --steps 2 --batch 16 -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const Volume in = read_nifti(scan), res = read_nifti(out), m = read_nifti(mask);
+  EXPECT_EQ(res.geom.size, in.geom.size);
+  EXPECT_LT(res.geom.max_corner_distance(in.geom), 1e-4);
+  std::size_t inside_nonzero = 0;
+  for (std::size_t n = 0; n < res.data.size(); ++n) {
+    if (m.data[n] == 0) ASSERT_EQ(res.data[n], 0.0f) << "background voxel " << n;
+    ASSERT_GE(res.data[n], 0.0f);
+    ASSERT_LE(res.data[n], 1.0f);
+    inside_nonzero += m.data[n] != 0 && res.data[n] > 0;
+  }
+  EXPECT_GT(inside_nonzero, 100u);
+  EXPECT_TRUE(fs::exists(dir + "/out.json"));
+
+  // Refusals: existing output, a model file of the wrong kind, a missing input.
+  Result again = run("apply --model " + dir + "/model.pt --input " + scan + " --mask " + mask + " --output " + out);
+  EXPECT_NE(again.status, 0);
+  EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
+  std::ofstream(dir + "/bogus.pt") << "not a model";
+  again = run("apply --model " + dir + "/bogus.pt --input " + scan + " --output " + dir + "/o2.nii.gz");
+  EXPECT_NE(again.status, 0);
+  EXPECT_NE(again.output.find("bogus.pt"), std::string::npos) << again.output;
+  EXPECT_FALSE(fs::exists(dir + "/o2.nii.gz"));
+  again = run("apply --model " + dir + "/model.pt --input " + dir + "/none.nii.gz --output " + dir + "/o3.nii.gz");
+  EXPECT_NE(again.status, 0);
+  EXPECT_NE(again.output.find("none.nii.gz"), std::string::npos) << again.output;
+  fs::remove_all(dir);
+}
