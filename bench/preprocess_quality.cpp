@@ -6,6 +6,7 @@
 // after (through the saved transform), vs the target truth segmentation;
 // and the coefficient of variation of truth-WM intensities before and after
 // N4 (recomputed here on the raw target scan inside its truth brain mask).
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -41,6 +42,15 @@ double dice(const Mask& a, const Mask& b, int label) {
   return na + nb > 0 ? 2 * both / (na + nb) : 1.0;
 }
 double mean_tissue_dice(const Mask& a, const Mask& b) { return (dice(a, b, 1) + dice(a, b, 2) + dice(a, b, 3)) / 3; }
+// Hard labels (0 BG, 1 CSF, 2 GM, 3 WM) from the largest of the fractions.
+Mask argmax(const Volume& csf, const Volume& gm, const Volume& wm) {
+  Mask m(csf.geom, 0);
+  for (std::size_t n = 0; n < m.data.size(); ++n) {
+    const float f[4] = {1.0f - csf.data[n] - gm.data[n] - wm.data[n], csf.data[n], gm.data[n], wm.data[n]};
+    m.data[n] = std::uint8_t(std::max_element(f, f + 4) - f);
+  }
+  return m;
+}
 double cv_in(const Volume& v, const Mask& m) {
   double s = 0, s2 = 0, n = 0;
   for (std::size_t i = 0; i < v.data.size(); ++i)
@@ -85,14 +95,23 @@ int main(int argc, char** argv) {
     const Mask t_dseg = resample(labels(read_nifti(truth(T, "dseg"))), tmask.geom);
     const Mask before = resample(s_dseg, tmask.geom);
     const PairTransform xfm = load_transform(sdir + rec["transform"]["prefix"].get<std::string>());
-    const Mask after = warp(s_dseg, xfm, tmask.geom);
-    const double d_before = mean_tissue_dice(before, t_dseg), d_after = mean_tissue_dice(after, t_dseg);
+    // The source truth fractions carried over (linear) and labelled by their
+    // largest: the registration's error, not nearest-neighbour label aliasing.
+    auto carried = [&](const PointMap& map) {
+      auto f = [&](const char* c) { return resample(read_nifti(truth(S, std::string("label-") + c + "_probseg")), tmask.geom, map); };
+      return argmax(f("CSF"), f("GM"), f("WM"));
+    };
+    const Mask before_f = carried({});
+    const Mask after_f = carried([&](const Vec3& p) { return xfm.map(p); });
+    const double d_before = mean_tissue_dice(before_f, t_dseg), d_after = mean_tissue_dice(after_f, t_dseg);
+    const double d_after_nn = mean_tissue_dice(warp(s_dseg, xfm, tmask.geom), t_dseg);
+    (void)before;
     const Volume raw = read_nifti(cohort + "/" + sub + "/" + T + "/anat/" + sub + "_" + T + "_T1w.nii.gz");
     const Mask wm = to_mask(read_nifti(truth(T, "label-WM_probseg")), 0.95f);
     const double cv_raw = cv_in(raw, wm);
     const double cv_n4 = cv_in(n4_correct(raw, to_mask(read_nifti(truth(T, "desc-brain_mask")))), wm);
-    std::printf("%-9s %9.3f %9.3f %11.3f %11.3f %8.4f %8.4f\n", sub.c_str(), md_s, md_t, d_before, d_after, cv_raw,
-                cv_n4);
+    std::printf("%-9s %9.3f %9.3f %11.3f %11.3f %8.4f %8.4f   (labels warped nearest: %.3f)\n", sub.c_str(), md_s,
+                md_t, d_before, d_after, cv_raw, cv_n4, d_after_nn);
     const double v[6] = {md_s, md_t, d_before, d_after, cv_raw, cv_n4};
     for (int i = 0; i < 6; ++i) sums[i] += v[i];
     minmask = std::min({minmask, md_s, md_t});
