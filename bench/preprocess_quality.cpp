@@ -98,7 +98,9 @@ int main(int argc, char** argv) {
     // The source truth fractions carried over (linear) and labelled by their
     // largest: the registration's error, not nearest-neighbour label aliasing.
     auto carried = [&](const PointMap& map) {
-      auto f = [&](const char* c) { return resample(read_nifti(truth(S, std::string("label-") + c + "_probseg")), tmask.geom, map); };
+      auto f = [&](const char* c) {
+        return resample(read_nifti(truth(S, std::string("label-") + c + "_probseg")), tmask.geom, map);
+      };
       return argmax(f("CSF"), f("GM"), f("WM"));
     };
     const Mask before_f = carried({});
@@ -110,8 +112,8 @@ int main(int argc, char** argv) {
     const Mask wm = to_mask(read_nifti(truth(T, "label-WM_probseg")), 0.95f);
     const double cv_raw = cv_in(raw, wm);
     const double cv_n4 = cv_in(n4_correct(raw, to_mask(read_nifti(truth(T, "desc-brain_mask")))), wm);
-    std::printf("%-9s %9.3f %9.3f %11.3f %11.3f %8.4f %8.4f   (labels warped nearest: %.3f)\n", sub.c_str(), md_s,
-                md_t, d_before, d_after, cv_raw, cv_n4, d_after_nn);
+    std::printf("%-9s %9.3f %9.3f %11.3f %11.3f %8.4f %8.4f   (labels warped nearest: %.3f)\n", sub.c_str(), md_s, md_t,
+                d_before, d_after, cv_raw, cv_n4, d_after_nn);
     const double v[6] = {md_s, md_t, d_before, d_after, cv_raw, cv_n4};
     for (int i = 0; i < 6; ++i) sums[i] += v[i];
     minmask = std::min({minmask, md_s, md_t});

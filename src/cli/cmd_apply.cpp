@@ -36,19 +36,18 @@ void register_apply(CLI::App& app) {
       "conditioned on it, stack the slices and write the result on the input's grid (background 0, values on the\n"
       "target contrast's [0,1] scale).");
   cmd->add_option("--model", opt->model, "model.pt (or a checkpoint) from harmonize train")->required();
-  cmd->add_option("--input", opt->inputs, "Raw scans (NIfTI); slices of all inputs are batched together")
-      ->required();
+  cmd->add_option("--input", opt->inputs, "Raw scans (NIfTI); slices of all inputs are batched together")->required();
   cmd->add_option("--output", opt->outputs, "One output file per input (.nii.gz)");
   cmd->add_option("--output-dir", opt->output_dir, "Or: a folder for <input name>_harmonized.nii.gz");
   cmd->add_option("--mask", opt->masks, "Brain masks of the inputs (default: Colin27 template registration)");
-  cmd->add_option("--sampler", opt->harmonize.sampler, "ddpm (ancestral, the paper's) or ddim")
-      ->capture_default_str();
+  cmd->add_option("--sampler", opt->harmonize.sampler, "ddpm (ancestral, the paper's) or ddim")->capture_default_str();
   cmd->add_option("--steps", opt->harmonize.steps, "Sampling steps (respaced; 1000 = the paper's full chain)")
       ->capture_default_str();
   cmd->add_option("--eta", opt->harmonize.eta, "DDIM eta (0: deterministic)")->capture_default_str();
   cmd->add_option("--batch", opt->harmonize.batch, "Slices per network call")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda")->capture_default_str();
-  cmd->add_option("--templates", opt->prep.template_dir, "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
+  cmd->add_option("--templates", opt->prep.template_dir,
+                  "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
       ->capture_default_str();
   add_global_options(cmd, opt->global);
 
@@ -71,7 +70,8 @@ void register_apply(CLI::App& app) {
       for (const auto& in : o.inputs) {
         std::string stem = fs::path(in).filename().string();
         for (const char* ext : {".nii.gz", ".nii"})
-          if (stem.size() > std::string(ext).size() && stem.ends_with(ext)) stem.resize(stem.size() - std::string(ext).size());
+          if (stem.size() > std::string(ext).size() && stem.ends_with(ext))
+            stem.resize(stem.size() - std::string(ext).size());
         o.outputs.push_back(o.output_dir + "/" + stem + "_harmonized.nii.gz");
       }
     // Validate everything before heavy work.
@@ -99,8 +99,8 @@ void register_apply(CLI::App& app) {
     StepTimes times;
     for (std::size_t i = 0; i < raws.size(); ++i) {
       prepared.push_back(prepare_scan(o.inputs[i], raws[i], masks[i].get(), tmpl.get(), o.prep, times));
-      layouts.push_back(plan_slices(prepared[i].image.geom, prepared[i].brain, o.prep.slice_height,
-                                    o.prep.slice_width));
+      layouts.push_back(
+          plan_slices(prepared[i].image.geom, prepared[i].brain, o.prep.slice_height, o.prep.slice_width));
       stacks.push_back(to_tensor(to_slices(prepared[i].image, layouts[i])));
       has_brain.push_back(layouts[i].has_brain);
     }

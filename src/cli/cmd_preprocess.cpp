@@ -95,8 +95,9 @@ std::vector<SubjectJob> find_pairs(const Options& o, const std::string& bids) {
     }
     jobs.push_back(j);
   }
-  if (jobs.empty()) throw InputError(bids, "holds no subject with both " + o.source_session + " and " +
-                                               o.target_session + " T1w scans");
+  if (jobs.empty())
+    throw InputError(bids,
+                     "holds no subject with both " + o.source_session + " and " + o.target_session + " T1w scans");
   return jobs;
 }
 
@@ -177,10 +178,8 @@ void register_preprocess(CLI::App& app) {
   cmd->add_option("--mask", opt->mask, "Brain mask of --input (default: by registering the Colin27 template)");
   cmd->add_option("--mask-dir", opt->mask_dir,
                   "BIDS-derivatives folder with sub-X/ses-Y/anat/sub-X_ses-Y_desc-brain_mask.nii.gz per scan");
-  cmd->add_option("--source-session", opt->source_session, "Session registered onto the other")
-      ->capture_default_str();
-  cmd->add_option("--target-session", opt->target_session, "Session whose grid the pair shares")
-      ->capture_default_str();
+  cmd->add_option("--source-session", opt->source_session, "Session registered onto the other")->capture_default_str();
+  cmd->add_option("--target-session", opt->target_session, "Session whose grid the pair shares")->capture_default_str();
   cmd->add_option("--subjects", opt->subjects, "Only these subjects (sub-XXX ...)");
   cmd->add_option("--spacing", opt->prep.spacing_mm, "Isotropic voxel size after resampling, mm")
       ->capture_default_str();
@@ -192,7 +191,8 @@ void register_preprocess(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--no-deformable", opt->affine_only, "Register pairs with an affine transform only");
   cmd->add_flag("--no-n4", opt->no_n4, "Skip N4 bias-field correction");
-  cmd->add_option("--templates", opt->prep.template_dir, "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
+  cmd->add_option("--templates", opt->prep.template_dir,
+                  "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
       ->capture_default_str();
   add_global_options(cmd, opt->global);
 
@@ -204,7 +204,8 @@ void register_preprocess(CLI::App& app) {
     o.prep.n4 = !o.no_n4;
     const bool single = !o.input.empty();
     if (single != (o.paths.size() == 1))
-      throw UsageError(single ? "with --input give only OUT_DIR" : "give BIDS_DIR and OUT_DIR (or --input SCAN OUT_DIR)");
+      throw UsageError(single ? "with --input give only OUT_DIR"
+                              : "give BIDS_DIR and OUT_DIR (or --input SCAN OUT_DIR)");
     if (!(o.prep.spacing_mm > 0.2 && o.prep.spacing_mm <= 4)) throw UsageError("--spacing must be in (0.2, 4] mm");
     if (!(o.prep.percentile_lo >= 0 && o.prep.percentile_lo < o.prep.percentile_hi && o.prep.percentile_hi <= 100))
       throw UsageError("need 0 <= --clip-low < --clip-high <= 100");
@@ -280,8 +281,8 @@ void register_preprocess(CLI::App& app) {
     }
     if (fs::exists(out)) fs::remove_all(out);
     fs::rename(work, out);
-    std::printf("Preprocessed %s into %s\n", single ? o.input.c_str() : (std::to_string(jobs.size()) + " pairs").c_str(),
-                out.c_str());
+    std::printf("Preprocessed %s into %s\n",
+                single ? o.input.c_str() : (std::to_string(jobs.size()) + " pairs").c_str(), out.c_str());
   });
 }
 

@@ -44,8 +44,9 @@ class AnatomyLibrary {
       head_ = template_dir + "/ch2.nii.gz";
       for (const auto& f : {brain_, head_})
         if (!fs::exists(f))
-          throw InputError(f, "Colin27 template missing: install Debian's mricron-data (scripts/install-deps.sh) "
-                              "or pass --anatomy DIR with label maps");
+          throw InputError(f,
+                           "Colin27 template missing: install Debian's mricron-data (scripts/install-deps.sh) "
+                           "or pass --anatomy DIR with label maps");
       source_ = "Colin27 (" + template_dir + "/ch2better.nii.gz + ch2.nii.gz, intensity model)";
     }
   }
@@ -116,7 +117,8 @@ void write_subject(const std::string& root, const SubjectResult& r) {
 
 void write_dataset_files(const std::string& root, const std::vector<SubjectResult>& results,
                          const AnatomyLibrary& anatomy, const CohortOptions& o) {
-  const nlohmann::json generated = {{{"Name", "harmonize"}, {"Version", kVersion},
+  const nlohmann::json generated = {{{"Name", "harmonize"},
+                                     {"Version", kVersion},
                                      {"Description", "harmonize simulate: MPRAGE physics on real anatomy"}}};
   const nlohmann::json desc = {
       {"Name", "harmonize simulated paired 1.5T/3T MPRAGE cohort"},
@@ -181,13 +183,13 @@ void register_simulate(CLI::App& app) {
   cmd->add_option("--templates", opt->templates, "Folder with Colin27 ch2better.nii.gz and ch2.nii.gz")
       ->capture_default_str();
   auto* subjects = cmd->add_option("--subjects", c.subjects, "Number of subjects")->capture_default_str();
-  auto* patients = cmd->add_option("--patients", c.patients, "How many of them are MS patients (default: 18 of 40, "
-                                                             "scaled to --subjects)");
+  auto* patients = cmd->add_option("--patients", c.patients,
+                                   "How many of them are MS patients (default: 18 of 40, "
+                                   "scaled to --subjects)");
   cmd->add_option("--resolution", c.resolution_mm, "Isotropic voxel size of the scans, mm")->capture_default_str();
   cmd->add_option("--snr-1p5T", c.scanners[0].snr, "1.5 T: pure-WM signal / noise sd")->capture_default_str();
   cmd->add_option("--snr-3T", c.scanners[1].snr, "3 T: pure-WM signal / noise sd")->capture_default_str();
-  cmd->add_option("--bias-1p5T", c.scanners[0].bias, "1.5 T: sd of the log receive-bias field")
-      ->capture_default_str();
+  cmd->add_option("--bias-1p5T", c.scanners[0].bias, "1.5 T: sd of the log receive-bias field")->capture_default_str();
   cmd->add_option("--bias-3T", c.scanners[1].bias, "3 T: sd of the log receive-bias field")->capture_default_str();
   cmd->add_option("--bias-scale", c.bias_scale_mm, "Bias field smoothness (control spacing), mm")
       ->capture_default_str();
@@ -199,8 +201,7 @@ void register_simulate(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--deformation-scale", c.deformation_scale_mm, "Displacement smoothness (control spacing), mm")
       ->capture_default_str();
-  cmd->add_option("--shape-sd", c.shape_sd, "sd of the global linear shape change per subject")
-      ->capture_default_str();
+  cmd->add_option("--shape-sd", c.shape_sd, "sd of the global linear shape change per subject")->capture_default_str();
   cmd->add_option("--rotation", c.rotation_deg, "sd of the head rotation per session and axis, degrees")
       ->capture_default_str();
   cmd->add_option("--translation", c.translation_mm, "sd of the head translation per session and axis, mm")
@@ -228,8 +229,7 @@ void register_simulate(CLI::App& app) {
     if (patients->count() == 0 && subjects->count() > 0) c.patients = int(std::lround(c.subjects * 18.0 / 40.0));
     validate(c);
     const std::string out = fs::absolute(opt->out).lexically_normal().string();
-    if (fs::exists(out) && !opt->global.force)
-      throw OutputError(out, "already exists (use --force to replace it)");
+    if (fs::exists(out) && !opt->global.force) throw OutputError(out, "already exists (use --force to replace it)");
     check_output_path(out, true);
     AnatomyLibrary anatomy(opt->anatomy, opt->templates);
     const auto plans = plan_cohort(c, anatomy.size());
@@ -254,8 +254,7 @@ void register_simulate(CLI::App& app) {
         write_subject(work, r);
         if (opt->preview && i == 0) {
           fs::create_directories(work + "/derivatives/preview");
-          const std::string title =
-              "SUB-" + r.plan.id + " (" + (r.plan.patient ? "MS" : "HC") + ") SIMULATED";
+          const std::string title = "SUB-" + r.plan.id + " (" + (r.plan.patient ? "MS" : "HC") + ") SIMULATED";
           write_png(work + "/derivatives/preview/sub-" + r.plan.id + "_preview.png",
                     preview_figure({{&r.images[0].t1w, "1.5T"}, {&r.images[1].t1w, "3T"}}, title));
         }
@@ -274,11 +273,12 @@ void register_simulate(CLI::App& app) {
     fs::rename(work, out);
     int ms = 0;
     for (const auto& r : summaries) ms += r.plan.patient;
-    std::printf("Simulated cohort in %s\n  %d subjects (%d HC, %d MS), 2 sessions each (ses-1p5T, ses-3T), %g mm\n"
-                "  scans:  sub-XXX/ses-*/anat/sub-XXX_ses-*_T1w.nii.gz\n"
-                "  truth:  derivatives/truth (brain/lesion masks, CSF/GM/WM probseg, dseg, head poses)\n"
-                "  record: code/harmonize_simulate.json, code/harmonize_simulate.log\n",
-                out.c_str(), int(summaries.size()), int(summaries.size()) - ms, ms, c.resolution_mm);
+    std::printf(
+        "Simulated cohort in %s\n  %d subjects (%d HC, %d MS), 2 sessions each (ses-1p5T, ses-3T), %g mm\n"
+        "  scans:  sub-XXX/ses-*/anat/sub-XXX_ses-*_T1w.nii.gz\n"
+        "  truth:  derivatives/truth (brain/lesion masks, CSF/GM/WM probseg, dseg, head poses)\n"
+        "  record: code/harmonize_simulate.json, code/harmonize_simulate.log\n",
+        out.c_str(), int(summaries.size()), int(summaries.size()) - ms, ms, c.resolution_mm);
     if (opt->preview) std::printf("  preview: derivatives/preview/sub-%s_preview.png\n", plans[0].id.c_str());
   });
 }

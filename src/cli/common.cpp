@@ -75,9 +75,9 @@ std::string command_line() { return g_command_line; }
 
 RunRecord::RunRecord(std::string dir, std::string name, nlohmann::json config, const GlobalOptions& g)
     : dir_(std::move(dir)), name_(std::move(name)) {
-  record_ = {{"command", name_},     {"command_line", command_line()}, {"config", std::move(config)},
-             {"seed", g.seed},       {"threads", threads()},           {"versions", versions()},
-             {"started", now_iso()}, {"status", "running"}};
+  record_ = {
+      {"command", name_},     {"command_line", command_line()}, {"config", std::move(config)}, {"seed", g.seed},
+      {"threads", threads()}, {"versions", versions()},         {"started", now_iso()},        {"status", "running"}};
   write();
   const std::string log_path = dir_ + "/" + name_ + ".log";
   log_ = std::fopen(log_path.c_str(), "a");

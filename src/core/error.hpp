@@ -16,8 +16,7 @@ class Error : public std::runtime_error {
 // The message always starts with the file name.
 class InputError : public Error {
  public:
-  InputError(const std::string& path, const std::string& problem)
-      : Error(path + ": " + problem), path_(path) {}
+  InputError(const std::string& path, const std::string& problem) : Error(path + ": " + problem), path_(path) {}
   const std::string& path() const { return path_; }
 
  private:
@@ -27,8 +26,7 @@ class InputError : public Error {
 // An output could not be written.
 class OutputError : public Error {
  public:
-  OutputError(const std::string& path, const std::string& problem)
-      : Error(path + ": " + problem) {}
+  OutputError(const std::string& path, const std::string& problem) : Error(path + ": " + problem) {}
 };
 
 // Invalid option values or combinations.

@@ -16,8 +16,8 @@ namespace harmonize {
 std::string temporary_sibling(const std::string& path) {
   static std::atomic<unsigned> counter{0};
   const fs::path p(path);
-  const std::string name = ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-                           p.filename().string();
+  const std::string name =
+      ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + p.filename().string();
   return (p.parent_path() / name).string();
 }
 

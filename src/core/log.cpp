@@ -13,9 +13,12 @@ int g_next_id = 1;
 
 const char* prefix(Level level) {
   switch (level) {
-    case Level::Error: return "error: ";
-    case Level::Warning: return "warning: ";
-    default: return "";
+    case Level::Error:
+      return "error: ";
+    case Level::Warning:
+      return "warning: ";
+    default:
+      return "";
   }
 }
 }  // namespace

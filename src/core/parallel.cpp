@@ -21,8 +21,7 @@ int threads() {
   return n > 0 ? n : hardware_threads();
 }
 
-void parallel_for(std::size_t begin, std::size_t end, const std::function<void(std::size_t)>& fn,
-                  int max_threads) {
+void parallel_for(std::size_t begin, std::size_t end, const std::function<void(std::size_t)>& fn, int max_threads) {
   if (end <= begin) return;
   const std::size_t n = end - begin;
   int nt = threads();

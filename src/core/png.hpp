@@ -23,7 +23,7 @@ void write_png(const std::string& path, const RgbImage& image);
 
 // Draws text in a built-in 5x7 pixel font (digits, letters, a few symbols),
 // scaled by `scale`.
-void draw_text(RgbImage& image, int x, int y, const std::string& text, int scale = 2,
-               std::uint8_t r = 255, std::uint8_t g = 255, std::uint8_t b = 255);
+void draw_text(RgbImage& image, int x, int y, const std::string& text, int scale = 2, std::uint8_t r = 255,
+               std::uint8_t g = 255, std::uint8_t b = 255);
 
 }  // namespace harmonize

@@ -15,7 +15,7 @@
 namespace harmonize {
 
 struct Reorientation {
-  std::array<int, 3> perm{0, 1, 2};              // new axis a is old axis perm[a]
+  std::array<int, 3> perm{0, 1, 2};               // new axis a is old axis perm[a]
   std::array<bool, 3> flip{false, false, false};  // ... traversed backwards
   Geometry original;                              // geometry before reorientation
 

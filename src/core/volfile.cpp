@@ -14,11 +14,17 @@ constexpr char kMagic[8] = {'H', 'V', 'O', 'L', '0', '0', '0', '1'};
 template <class T>
 const char* dtype_name();
 template <>
-const char* dtype_name<float>() { return "float32"; }
+const char* dtype_name<float>() {
+  return "float32";
+}
 template <>
-const char* dtype_name<std::uint8_t>() { return "uint8"; }
+const char* dtype_name<std::uint8_t>() {
+  return "uint8";
+}
 template <>
-const char* dtype_name<std::uint16_t>() { return "uint16"; }
+const char* dtype_name<std::uint16_t>() {
+  return "uint16";
+}
 
 static_assert(std::endian::native == std::endian::little, "hvol I/O assumes a little-endian host");
 }  // namespace
@@ -87,8 +93,7 @@ Image<T> read_hvol(const std::string& path, nlohmann::json* meta) {
     throw InputError(path, std::string("corrupt .hvol geometry: ") + e.what());
   }
   image.data.resize(image.geom.voxels());
-  if (!in.read(reinterpret_cast<char*>(image.data.data()),
-               static_cast<std::streamsize>(image.data.size() * sizeof(T))))
+  if (!in.read(reinterpret_cast<char*>(image.data.data()), static_cast<std::streamsize>(image.data.size() * sizeof(T))))
     throw InputError(path, "truncated .hvol data");
   if (meta) *meta = header.value("meta", nlohmann::json::object());
   return image;

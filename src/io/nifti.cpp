@@ -97,8 +97,8 @@ void scan_voxel_stream(const std::string& path) {
   if (n < 0 || (err != Z_OK && err != Z_STREAM_END))
     throw InputError(path, std::string("truncated or corrupt compressed data (") + (msg ? msg : "") + ")");
   if (pos < expected)
-    throw InputError(path, "truncated: " + std::to_string(pos) + " bytes, the header promises " +
-                               std::to_string(expected));
+    throw InputError(path,
+                     "truncated: " + std::to_string(pos) + " bytes, the header promises " + std::to_string(expected));
   if (nonfinite) throw InputError(path, "contains " + std::to_string(nonfinite) + " NaN or Inf voxels");
 }
 
@@ -249,10 +249,18 @@ void write_nifti(const std::string& path, const Volume& v, DiskType type) {
   if (!is_nifti_path(path)) throw OutputError(path, "output name must end in .nii or .nii.gz");
   if (v.data.size() != v.geom.voxels()) throw Error("write_nifti: data size does not match geometry");
   switch (type) {
-    case DiskType::Float32: write_typed<float>(path, v); break;
-    case DiskType::UInt8: write_typed<std::uint8_t>(path, v); break;
-    case DiskType::Int16: write_typed<std::int16_t>(path, v); break;
-    case DiskType::UInt16: write_typed<std::uint16_t>(path, v); break;
+    case DiskType::Float32:
+      write_typed<float>(path, v);
+      break;
+    case DiskType::UInt8:
+      write_typed<std::uint8_t>(path, v);
+      break;
+    case DiskType::Int16:
+      write_typed<std::int16_t>(path, v);
+      break;
+    case DiskType::UInt16:
+      write_typed<std::uint16_t>(path, v);
+      break;
   }
 }
 

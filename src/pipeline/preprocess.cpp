@@ -18,9 +18,7 @@ class StepTimer {
  public:
   StepTimer(StepTimes& times, std::string step)
       : times_(times), step_(std::move(step)), start_(std::chrono::steady_clock::now()) {}
-  ~StepTimer() {
-    times_[step_] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
+  ~StepTimer() { times_[step_] += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
 
  private:
   StepTimes& times_;
@@ -37,10 +35,9 @@ std::size_t count(const Mask& m) {
 }  // namespace
 
 nlohmann::json to_json(const PreprocessOptions& o) {
-  return {{"spacing_mm", o.spacing_mm},         {"percentile_lo", o.percentile_lo},
-          {"percentile_hi", o.percentile_hi},   {"slice_height", o.slice_height},
-          {"slice_width", o.slice_width},       {"n4", o.n4},
-          {"deformable", o.deformable},         {"template_dir", o.template_dir}};
+  return {{"spacing_mm", o.spacing_mm},     {"percentile_lo", o.percentile_lo}, {"percentile_hi", o.percentile_hi},
+          {"slice_height", o.slice_height}, {"slice_width", o.slice_width},     {"n4", o.n4},
+          {"deformable", o.deformable},     {"template_dir", o.template_dir}};
 }
 
 BrainTemplate BrainTemplate::load(const std::string& dir) {
@@ -59,8 +56,8 @@ BrainTemplate BrainTemplate::load(const std::string& dir) {
   return t;
 }
 
-PreparedScan prepare_scan(const std::string& name, const Volume& raw, const Mask* given_mask,
-                          const BrainTemplate* tmpl, const PreprocessOptions& o, StepTimes& times) {
+PreparedScan prepare_scan(const std::string& name, const Volume& raw, const Mask* given_mask, const BrainTemplate* tmpl,
+                          const PreprocessOptions& o, StepTimes& times) {
   PreparedScan p;
   p.input_grid = raw.geom;
   Mask brain;
@@ -68,8 +65,8 @@ PreparedScan prepare_scan(const std::string& name, const Volume& raw, const Mask
     StepTimer t(times, "brain_mask");
     if (given_mask) {
       if (given_mask->geom.size != raw.geom.size || given_mask->geom.max_corner_distance(raw.geom) > 1e-3)
-        throw InputError(name, "the brain mask is not on this scan's grid (" + given_mask->geom.describe() +
-                                   " vs " + raw.geom.describe() + ")");
+        throw InputError(name, "the brain mask is not on this scan's grid (" + given_mask->geom.describe() + " vs " +
+                                   raw.geom.describe() + ")");
       brain = *given_mask;
     } else {
       if (!tmpl) throw Error("no brain mask and no template to compute one");

@@ -50,7 +50,7 @@ PreparedScan prepare_scan(const std::string& name, const Volume& raw, const Mask
                           const PreprocessOptions& o, StepTimes& times);
 
 struct PreparedPair {
-  PreparedScan target, source;  // each in its own space
+  PreparedScan target, source;     // each in its own space
   PairTransform source_to_target;  // maps target points into the source
   Volume source_on_target;         // source image on the target grid, 0 outside the target brain
   SliceLayout layout;              // shared by both stacks (target grid)

@@ -11,11 +11,11 @@
 namespace harmonize {
 
 struct SliceLayout {
-  Reorientation orientation;   // file layout -> sagittal layout
-  long row0 = 0, col0 = 0;     // top-left of the window in the sagittal layout (may be < 0: padding)
+  Reorientation orientation;  // file layout -> sagittal layout
+  long row0 = 0, col0 = 0;    // top-left of the window in the sagittal layout (may be < 0: padding)
   int height = 224, width = 224;
   std::vector<std::uint8_t> has_brain;  // per sagittal slice
-  bool clipped = false;        // the brain did not fit the window (the window keeps its top)
+  bool clipped = false;                 // the brain did not fit the window (the window keeps its top)
 
   // Geometry of the slice stack [slices][height][width] as a volume: the
   // window's voxels in the sagittal layout, extended where padded.

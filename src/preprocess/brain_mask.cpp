@@ -75,7 +75,8 @@ Mask morph(const Mask& m, int radius, bool dilation) {
 
 Mask largest_component(const Mask& m) {
   std::vector<std::size_t> sizes;
-  const auto label = components(m.geom, [&](std::size_t n) { return m.data[n] != 0; }, sizes);
+  const auto label = components(
+      m.geom, [&](std::size_t n) { return m.data[n] != 0; }, sizes);
   Mask out(m.geom, 0);
   if (sizes.empty()) return out;
   const auto best = std::uint32_t(std::max_element(sizes.begin(), sizes.end()) - sizes.begin() + 1);
@@ -85,7 +86,8 @@ Mask largest_component(const Mask& m) {
 
 Mask fill_holes(const Mask& m) {
   std::vector<std::size_t> sizes;
-  const auto label = components(m.geom, [&](std::size_t n) { return m.data[n] == 0; }, sizes);
+  const auto label = components(
+      m.geom, [&](std::size_t n) { return m.data[n] == 0; }, sizes);
   // Background components that touch the border are outside; the rest are holes.
   std::vector<bool> outside(sizes.size() + 1, false);
   const auto& s = m.geom.size;
@@ -106,8 +108,8 @@ Mask erode(const Mask& m, int radius) { return morph(m, radius, false); }
 Mask refine_mask(const Mask& m, int radius) {
   Mask out = largest_component(m);
   if (radius > 0) {
-    out = erode(dilate(out, radius), radius);   // closing: bridges small gaps
-    out = dilate(erode(out, radius), radius);   // opening: removes thin spurs
+    out = erode(dilate(out, radius), radius);  // closing: bridges small gaps
+    out = dilate(erode(out, radius), radius);  // opening: removes thin spurs
     out = largest_component(out);
   }
   return fill_holes(out);

@@ -53,8 +53,7 @@ template <class T, class TItk>
 Image<T> copy_out(const TItk* image) {
   Image<T> v(geometry_of(image));
   const auto* p = image->GetBufferPointer();
-  if (image->GetBufferedRegion() != image->GetLargestPossibleRegion())
-    throw Error("ITK image is not fully buffered");
+  if (image->GetBufferedRegion() != image->GetLargestPossibleRegion()) throw Error("ITK image is not fully buffered");
   std::copy(p, p + v.data.size(), v.data.begin());
   return v;
 }

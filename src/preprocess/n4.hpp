@@ -8,11 +8,11 @@
 namespace harmonize {
 
 struct N4Options {
-  int shrink = 4;                              // the field is estimated on a grid shrunk by this factor
-  std::vector<int> iterations{50, 50, 50, 50}; // per fitting level (one level per entry)
+  int shrink = 4;                               // the field is estimated on a grid shrunk by this factor
+  std::vector<int> iterations{50, 50, 50, 50};  // per fitting level (one level per entry)
   double convergence = 1e-6;
-  int control_points = 4;                      // per axis at the first level (spline order 3 => 1 span)
-  double fwhm = 0.15;                          // bias-field histogram sharpening FWHM
+  int control_points = 4;  // per axis at the first level (spline order 3 => 1 span)
+  double fwhm = 0.15;      // bias-field histogram sharpening FWHM
 };
 
 // Estimates the bias field inside `mask` (non-zero voxels with positive

@@ -189,8 +189,8 @@ BSpline::Pointer run_bspline(const Affine* affine, const RegistrationOptions& o,
   method->InPlaceOn();
   const auto start = std::chrono::steady_clock::now();
   method->Update();
-  log::debug("registration: B-spline stage (" + std::to_string(n) + " parameters) stopped: " +
-             optimizer->GetStopConditionDescription() + ", " +
+  log::debug("registration: B-spline stage (" + std::to_string(n) +
+             " parameters) stopped: " + optimizer->GetStopConditionDescription() + ", " +
              std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) + " s");
   return bspline;
 }
@@ -234,9 +234,9 @@ PairTransform register_images(const Volume& fixed, const Volume& moving, const R
       init->InitializeTransform();
     } else {
       // Rotate about the fixed image's centre (better conditioned than the origin).
-      const Vec3 c = fixed.geom.index_to_world(
-          {0.5 * double(fixed.geom.size[0] - 1), 0.5 * double(fixed.geom.size[1] - 1),
-           0.5 * double(fixed.geom.size[2] - 1)});
+      const Vec3 c =
+          fixed.geom.index_to_world({0.5 * double(fixed.geom.size[0] - 1), 0.5 * double(fixed.geom.size[1] - 1),
+                                     0.5 * double(fixed.geom.size[2] - 1)});
       rigid->SetCenter(Euler::InputPointType(c.data()));
     }
     auto affine = Affine::New();
@@ -253,8 +253,7 @@ PairTransform register_images(const Volume& fixed, const Volume& moving, const R
     affine->SetMatrix(rigid->GetMatrix());
     affine->SetTranslation(rigid->GetTranslation());
     if (o.affine)
-      run_linear(affine.GetPointer(), o, o.affine_shrink, o.affine_iterations, f, m, fixed_mask, moving_mask,
-                 "affine");
+      run_linear(affine.GetPointer(), o, o.affine_shrink, o.affine_iterations, f, m, fixed_mask, moving_mask, "affine");
 
     PairTransform t;
     for (int a = 0; a < 3; ++a) {
@@ -267,12 +266,10 @@ PairTransform register_images(const Volume& fixed, const Volume& moving, const R
       t.deformable = field;
     }
     log::debug("registration: " +
-               std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) +
-               " s");
+               std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()) + " s");
     return t;
   } catch (const itk::ExceptionObject& e) {
-    throw Error(std::string("registration failed (do the images overlap and share anatomy?): ") +
-                e.GetDescription());
+    throw Error(std::string("registration failed (do the images overlap and share anatomy?): ") + e.GetDescription());
   }
 }
 

@@ -14,9 +14,9 @@ struct RegistrationOptions {
   bool affine = true;      // affine stage after the rigid one
   bool deformable = true;  // B-spline stage after the affine one
 
-  int bins = 32;              // Mattes histogram bins
-  double sampling = 0.10;     // fraction of fixed-grid voxels sampled at random (0 or >= 1: all)
-  int seed = 1234;            // of that sampling: same inputs + options => same transform
+  int bins = 32;           // Mattes histogram bins
+  double sampling = 0.10;  // fraction of fixed-grid voxels sampled at random (0 or >= 1: all)
+  int seed = 1234;         // of that sampling: same inputs + options => same transform
 
   // Per level: shrink factor of both images (smoothing sigma = factor / 2
   // voxels, none at 1) and maximum iterations.
@@ -26,9 +26,9 @@ struct RegistrationOptions {
   // The B-spline stage costs samples x parameters per evaluation (ITK's Mattes
   // metric forms a dense Jacobian through the composite transform): it samples less.
   double deformable_sampling = 0.03;
-  double step_mm = 2.0;          // first step of the linear stages (about mm of shift)
-  double mesh_spacing_mm = 50;   // B-spline control-point spacing (regularises the warp)
-  double max_coefficient_mm = 3; // bound on each B-spline coefficient (regularises it further)
+  double step_mm = 2.0;           // first step of the linear stages (about mm of shift)
+  double mesh_spacing_mm = 50;    // B-spline control-point spacing (regularises the warp)
+  double max_coefficient_mm = 3;  // bound on each B-spline coefficient (regularises it further)
 
   // Optional metric masks (non-zero voxels count), on the grids of the images.
   const Mask* fixed_mask = nullptr;

@@ -64,9 +64,8 @@ void check(const Image<T>& v, const Geometry& grid) {
 Volume resample(const Volume& v, const Geometry& grid, const PointMap& map, Interp interp, float outside) {
   check(v, grid);
   if (interp == Interp::Linear)
-    return resample_with<float>(grid, map, [&](const Vec3& w) {
-      return sample_linear(v, v.geom.world_to_index(w), outside);
-    });
+    return resample_with<float>(grid, map,
+                                [&](const Vec3& w) { return sample_linear(v, v.geom.world_to_index(w), outside); });
   return resample_with<float>(grid, map, [&](const Vec3& w) {
     std::size_t n;
     return nearest_index(v.geom, w, n) ? v.data[n] : outside;

@@ -29,7 +29,8 @@ Vec3 PairTransform::map(const Vec3& x) const {
 }
 
 Volume warp(const Volume& moving, const PairTransform& t, const Geometry& fixed_grid, Interp interp) {
-  return resample(moving, fixed_grid, [&t](const Vec3& x) { return t.map(x); }, interp);
+  return resample(
+      moving, fixed_grid, [&t](const Vec3& x) { return t.map(x); }, interp);
 }
 
 Mask warp(const Mask& moving, const PairTransform& t, const Geometry& fixed_grid) {
@@ -80,8 +81,7 @@ itk::TransformBaseTemplate<double>::Pointer read_one(const std::string& path) {
     throw InputError(path, std::string("cannot read ITK transform: ") + e.GetDescription());
   }
   const auto* list = reader->GetTransformList();
-  if (list->size() != 1)
-    throw InputError(path, "expected one transform, found " + std::to_string(list->size()));
+  if (list->size() != 1) throw InputError(path, "expected one transform, found " + std::to_string(list->size()));
   return list->front();
 }
 }  // namespace

@@ -22,13 +22,12 @@ struct PairTransform {
   std::shared_ptr<const BSplineField> deformable;
 
   bool has_deformable() const { return deformable != nullptr; }
-  Vec3 map(const Vec3& fixed_point) const;       // thread-safe
+  Vec3 map(const Vec3& fixed_point) const;         // thread-safe
   Vec3 map_affine(const Vec3& fixed_point) const;  // the affine part alone
 };
 
 // The moving image resampled onto the fixed grid through t.
-Volume warp(const Volume& moving, const PairTransform& t, const Geometry& fixed_grid,
-            Interp interp = Interp::Linear);
+Volume warp(const Volume& moving, const PairTransform& t, const Geometry& fixed_grid, Interp interp = Interp::Linear);
 Mask warp(const Mask& moving, const PairTransform& t, const Geometry& fixed_grid);  // nearest
 
 // ITK transform text files: <prefix>_affine.tfm (AffineTransform_double_3_3)

@@ -218,8 +218,10 @@ SubjectAnatomy make_subject_anatomy(const LabelVolume& base, bool patient, const
   std::vector<std::size_t> near_vent, near_cortex;
   for (std::size_t idx = 0; idx < lab.data.size(); ++idx) {
     if (!is_cerebral_wm(lab.data[idx])) continue;
-    if (d_vent[idx] <= pv_steps) near_vent.push_back(idx);
-    else if (d_cortex[idx] <= jc_steps) near_cortex.push_back(idx);
+    if (d_vent[idx] <= pv_steps)
+      near_vent.push_back(idx);
+    else if (d_cortex[idx] <= jc_steps)
+      near_cortex.push_back(idx);
   }
   const int count = std::max(1, rng.poisson(ch.lesion_count));
   const auto& n = lab.geom.size;

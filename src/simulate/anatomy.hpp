@@ -18,10 +18,10 @@ namespace harmonize {
 LabelVolume colin_labels(const Volume& brain, const Volume& head);
 
 struct PatientChanges {
-  double atrophy_mm = 1.0;          // ventricles grow by this much into WM; cortex thins by half of it
-  double lesion_count = 12;         // mean number of lesions (Poisson, at least one)
-  double lesion_radius_mm = 2.5;    // mean lesion radius
-  double periventricular = 0.6;     // fraction of lesions near the ventricles (rest juxtacortical)
+  double atrophy_mm = 1.0;        // ventricles grow by this much into WM; cortex thins by half of it
+  double lesion_count = 12;       // mean number of lesions (Poisson, at least one)
+  double lesion_radius_mm = 2.5;  // mean lesion radius
+  double periventricular = 0.6;   // fraction of lesions near the ventricles (rest juxtacortical)
 };
 
 struct SubjectAnatomy {

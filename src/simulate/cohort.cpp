@@ -23,20 +23,40 @@ nlohmann::json to_json(const CohortOptions& o) {
   nlohmann::json scanners = nlohmann::json::array();
   for (const auto& s : o.scanners) {
     const auto& p = s.protocol;
-    scanners.push_back({{"name", p.name}, {"field_tesla", p.field_tesla}, {"tr_ms", p.tr_ms}, {"ti_ms", p.ti_ms},
-                        {"te_ms", p.te_ms}, {"flip_deg", p.flip_deg}, {"echo_spacing_ms", p.echo_spacing_ms},
-                        {"excitations", p.excitations}, {"inversion_efficiency", p.inversion_efficiency},
-                        {"snr", s.snr}, {"bias", s.bias}, {"fov_mm", s.fov_mm}});
+    scanners.push_back({{"name", p.name},
+                        {"field_tesla", p.field_tesla},
+                        {"tr_ms", p.tr_ms},
+                        {"ti_ms", p.ti_ms},
+                        {"te_ms", p.te_ms},
+                        {"flip_deg", p.flip_deg},
+                        {"echo_spacing_ms", p.echo_spacing_ms},
+                        {"excitations", p.excitations},
+                        {"inversion_efficiency", p.inversion_efficiency},
+                        {"snr", s.snr},
+                        {"bias", s.bias},
+                        {"fov_mm", s.fov_mm}});
   }
-  return {{"subjects", o.subjects}, {"patients", o.patients}, {"resolution_mm", o.resolution_mm}, {"seed", o.seed},
-          {"scanners", scanners}, {"deformation_mm", o.deformation_mm},
-          {"deformation_scale_mm", o.deformation_scale_mm}, {"shape_sd", o.shape_sd},
-          {"rotation_deg", o.rotation_deg}, {"translation_mm", o.translation_mm}, {"t1_variation", o.t1_variation},
-          {"pd_variation", o.pd_variation}, {"variation_scale_mm", o.variation_scale_mm},
-          {"bias_scale_mm", o.bias_scale_mm}, {"lesion_t1_1p5T_ms", o.lesion_t1_1p5T},
-          {"lesion_t1_3T_ms", o.lesion_t1_3T}, {"atrophy_mm", o.patient.atrophy_mm},
-          {"lesion_count", o.patient.lesion_count}, {"lesion_radius_mm", o.patient.lesion_radius_mm},
-          {"periventricular_fraction", o.patient.periventricular}, {"gain", o.gain}};
+  return {{"subjects", o.subjects},
+          {"patients", o.patients},
+          {"resolution_mm", o.resolution_mm},
+          {"seed", o.seed},
+          {"scanners", scanners},
+          {"deformation_mm", o.deformation_mm},
+          {"deformation_scale_mm", o.deformation_scale_mm},
+          {"shape_sd", o.shape_sd},
+          {"rotation_deg", o.rotation_deg},
+          {"translation_mm", o.translation_mm},
+          {"t1_variation", o.t1_variation},
+          {"pd_variation", o.pd_variation},
+          {"variation_scale_mm", o.variation_scale_mm},
+          {"bias_scale_mm", o.bias_scale_mm},
+          {"lesion_t1_1p5T_ms", o.lesion_t1_1p5T},
+          {"lesion_t1_3T_ms", o.lesion_t1_3T},
+          {"atrophy_mm", o.patient.atrophy_mm},
+          {"lesion_count", o.patient.lesion_count},
+          {"lesion_radius_mm", o.patient.lesion_radius_mm},
+          {"periventricular_fraction", o.patient.periventricular},
+          {"gain", o.gain}};
 }
 
 void validate(const CohortOptions& o) {

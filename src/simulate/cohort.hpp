@@ -14,9 +14,9 @@ namespace harmonize {
 
 struct ScannerOptions {
   MprageProtocol protocol;
-  double snr = 20;              // pure-WM signal / noise sd
-  double bias = 0.1;            // sd of the log receive-bias field
-  Vec3 fov_mm{176, 250, 234};   // left-right, anterior-posterior, superior-inferior
+  double snr = 20;             // pure-WM signal / noise sd
+  double bias = 0.1;           // sd of the log receive-bias field
+  Vec3 fov_mm{176, 250, 234};  // left-right, anterior-posterior, superior-inferior
 };
 
 struct CohortOptions {

@@ -49,8 +49,8 @@ double mprage_signal(const MprageProtocol& p, double t1, double t2s, double pd) 
   const double tau = p.echo_spacing_ms;
   const int n = p.excitations;
   const double nc = n / 2.0;
-  const double ta = p.ti_ms - nc * tau;            // inversion to first excitation
-  const double td = p.tr_ms - ta - n * tau;        // last excitation to next inversion
+  const double ta = p.ti_ms - nc * tau;      // inversion to first excitation
+  const double td = p.tr_ms - ta - n * tau;  // last excitation to next inversion
   const double e1 = std::exp(-tau / t1), ea = std::exp(-ta / t1), ed = std::exp(-td / t1);
   const double q = e1 * std::cos(a);
   const double qn = std::pow(q, n);

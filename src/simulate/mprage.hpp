@@ -6,14 +6,14 @@
 namespace harmonize {
 
 struct MprageProtocol {
-  std::string name;            // "1p5T", "3T"
+  std::string name;  // "1p5T", "3T"
   double field_tesla = 1.5;
-  double tr_ms = 2080;         // time between inversions
-  double ti_ms = 1100;         // inversion to k-space centre
+  double tr_ms = 2080;  // time between inversions
+  double ti_ms = 1100;  // inversion to k-space centre
   double te_ms = 3.1;
   double flip_deg = 15;
   double echo_spacing_ms = 9.5;
-  int excitations = 176;       // N: excitations per inversion (turbo factor)
+  int excitations = 176;  // N: excitations per inversion (turbo factor)
   double inversion_efficiency = 0.96;
 };
 

@@ -128,8 +128,8 @@ SessionImages render_session(const SubjectModel& s, const SessionSpec& sess) {
       for (std::size_t li = 0; li < m[0]; ++li) {
         const Vec3 y = g.index_to_world({double(li * step), double(lj * step), double(lk * step)});
         const Vec3 a = scanner_to_anatomy(s, sess, y);
-        lattice[li + m[0] * (lj + m[1] * lk)] = {a[0], a[1], a[2], s.t1_variation(a), s.pd_variation(a),
-                                                 sess.log_bias(y)};
+        lattice[li + m[0] * (lj + m[1] * lk)] = {
+            a[0], a[1], a[2], s.t1_variation(a), s.pd_variation(a), sess.log_bias(y)};
       }
   auto smooth_at = [&](std::size_t i, std::size_t j, std::size_t k) {
     const std::size_t c[3] = {i / step, j / step, k / step};
@@ -151,8 +151,8 @@ SessionImages render_session(const SubjectModel& s, const SessionSpec& sess) {
       for (std::size_t i = 0; i < g.size[0]; ++i) {
         const std::size_t idx = out.t1w.index(i, j, k);
         const auto sm = smooth_at(i, j, k);
-        const Vec3 p = mat_vec(world_to_lab_index, {sm[0] - lab.geom.origin[0], sm[1] - lab.geom.origin[1],
-                                                    sm[2] - lab.geom.origin[2]});
+        const Vec3 p = mat_vec(world_to_lab_index,
+                               {sm[0] - lab.geom.origin[0], sm[1] - lab.geom.origin[1], sm[2] - lab.geom.origin[2]});
         double frac[kTissueCount] = {};
         bool inside = false;
         const long ci = std::lround(p[0]), cj = std::lround(p[1]), ck = std::lround(p[2]);
@@ -167,7 +167,8 @@ SessionImages render_session(const SubjectModel& s, const SessionSpec& sess) {
           const double tx = px - fx, ty = py - fy, tz = pz - fz;
           for (int nb = 0; nb < 8; ++nb) {
             const long xx = x0 + (nb & 1), yy = y0 + ((nb >> 1) & 1), zz = z0 + ((nb >> 2) & 1);
-            const double w = ((nb & 1) ? tx : 1 - tx) * (((nb >> 1) & 1) ? ty : 1 - ty) * (((nb >> 2) & 1) ? tz : 1 - tz);
+            const double w =
+                ((nb & 1) ? tx : 1 - tx) * (((nb >> 1) & 1) ? ty : 1 - ty) * (((nb >> 2) & 1) ? tz : 1 - tz);
             if (xx < 0 || yy < 0 || zz < 0 || xx >= long(n[0]) || yy >= long(n[1]) || zz >= long(n[2])) {
               frac[kAir] += w * 0.125;
               continue;
@@ -183,10 +184,17 @@ SessionImages render_session(const SubjectModel& s, const SessionSpec& sess) {
             if (frac[t] <= 0) continue;
             sig += frac[t] * signal(t, dt1, dpd);
             switch (s.tissues[t].truth) {
-              case TruthClass::CSF: csf += frac[t]; break;
-              case TruthClass::GM: gm += frac[t]; break;
-              case TruthClass::WM: wm += frac[t]; break;
-              default: break;
+              case TruthClass::CSF:
+                csf += frac[t];
+                break;
+              case TruthClass::GM:
+                gm += frac[t];
+                break;
+              case TruthClass::WM:
+                wm += frac[t];
+                break;
+              default:
+                break;
             }
           }
           lesion = frac[kLesion];

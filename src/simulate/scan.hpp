@@ -25,21 +25,21 @@ struct SubjectModel {
 // What belongs to one session.
 struct SessionSpec {
   MprageProtocol protocol;
-  Geometry grid;                   // the scanner's image grid (world = scanner frame)
+  Geometry grid;  // the scanner's image grid (world = scanner frame)
   Mat3 head_rotation = mat_identity();
-  Vec3 head_translation{};         // mm
-  SmoothField log_bias;            // receive bias (log), scanner frame
-  double snr = 25;                 // signal of pure WM / noise sd
-  double gain = 1000;              // arbitrary units of the magnitude image
+  Vec3 head_translation{};  // mm
+  SmoothField log_bias;     // receive bias (log), scanner frame
+  double snr = 25;          // signal of pure WM / noise sd
+  double gain = 1000;       // arbitrary units of the magnitude image
   std::uint64_t noise_seed = 0;
 };
 
 struct SessionImages {
   Volume t1w;
-  Volume csf, gm, wm;   // tissue fractions in [0, 1]
-  Mask brain;           // CSF+GM+WM fraction >= 0.5
-  Mask lesion;          // lesion fraction >= 0.5
-  Mask dseg;            // 0 background, 1 CSF, 2 GM, 3 WM (largest fraction)
+  Volume csf, gm, wm;  // tissue fractions in [0, 1]
+  Mask brain;          // CSF+GM+WM fraction >= 0.5
+  Mask lesion;         // lesion fraction >= 0.5
+  Mask dseg;           // 0 background, 1 CSF, 2 GM, 3 WM (largest fraction)
 };
 
 // Maps a scanner-frame point to the subject's anatomy (label-map world) frame.

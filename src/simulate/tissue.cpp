@@ -18,8 +18,7 @@ TissueTable default_tissue_table() {
   t[kLimbic] = {"hippocampus/amygdala", between(646, 1197, 0.95), between(838, 1607, 0.95), 82, 65, 0.78, T::GM};
   t[kCerebellarGM] = {"cerebellar cortex", between(646, 1197, 0.9), between(838, 1607, 0.9), 82, 64, 0.78, T::GM};
   t[kCerebellarWM] = {"cerebellar WM", 665, 863, 64, 52, 0.66, T::WM};
-  t[kBrainstem] = {"brain stem / ventral DC", between(646, 1197, 0.15), between(838, 1607, 0.15), 68, 54, 0.67,
-                   T::WM};
+  t[kBrainstem] = {"brain stem / ventral DC", between(646, 1197, 0.15), between(838, 1607, 0.15), 68, 54, 0.67, T::WM};
   t[kLesion] = {"MS lesion", 1050, 1300, 75, 60, 0.80, T::WM};
   t[kFat] = {"fat", 260, 380, 50, 35, 0.90, T::None};
   t[kSoftTissue] = {"soft tissue", 1000, 1400, 30, 25, 0.75, T::None};
@@ -31,24 +30,71 @@ TissueTable default_tissue_table() {
 
 Tissue tissue_of_label(std::uint16_t label) {
   switch (label) {
-    case 0: return kAir;
-    case 2: case 41: case 25: case 57: case 85: return kWM;
-    case 3: case 42: return kCortex;
-    case 4: case 5: case 14: case 15: case 24: case 31: case 43: case 44: case 63: case 72: return kCSF;
-    case 7: case 46: return kCerebellarWM;
-    case 8: case 47: return kCerebellarGM;
-    case 10: case 49: return kThalamus;
-    case 11: case 12: case 26: case 50: case 51: case 58: return kStriatum;
-    case 13: case 52: return kPallidum;
-    case 16: case 28: case 60: return kBrainstem;
-    case 17: case 18: case 53: case 54: return kLimbic;
-    case 30: case 62: return kStriatum;  // vessels: mid-grey on T1w
-    case kLesionLabel: return kLesion;
-    case 506: return kEye;
-    case 511: return kFat;
-    case 515: return kBone;
-    case 516: return kMarrow;
-    default: break;
+    case 0:
+      return kAir;
+    case 2:
+    case 41:
+    case 25:
+    case 57:
+    case 85:
+      return kWM;
+    case 3:
+    case 42:
+      return kCortex;
+    case 4:
+    case 5:
+    case 14:
+    case 15:
+    case 24:
+    case 31:
+    case 43:
+    case 44:
+    case 63:
+    case 72:
+      return kCSF;
+    case 7:
+    case 46:
+      return kCerebellarWM;
+    case 8:
+    case 47:
+      return kCerebellarGM;
+    case 10:
+    case 49:
+      return kThalamus;
+    case 11:
+    case 12:
+    case 26:
+    case 50:
+    case 51:
+    case 58:
+      return kStriatum;
+    case 13:
+    case 52:
+      return kPallidum;
+    case 16:
+    case 28:
+    case 60:
+      return kBrainstem;
+    case 17:
+    case 18:
+    case 53:
+    case 54:
+      return kLimbic;
+    case 30:
+    case 62:
+      return kStriatum;  // vessels: mid-grey on T1w
+    case kLesionLabel:
+      return kLesion;
+    case 506:
+      return kEye;
+    case 511:
+      return kFat;
+    case 515:
+      return kBone;
+    case 516:
+      return kMarrow;
+    default:
+      break;
   }
   if (label >= 500) return kSoftTissue;
   return kCortex;  // remaining small intracranial labels (e.g. 136/137/163/164)

@@ -21,13 +21,13 @@ enum Tissue : std::uint8_t {
   kLimbic,        // hippocampus, amygdala
   kCerebellarGM,  // GM-like
   kCerebellarWM,
-  kBrainstem,     // brain stem, ventral DC: WM-like
-  kLesion,        // T1-hypointense MS lesion (simulated, label 77)
-  kFat,           // scalp / subcutaneous fat
-  kSoftTissue,    // muscle, skin, other soft tissue
-  kBone,          // skull
-  kMarrow,        // diploe / fatty marrow
-  kEye,           // vitreous
+  kBrainstem,   // brain stem, ventral DC: WM-like
+  kLesion,      // T1-hypointense MS lesion (simulated, label 77)
+  kFat,         // scalp / subcutaneous fat
+  kSoftTissue,  // muscle, skin, other soft tissue
+  kBone,        // skull
+  kMarrow,      // diploe / fatty marrow
+  kEye,         // vitreous
   kTissueCount
 };
 
@@ -53,7 +53,7 @@ Tissue tissue_of_label(std::uint16_t label);
 // WM-hypointensities).
 inline constexpr std::uint16_t kLesionLabel = 77;
 // Label values used for anatomy made from intensity images (Colin27).
-inline constexpr std::uint16_t kLabelWM = 2, kLabelCortex = 3, kLabelCSF = 24, kLabelFat = 511,
-                               kLabelSoftTissue = 507, kLabelBone = 515;
+inline constexpr std::uint16_t kLabelWM = 2, kLabelCortex = 3, kLabelCSF = 24, kLabelFat = 511, kLabelSoftTissue = 507,
+                               kLabelBone = 515;
 
 }  // namespace harmonize

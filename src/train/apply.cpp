@@ -53,7 +53,8 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
     so.device = o.device;
     const auto denoiser = conditional_denoiser(m.model, source);
     const std::vector<int64_t> shape{source.size(0), 1, source.size(2), source.size(3)};
-    torch::Tensor x = o.sampler == "ddim" ? sample_ddim(d, denoiser, shape, o.eta, so) : sample_ddpm(d, denoiser, shape, so);
+    torch::Tensor x =
+        o.sampler == "ddim" ? sample_ddim(d, denoiser, shape, o.eta, so) : sample_ddpm(d, denoiser, shape, so);
     x = from_model_range(x).clamp(0.0, 1.0).to(torch::kCPU);
     for (std::size_t w = b; w < end; ++w) out[work[w].first][work[w].second].copy_(x[int64_t(w - b)][0]);
     done += end - b;

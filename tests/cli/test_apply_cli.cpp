@@ -39,7 +39,8 @@ TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
   fs::create_directories(dir);
   ASSERT_EQ(run("simulate " + dir + "/cohort --subjects 1 --resolution 3 -q").status, 0);
   const std::string scan = dir + "/cohort/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_T1w.nii.gz";
-  const std::string mask = dir + "/cohort/derivatives/truth/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_desc-brain_mask.nii.gz";
+  const std::string mask =
+      dir + "/cohort/derivatives/truth/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_desc-brain_mask.nii.gz";
   // A tiny untrained model: apply's plumbing, not its quality, is under test.
   ModelHeader h;
   h.unet = unet_preset("tiny");

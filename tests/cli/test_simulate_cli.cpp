@@ -59,9 +59,9 @@ TEST(Cli, SimulateWritesABidsCohortDeterministically) {
   const Result r = run("simulate " + out + " --subjects 2 --patients 1 --resolution 3 --seed 7 --preview");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("2 subjects (1 HC, 1 MS)"), std::string::npos) << r.output;
-  for (const char* f : {"dataset_description.json", "participants.tsv", "README", "code/harmonize_simulate.json",
-                        "code/harmonize_simulate.log", "derivatives/truth/dseg.tsv",
-                        "derivatives/preview/sub-001_preview.png"})
+  for (const char* f :
+       {"dataset_description.json", "participants.tsv", "README", "code/harmonize_simulate.json",
+        "code/harmonize_simulate.log", "derivatives/truth/dseg.tsv", "derivatives/preview/sub-001_preview.png"})
     EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
   EXPECT_EQ(count_lines(read_text_file(out + "/participants.tsv")), 3u);
   const auto record = nlohmann::json::parse(read_text_file(out + "/code/harmonize_simulate.json"));

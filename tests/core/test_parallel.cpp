@@ -19,9 +19,10 @@ TEST(Parallel, VisitsEveryIndexOnce) {
 
 TEST(Parallel, RethrowsTheWorkersException) {
   set_threads(3);
-  EXPECT_THROW(parallel_for(0, 100, [](std::size_t i) {
-                 if (i == 57) throw std::runtime_error("boom");
-               }),
+  EXPECT_THROW(parallel_for(0, 100,
+                            [](std::size_t i) {
+                              if (i == 57) throw std::runtime_error("boom");
+                            }),
                std::runtime_error);
   set_threads(0);
 }

@@ -21,8 +21,8 @@ Geometry oblique_non_ras() {
   g.size = {9, 7, 5};
   g.spacing = {1.2, 0.8, 2.0};
   g.origin = {10, -20, 30};
-  const Mat3 perm{0, 1, 0,    // world x (L) <- axis 1 (points left)
-                  0, 0, 1,    // world y (P) <- axis 2 (points posterior)
+  const Mat3 perm{0,  1, 0,   // world x (L) <- axis 1 (points left)
+                  0,  0, 1,   // world y (P) <- axis 2 (points posterior)
                   -1, 0, 0};  // world z (S) <- axis 0 (points inferior)
   g.direction = mat_mul(rotation_xyz(0.21, -0.12, 0.15), perm);
   return g;

@@ -132,9 +132,10 @@ TEST(Nifti, QformAndSformBothEncodeTheVoxelToWorldMapping) {
   // qform: rebuild R from the quaternion and compare (pixdim[0] is qfac).
   const double b = h.quatern[0], c = h.quatern[1], d = h.quatern[2];
   const double aq = std::sqrt(std::max(0.0, 1.0 - (b * b + c * c + d * d)));
-  const double R[9] = {aq * aq + b * b - c * c - d * d, 2 * (b * c - aq * d), 2 * (b * d + aq * c),
-                       2 * (b * c + aq * d), aq * aq + c * c - b * b - d * d, 2 * (c * d - aq * b),
-                       2 * (b * d - aq * c), 2 * (c * d + aq * b), aq * aq + d * d - c * c - b * b};
+  const double R[9] = {
+      aq * aq + b * b - c * c - d * d, 2 * (b * c - aq * d), 2 * (b * d + aq * c), 2 * (b * c + aq * d),
+      aq * aq + c * c - b * b - d * d, 2 * (c * d - aq * b), 2 * (b * d - aq * c), 2 * (c * d + aq * b),
+      aq * aq + d * d - c * c - b * b};
   const double qfac = h.pixdim[0] < 0 ? -1 : 1;
   for (int r = 0; r < 3; ++r) {
     for (int col = 0; col < 3; ++col) {

@@ -24,14 +24,22 @@ LabelVolume asymmetric_phantom() {
       for (std::size_t i = 0; i < 64; ++i) {
         const Vec3 w = g.index_to_world({double(i), double(j), double(k)});
         std::uint16_t v = 0;
-        if (ellipsoid(w, {-8, 5, 4}, {5, 14, 6}) < 1 || ellipsoid(w, {10, 0, 2}, {4, 10, 5}) < 1) v = 4;
-        else if (ellipsoid(w, {12, -15, -8}, {6, 6, 6}) < 1) v = 10;
-        else if (ellipsoid(w, {-14, -20, 10}, {5, 7, 5}) < 1) v = 11;
-        else if (ellipsoid(w, o, shell(-6)) < 1) v = 2;
-        else if (ellipsoid(w, o, shell(0)) < 1) v = 3;
-        else if (ellipsoid(w, o, shell(6)) < 1) v = 24;
-        else if (ellipsoid(w, o, shell(10)) < 1) v = 515;
-        else if (ellipsoid(w, o, shell(14)) < 1) v = 511;
+        if (ellipsoid(w, {-8, 5, 4}, {5, 14, 6}) < 1 || ellipsoid(w, {10, 0, 2}, {4, 10, 5}) < 1)
+          v = 4;
+        else if (ellipsoid(w, {12, -15, -8}, {6, 6, 6}) < 1)
+          v = 10;
+        else if (ellipsoid(w, {-14, -20, 10}, {5, 7, 5}) < 1)
+          v = 11;
+        else if (ellipsoid(w, o, shell(-6)) < 1)
+          v = 2;
+        else if (ellipsoid(w, o, shell(0)) < 1)
+          v = 3;
+        else if (ellipsoid(w, o, shell(6)) < 1)
+          v = 24;
+        else if (ellipsoid(w, o, shell(10)) < 1)
+          v = 515;
+        else if (ellipsoid(w, o, shell(14)) < 1)
+          v = 511;
         l.at(i, j, k) = v;
       }
   return l;
@@ -55,9 +63,7 @@ double dice(const Mask& a, const Mask& b, std::uint8_t value) {
   return na + nb > 0 ? 2 * both / (na + nb) : 1.0;
 }
 
-double mean_tissue_dice(const Mask& a, const Mask& b) {
-  return (dice(a, b, 1) + dice(a, b, 2) + dice(a, b, 3)) / 3;
-}
+double mean_tissue_dice(const Mask& a, const Mask& b) { return (dice(a, b, 1) + dice(a, b, 2) + dice(a, b, 3)) / 3; }
 
 Vec3 true_moving_point(const SessionSpec& fixed, const SessionSpec& moving, const Vec3& c, const Vec3& y) {
   const Vec3 d{y[0] - c[0] - fixed.head_translation[0], y[1] - c[1] - fixed.head_translation[1],

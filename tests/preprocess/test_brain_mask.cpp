@@ -1,11 +1,10 @@
 #include <gtest/gtest.h>
 
-#include "core/error.hpp"
-
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
+#include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/nifti.hpp"
 #include "phantom.hpp"
@@ -26,9 +25,10 @@ TEST(BrainMask, RefineFillsHolesAndKeepsTheLargestComponent) {
     for (std::size_t j = 0; j < 30; ++j)
       for (std::size_t i = 0; i < 30; ++i)
         m.at(i, j, k) = (double(i) - 15) * (double(i) - 15) + (double(j) - 15) * (double(j) - 15) +
-                            (double(k) - 15) * (double(k) - 15) < 100;
-  m.at(15, 15, 15) = 0;                                  // a hole
-  m.at(1, 1, 1) = m.at(2, 1, 1) = 1;                     // a speck
+                            (double(k) - 15) * (double(k) - 15) <
+                        100;
+  m.at(15, 15, 15) = 0;               // a hole
+  m.at(1, 1, 1) = m.at(2, 1, 1) = 1;  // a speck
   const Mask r = refine_mask(m, 1);
   EXPECT_EQ(r.at(15, 15, 15), 1);
   EXPECT_EQ(r.at(1, 1, 1), 0);

@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "core/error.hpp"
-
 #include <cmath>
 
+#include "core/error.hpp"
 #include "phantom.hpp"
 #include "preprocess/n4.hpp"
 

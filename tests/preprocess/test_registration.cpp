@@ -1,13 +1,12 @@
 #include <gtest/gtest.h>
-
-#include "core/error.hpp"
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <unistd.h>
 
+#include "core/error.hpp"
 #include "core/log.hpp"
 #include "io/nifti.hpp"
 #include "phantom.hpp"
@@ -20,7 +19,7 @@ namespace {
 struct Pair {
   LabelVolume anatomy;
   SubjectResult r;
-  PairTransform t;       // session 1 (moving) -> session 0 (fixed), deformable
+  PairTransform t;  // session 1 (moving) -> session 0 (fixed), deformable
   double seconds = 0;
 };
 
@@ -46,8 +45,8 @@ TEST(Registration, AlignsTheTissuesOfASimulatedPair) {
   const Mask& fixed = p.r.images[0].dseg;
   const double identity = test::mean_tissue_dice(fixed, resample(p.r.images[1].dseg, grid));
   const double registered = test::mean_tissue_dice(fixed, warp(p.r.images[1].dseg, p.t, grid));
-  std::printf("[   INFO   ] mean CSF/GM/WM Dice: %.3f identity, %.3f registered (%.2f s, 2 mm)\n", identity,
-              registered, p.seconds);
+  std::printf("[   INFO   ] mean CSF/GM/WM Dice: %.3f identity, %.3f registered (%.2f s, 2 mm)\n", identity, registered,
+              p.seconds);
   EXPECT_TRUE(p.t.has_deformable());
   EXPECT_GT(registered, identity + 0.05);
   EXPECT_GE(registered, 0.85);
@@ -75,8 +74,7 @@ TEST(Registration, RecoversTheHeadPoses) {
       }
   err /= n;
   err_affine /= n;
-  std::printf("[   INFO   ] mean position error in the brain: %.3f mm (affine part alone %.3f mm)\n", err,
-              err_affine);
+  std::printf("[   INFO   ] mean position error in the brain: %.3f mm (affine part alone %.3f mm)\n", err, err_affine);
   EXPECT_LT(err, 2.0);  // one 2 mm voxel
 }
 

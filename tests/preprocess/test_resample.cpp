@@ -1,9 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "core/error.hpp"
-
 #include <cmath>
 
+#include "core/error.hpp"
 #include "preprocess/resample.hpp"
 
 using namespace harmonize;
@@ -40,7 +39,8 @@ TEST(Resample, LinearReproducesALinearFunctionInside) {
   Volume v(g);
   for (std::size_t k = 0; k < g.size[2]; ++k)
     for (std::size_t j = 0; j < g.size[1]; ++j)
-      for (std::size_t i = 0; i < g.size[0]; ++i) v.at(i, j, k) = ramp(g.index_to_world({double(i), double(j), double(k)}));
+      for (std::size_t i = 0; i < g.size[0]; ++i)
+        v.at(i, j, k) = ramp(g.index_to_world({double(i), double(j), double(k)}));
   const Volume r = resample_isotropic(v, 0.7);
   double worst = 0;
   for (std::size_t k = 0; k < r.geom.size[2]; ++k)
@@ -66,7 +66,9 @@ TEST(Resample, MaskIsNearestNeighbourAndIdentityIsExact) {
   // A shift by exactly one voxel along i moves every value by one voxel.
   const Mat3 d = g.direction;
   const Vec3 step{d[0] * g.spacing[0], d[3] * g.spacing[0], d[6] * g.spacing[0]};
-  const Mask shifted = resample(m, g, [&](const Vec3& w) { return Vec3{w[0] + step[0], w[1] + step[1], w[2] + step[2]}; });
+  const Mask shifted = resample(m, g, [&](const Vec3& w) {
+    return Vec3{w[0] + step[0], w[1] + step[1], w[2] + step[2]};
+  });
   EXPECT_EQ(shifted.at(3, 4, 5), m.at(4, 4, 5));
   EXPECT_EQ(shifted.at(19, 4, 5), 0);
 }

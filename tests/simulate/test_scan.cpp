@@ -22,12 +22,18 @@ LabelVolume phantom() {
         const Vec3 w = g.index_to_world({double(i), double(j), double(k)});
         const double r = std::sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]);
         std::uint16_t v = 0;
-        if (r < 8) v = 4;
-        else if (r < 30) v = 2;
-        else if (r < 36) v = 3;
-        else if (r < 40) v = 24;
-        else if (r < 44) v = 515;
-        else if (r < 48) v = 511;
+        if (r < 8)
+          v = 4;
+        else if (r < 30)
+          v = 2;
+        else if (r < 36)
+          v = 3;
+        else if (r < 40)
+          v = 24;
+        else if (r < 44)
+          v = 515;
+        else if (r < 48)
+          v = 511;
         l.at(i, j, k) = v;
       }
   return l;
