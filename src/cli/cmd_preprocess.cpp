@@ -33,6 +33,7 @@ struct Options {
   std::string source_session = "ses-1p5T", target_session = "ses-3T";
   std::vector<std::string> subjects;
   bool affine_only = false, no_n4 = false;
+  std::string init = "moments";
 };
 
 std::string strip_ses(const std::string& s) { return s.rfind("ses-", 0) == 0 ? s.substr(4) : s; }
@@ -191,6 +192,10 @@ void register_preprocess(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--no-deformable", opt->affine_only, "Register pairs with an affine transform only");
   cmd->add_flag("--no-n4", opt->no_n4, "Skip N4 bias-field correction");
+  cmd->add_option("--init", opt->init, "Start of pair registration: moments (centres of mass aligned) or geometry "
+                                       "(scanner coordinates as they are)")
+      ->check(CLI::IsMember({"moments", "geometry"}))
+      ->capture_default_str();
   cmd->add_option("--templates", opt->prep.template_dir,
                   "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
       ->capture_default_str();
@@ -202,6 +207,7 @@ void register_preprocess(CLI::App& app) {
     o.prep.slice_width = o.prep.slice_height;
     o.prep.deformable = !o.affine_only;
     o.prep.n4 = !o.no_n4;
+    o.prep.align_centres = o.init == "moments";
     const bool single = !o.input.empty();
     if (single != (o.paths.size() == 1))
       throw UsageError(single ? "with --input give only OUT_DIR"
@@ -225,8 +231,8 @@ void register_preprocess(CLI::App& app) {
     const bool need_template = single ? o.mask.empty() : o.mask_dir.empty();
     if (need_template) tmpl = std::make_unique<BrainTemplate>(BrainTemplate::load(o.prep.template_dir));
 
-    const std::string work = out + ".partial";
-    fs::remove_all(work);
+    PartialFolder folder(out);
+    const std::string& work = folder.path();
     fs::create_directories(work + "/code");
     nlohmann::json dataset = {{"format", "harmonize-preprocessed"},
                               {"version", 1},
@@ -279,8 +285,7 @@ void register_preprocess(CLI::App& app) {
       write_text_atomically(work + "/dataset_description.json", desc.dump(2) + "\n");
       record.finish();
     }
-    if (fs::exists(out)) fs::remove_all(out);
-    fs::rename(work, out);
+    folder.commit();
     std::printf("Preprocessed %s into %s\n",
                 single ? o.input.c_str() : (std::to_string(jobs.size()) + " pairs").c_str(), out.c_str());
   });

@@ -235,8 +235,8 @@ void register_simulate(CLI::App& app) {
     const auto plans = plan_cohort(c, anatomy.size());
 
     // Build under a temporary name; rename when complete.
-    const std::string work = out + ".partial";
-    fs::remove_all(work);
+    PartialFolder folder(out);
+    const std::string& work = folder.path();
     fs::create_directories(work + "/code");
     std::vector<SubjectResult> summaries(plans.size());
     {
@@ -269,8 +269,7 @@ void register_simulate(CLI::App& app) {
       record.finish();
       log::info("done in " + std::to_string(int(seconds)) + " s");
     }
-    if (fs::exists(out)) fs::remove_all(out);
-    fs::rename(work, out);
+    folder.commit();
     int ms = 0;
     for (const auto& r : summaries) ms += r.plan.patient;
     std::printf(

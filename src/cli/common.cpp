@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 
 #include "core/files.hpp"
 #include "core/log.hpp"
@@ -72,6 +73,23 @@ void set_command_line(int argc, char** argv) {
   }
 }
 std::string command_line() { return g_command_line; }
+
+PartialFolder::PartialFolder(std::string out) : out_(std::move(out)), work_(out_ + ".partial") {
+  std::filesystem::remove_all(work_);
+  std::filesystem::create_directories(work_);
+}
+
+PartialFolder::~PartialFolder() {
+  if (committed_) return;
+  std::error_code ec;
+  std::filesystem::remove_all(work_, ec);
+}
+
+void PartialFolder::commit() {
+  std::filesystem::remove_all(out_);
+  std::filesystem::rename(work_, out_);
+  committed_ = true;
+}
 
 RunRecord::RunRecord(std::string dir, std::string name, nlohmann::json config, const GlobalOptions& g)
     : dir_(std::move(dir)), name_(std::move(name)) {

@@ -28,6 +28,23 @@ nlohmann::json versions();
 void set_command_line(int argc, char** argv);
 std::string command_line();
 
+// An output folder built under "<out>.partial" and renamed onto <out> by
+// commit(); if the run fails before that, the partial folder is removed, so a
+// failure leaves neither a half-written <out> nor debris.
+class PartialFolder {
+ public:
+  explicit PartialFolder(std::string out);
+  ~PartialFolder();
+  PartialFolder(const PartialFolder&) = delete;
+  PartialFolder& operator=(const PartialFolder&) = delete;
+  const std::string& path() const { return work_; }
+  void commit();  // replaces an existing <out>
+
+ private:
+  std::string out_, work_;
+  bool committed_ = false;
+};
+
 // Writes <dir>/<name>.json (command line, resolved configuration, seed,
 // versions, start/end time, status) and tees the log into <dir>/<name>.log
 // while it lives. finish() marks the run complete.

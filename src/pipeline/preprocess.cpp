@@ -37,7 +37,7 @@ std::size_t count(const Mask& m) {
 nlohmann::json to_json(const PreprocessOptions& o) {
   return {{"spacing_mm", o.spacing_mm},     {"percentile_lo", o.percentile_lo}, {"percentile_hi", o.percentile_hi},
           {"slice_height", o.slice_height}, {"slice_width", o.slice_width},     {"n4", o.n4},
-          {"deformable", o.deformable},     {"template_dir", o.template_dir}};
+          {"deformable", o.deformable}, {"align_centres", o.align_centres},     {"template_dir", o.template_dir}};
 }
 
 BrainTemplate BrainTemplate::load(const std::string& dir) {
@@ -118,6 +118,7 @@ PreparedPair prepare_pair(const std::string& source_name, const Volume& source_r
     StepTimer t(times, "register");
     RegistrationOptions reg;
     reg.deformable = o.deformable;
+    reg.align_centres = o.align_centres;
     try {
       pair.source_to_target = register_images(pair.target.image, pair.source.image, reg);
     } catch (const Error& e) {

@@ -22,6 +22,7 @@ struct PreprocessOptions {
   int slice_height = 224, slice_width = 224;
   bool n4 = true;
   bool deformable = true;
+  bool align_centres = true;  // start pair registration from aligned centres of mass (else scanner coordinates)
   std::string template_dir = "/usr/share/mricron/templates";
 };
 nlohmann::json to_json(const PreprocessOptions& o);

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cli/run_cli.hpp"
 #include "io/nifti.hpp"
 #include "learn/config.hpp"
 #include "learn/unet.hpp"
@@ -18,19 +19,8 @@ using namespace harmonize;
 namespace fs = std::filesystem;
 
 namespace {
-struct Result {
-  int status;
-  std::string output;
-};
-Result run(const std::string& args) {
-  const std::string cmd = std::string(HARMONIZE_BINARY) + " " + args + " 2>&1";
-  Result r{0, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  while (fgets(buf.data(), int(buf.size()), p)) r.output += buf.data();
-  r.status = pclose(p);
-  return r;
-}
+using Result = harmonize::test::CliResult;
+Result run(const std::string& args) { return harmonize::test::run_cli(args); }
 }  // namespace
 
 TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
