@@ -68,11 +68,7 @@ void register_apply(CLI::App& app) {
       throw UsageError("--mask must name one mask per --input");
     if (o.outputs.empty())
       for (const auto& in : o.inputs) {
-        std::string stem = fs::path(in).filename().string();
-        for (const char* ext : {".nii.gz", ".nii"})
-          if (stem.size() > std::string(ext).size() && stem.ends_with(ext))
-            stem.resize(stem.size() - std::string(ext).size());
-        o.outputs.push_back(o.output_dir + "/" + stem + "_harmonized.nii.gz");
+        o.outputs.push_back(o.output_dir + "/" + nifti_stem(in) + "_harmonized.nii.gz");
       }
     // Validate everything before heavy work.
     for (const auto& out : o.outputs) {

@@ -148,12 +148,7 @@ nlohmann::json run_single(const Options& o, const BrainTemplate* tmpl, const std
   std::unique_ptr<Mask> m;
   if (!o.mask.empty()) m = std::make_unique<Mask>(read_mask(o.mask));
   const PreparedScan s = prepare_scan(o.input, raw, m.get(), tmpl, o.prep, times);
-  std::string stem = fs::path(o.input).filename().string();
-  for (const char* ext : {".nii.gz", ".nii"})
-    if (stem.size() > std::strlen(ext) && stem.compare(stem.size() - std::strlen(ext), std::strlen(ext), ext) == 0) {
-      stem.resize(stem.size() - std::strlen(ext));
-      break;
-    }
+  std::string stem = nifti_stem(o.input);
   if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, "_T1w") == 0) stem.resize(stem.size() - 4);
   nlohmann::json rec = write_scan(root, stem, s);
   const SliceLayout layout = plan_slices(s.image.geom, s.brain, o.prep.slice_height, o.prep.slice_width);
@@ -192,8 +187,9 @@ void register_preprocess(CLI::App& app) {
       ->capture_default_str();
   cmd->add_flag("--no-deformable", opt->affine_only, "Register pairs with an affine transform only");
   cmd->add_flag("--no-n4", opt->no_n4, "Skip N4 bias-field correction");
-  cmd->add_option("--init", opt->init, "Start of pair registration: moments (centres of mass aligned) or geometry "
-                                       "(scanner coordinates as they are)")
+  cmd->add_option("--init", opt->init,
+                  "Start of pair registration: moments (centres of mass aligned) or geometry "
+                  "(scanner coordinates as they are)")
       ->check(CLI::IsMember({"moments", "geometry"}))
       ->capture_default_str();
   cmd->add_option("--templates", opt->prep.template_dir,

@@ -15,6 +15,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "io/itk_bridge.hpp"
 
 namespace fs = std::filesystem;
 
@@ -102,39 +103,6 @@ void scan_voxel_stream(const std::string& path) {
   if (nonfinite) throw InputError(path, "contains " + std::to_string(nonfinite) + " NaN or Inf voxels");
 }
 
-template <class TImage>
-Geometry geometry_of(const TImage* image) {
-  Geometry g;
-  const auto region = image->GetLargestPossibleRegion();
-  for (int a = 0; a < 3; ++a) {
-    g.size[a] = region.GetSize()[a];
-    g.spacing[a] = image->GetSpacing()[a];
-    g.origin[a] = image->GetOrigin()[a];
-    for (int b = 0; b < 3; ++b) g.direction[a * 3 + b] = image->GetDirection()(a, b);
-  }
-  return g;
-}
-
-template <class TImage>
-void set_geometry(TImage* image, const Geometry& g) {
-  typename TImage::RegionType region;
-  typename TImage::SizeType size;
-  typename TImage::SpacingType spacing;
-  typename TImage::PointType origin;
-  typename TImage::DirectionType direction;
-  for (int a = 0; a < 3; ++a) {
-    size[a] = g.size[a];
-    spacing[a] = g.spacing[a];
-    origin[a] = g.origin[a];
-    for (int b = 0; b < 3; ++b) direction(a, b) = g.direction[a * 3 + b];
-  }
-  region.SetSize(size);
-  image->SetRegions(region);
-  image->SetSpacing(spacing);
-  image->SetOrigin(origin);
-  image->SetDirection(direction);
-}
-
 // Validates the header and returns a configured ImageIO.
 itk::NiftiImageIO::Pointer open_checked(const std::string& path) {
   std::error_code ec;
@@ -171,6 +139,13 @@ itk::NiftiImageIO::Pointer open_checked(const std::string& path) {
 
 bool is_nifti_path(const std::string& path) { return ends_with(path, ".nii") || ends_with(path, ".nii.gz"); }
 
+std::string nifti_stem(const std::string& path) {
+  std::string stem = fs::path(path).filename().string();
+  for (const char* ext : {".nii.gz", ".nii"})
+    if (stem.size() > std::strlen(ext) && ends_with(stem, ext)) return stem.substr(0, stem.size() - std::strlen(ext));
+  return stem;
+}
+
 std::string itk_version() { return itk::Version::GetITKVersion(); }
 
 Volume read_nifti(const std::string& path) {
@@ -186,7 +161,7 @@ Volume read_nifti(const std::string& path) {
   }
   ImageType* image = reader->GetOutput();
   Volume v;
-  v.geom = geometry_of(image);
+  v.geom = itkb::geometry_of(image);
   const float* p = image->GetBufferPointer();
   v.data.assign(p, p + v.geom.voxels());
   std::size_t bad = 0;
@@ -216,7 +191,7 @@ template <class TPixel, class TSource>
 void write_typed(const std::string& path, const Image<TSource>& v) {
   using ImageType = itk::Image<TPixel, 3>;
   auto image = ImageType::New();
-  set_geometry(image.GetPointer(), v.geom);
+  itkb::set_geometry(image.GetPointer(), v.geom);
   image->Allocate();
   TPixel* out = image->GetBufferPointer();
   constexpr double lo = std::numeric_limits<TPixel>::lowest(), hi = std::numeric_limits<TPixel>::max();

@@ -27,6 +27,8 @@ void write_nifti(const std::string& path, const Mask& m);
 void write_nifti(const std::string& path, const LabelVolume& m);
 
 bool is_nifti_path(const std::string& path);
+// The file name without its folder and its .nii / .nii.gz extension.
+std::string nifti_stem(const std::string& path);
 std::string itk_version();
 
 }  // namespace harmonize

@@ -5,6 +5,23 @@
 #include "core/error.hpp"
 
 namespace harmonize {
+namespace {
+// Calls fn(k, row, col, i, j) for every window pixel (row, col) of every slice
+// k that lies inside the sagittal-layout grid of size n, (i, j) its voxel.
+template <class F>
+void for_each_window_voxel(const SliceLayout& l, const std::array<std::size_t, 3>& n, F&& fn) {
+  for (std::size_t k = 0; k < n[2]; ++k)
+    for (int r = 0; r < l.height; ++r) {
+      const long j = l.row0 + r;
+      if (j < 0 || j >= long(n[1])) continue;
+      for (int c = 0; c < l.width; ++c) {
+        const long i = l.col0 + c;
+        if (i < 0 || i >= long(n[0])) continue;
+        fn(k, std::size_t(r), std::size_t(c), std::size_t(i), std::size_t(j));
+      }
+    }
+}
+}  // namespace
 
 Geometry SliceLayout::stack_geometry() const {
   const Geometry s = orientation.reoriented();
@@ -84,18 +101,10 @@ SliceLayout plan_slices(const Geometry& g, const Mask& brain, int height, int wi
 Volume to_slices(const Volume& v, const SliceLayout& l) {
   if (v.geom.size != l.orientation.original.size) throw Error("to_slices: volume grid differs from the layout's");
   const Volume s = reorient(v, l.orientation);
-  const auto& n = s.geom.size;
   Volume stack(l.stack_geometry(), 0.0f);
-  for (std::size_t k = 0; k < n[2]; ++k)
-    for (int r = 0; r < l.height; ++r) {
-      const long j = l.row0 + r;
-      if (j < 0 || j >= long(n[1])) continue;
-      for (int c = 0; c < l.width; ++c) {
-        const long i = l.col0 + c;
-        if (i < 0 || i >= long(n[0])) continue;
-        stack.at(std::size_t(c), std::size_t(r), k) = s.at(std::size_t(i), std::size_t(j), k);
-      }
-    }
+  for_each_window_voxel(l, s.geom.size, [&](std::size_t k, std::size_t r, std::size_t c, std::size_t i, std::size_t j) {
+    stack.at(c, r, k) = s.at(i, j, k);
+  });
   return stack;
 }
 
@@ -104,17 +113,9 @@ Volume from_slices(const Volume& stack, const SliceLayout& l) {
   if (stack.geom.size != std::array<std::size_t, 3>{std::size_t(l.width), std::size_t(l.height), sg.size[2]})
     throw Error("from_slices: slice stack size differs from the layout's");
   Volume s(sg, 0.0f);
-  const auto& n = sg.size;
-  for (std::size_t k = 0; k < n[2]; ++k)
-    for (int r = 0; r < l.height; ++r) {
-      const long j = l.row0 + r;
-      if (j < 0 || j >= long(n[1])) continue;
-      for (int c = 0; c < l.width; ++c) {
-        const long i = l.col0 + c;
-        if (i < 0 || i >= long(n[0])) continue;
-        s.at(std::size_t(i), std::size_t(j), k) = stack.at(std::size_t(c), std::size_t(r), k);
-      }
-    }
+  for_each_window_voxel(l, sg.size, [&](std::size_t k, std::size_t r, std::size_t c, std::size_t i, std::size_t j) {
+    s.at(i, j, k) = stack.at(c, r, k);
+  });
   return restore_orientation(s, l.orientation);
 }
 

@@ -8,7 +8,7 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "preprocess/itk_bridge.hpp"
+#include "io/itk_bridge.hpp"
 
 namespace harmonize {
 

@@ -17,7 +17,8 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "preprocess/itk_bridge.hpp"
+#include "io/itk_bridge.hpp"
+#include "preprocess/bspline_field.hpp"
 
 namespace harmonize {
 namespace {

@@ -9,7 +9,8 @@
 #include <filesystem>
 
 #include "core/error.hpp"
-#include "preprocess/itk_bridge.hpp"
+#include "io/itk_bridge.hpp"
+#include "preprocess/bspline_field.hpp"
 
 namespace fs = std::filesystem;
 

@@ -49,7 +49,9 @@ TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
   EXPECT_LT(res.geom.max_corner_distance(in.geom), 1e-4);
   std::size_t inside_nonzero = 0;
   for (std::size_t n = 0; n < res.data.size(); ++n) {
-    if (m.data[n] == 0) ASSERT_EQ(res.data[n], 0.0f) << "background voxel " << n;
+    if (m.data[n] == 0) {
+      ASSERT_EQ(res.data[n], 0.0f) << "background voxel " << n;
+    }
     ASSERT_GE(res.data[n], 0.0f);
     ASSERT_LE(res.data[n], 1.0f);
     inside_nonzero += m.data[n] != 0 && res.data[n] > 0;

@@ -73,8 +73,8 @@ TEST_F(PreprocessCli, PairLandsOnTheTargetGridWithExactSlices) {
       const double a = source.data[i], b = target.data[i];
       sa += a, sb += b, saa += a * a, sbb += b * b, sab += a * b, n += 1;
     }
-  const double corr = (sab / n - sa / n * sb / n) /
-                      std::sqrt((saa / n - sa / n * sa / n) * (sbb / n - sb / n * sb / n));
+  const double corr =
+      (sab / n - sa / n * sb / n) / std::sqrt((saa / n - sa / n * sa / n) * (sbb / n - sb / n * sb / n));
   EXPECT_GT(corr, 0.8);
   EXPECT_TRUE(fs::exists(out + "/sub-001/xfm/sub-001_from-ses1p5T_to-ses3T_affine.tfm"));
   EXPECT_TRUE(fs::exists(out + "/code/harmonize_preprocess.json"));
@@ -98,8 +98,8 @@ TEST_F(PreprocessCli, ObliqueNonRasAnisotropicScan) {
   write_nifti(dir_ + "/oblique.nii.gz", resample(raw, g));
   write_nifti(dir_ + "/oblique_mask.nii.gz", resample(rawmask, g, {}, Interp::Nearest));
   const std::string out = dir_ + "/prep_oblique";
-  const auto r = run_cli("preprocess --input " + dir_ + "/oblique.nii.gz --mask " + dir_ + "/oblique_mask.nii.gz " +
-                         out + kFast);
+  const auto r =
+      run_cli("preprocess --input " + dir_ + "/oblique.nii.gz --mask " + dir_ + "/oblique_mask.nii.gz " + out + kFast);
   ASSERT_EQ(r.status, 0) << r.output;
   const Volume p = read_nifti(out + "/oblique_desc-preproc_T1w.nii.gz");
   for (int e = 0; e < 9; ++e) EXPECT_NEAR(p.geom.direction[e], g.direction[e], 1e-5);  // orientation kept

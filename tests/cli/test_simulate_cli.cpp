@@ -8,8 +8,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "core/files.hpp"
 #include "cli/run_cli.hpp"
+#include "core/files.hpp"
 #include "io/nifti.hpp"
 
 using namespace harmonize;

@@ -1,4 +1,4 @@
-#include "preprocess/itk_bridge.hpp"
+#include "io/itk_bridge.hpp"
 
 #include <algorithm>
 

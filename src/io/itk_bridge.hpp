@@ -1,9 +1,8 @@
 #pragma once
 // The one header where harmonize images meet ITK. Include it only from .cpp
-// files of src/preprocess/: every public header of this folder is ITK-free.
+// files (io/, preprocess/): every other public header is ITK-free.
 // Index order is the same on both sides (i fastest); geometry is copied as is
 // (both use LPS world = origin + D * diag(spacing) * index).
-#include <itkBSplineTransform.h>
 #include <itkImage.h>
 
 #include "core/volume.hpp"
@@ -12,7 +11,6 @@ namespace harmonize::itkb {
 
 using ItkVolume = itk::Image<float, 3>;
 using ItkMask = itk::Image<unsigned char, 3>;
-using BSplineTransform = itk::BSplineTransform<double, 3, 3>;
 
 Geometry geometry_of(const itk::ImageBase<3>* image);
 // Sets the largest, buffered and requested regions, spacing, origin, direction.
@@ -24,10 +22,3 @@ Volume from_itk(const ItkVolume* image);
 Mask from_itk(const ItkMask* image);
 
 }  // namespace harmonize::itkb
-
-namespace harmonize {
-// The deformable part of a PairTransform (opaque outside src/preprocess/).
-struct BSplineField {
-  itkb::BSplineTransform::Pointer transform;
-};
-}  // namespace harmonize
