@@ -44,7 +44,8 @@ ProgressReporter terminal_progress_reporter() {
       std::fflush(stderr);
     } else {
       const long decile = static_cast<long>(frac * 10);
-      if (decile != *last_decile || s.finished) {
+      // One line per new tenth; finishing prints only if the last line was not 100 %.
+      if (decile != *last_decile) {
         *last_decile = decile;
         std::fprintf(stderr, "%s: %zu/%zu (%3.0f%%) elapsed %s%s%s\n", s.label.c_str(), s.done, s.total, frac * 100,
                      format_seconds(s.elapsed_s).c_str(), s.detail.empty() ? "" : "  ", s.detail.c_str());
