@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/files.hpp"
+#include "core/overlap.hpp"
 #include "io/nifti.hpp"
 #include "preprocess/n4.hpp"
 #include "preprocess/resample.hpp"
@@ -33,15 +34,6 @@ Mask labels(const Volume& v) {
   for (std::size_t n = 0; n < v.data.size(); ++n) m.data[n] = std::uint8_t(std::lround(v.data[n]));
   return m;
 }
-double dice(const Mask& a, const Mask& b, int label) {
-  double both = 0, na = 0, nb = 0;
-  for (std::size_t n = 0; n < a.data.size(); ++n) {
-    const bool x = a.data[n] == label, y = b.data[n] == label;
-    both += x && y, na += x, nb += y;
-  }
-  return na + nb > 0 ? 2 * both / (na + nb) : 1.0;
-}
-double mean_tissue_dice(const Mask& a, const Mask& b) { return (dice(a, b, 1) + dice(a, b, 2) + dice(a, b, 3)) / 3; }
 // Hard labels (0 BG, 1 CSF, 2 GM, 3 WM) from the largest of the fractions.
 Mask argmax(const Volume& csf, const Volume& gm, const Volume& wm) {
   Mask m(csf.geom, 0);

@@ -27,9 +27,6 @@ Volume from_tensor(const torch::Tensor& t, const Geometry& g) {
   return v;
 }
 
-}  // namespace harmonize
-
-namespace harmonize {
 void set_torch_threads(int n) { torch::set_num_threads(n); }
 std::string torch_version() { return TORCH_VERSION; }
 }  // namespace harmonize

@@ -16,9 +16,6 @@ torch::Tensor to_tensor(const Volume& v);
 // the geometry `g` attached. Throws if the shape does not match g.
 Volume from_tensor(const torch::Tensor& t, const Geometry& g);
 
-}  // namespace harmonize
-
-namespace harmonize {
 // LibTorch's intra-op thread count (Debian's build starts with one).
 void set_torch_threads(int n);
 std::string torch_version();

@@ -41,3 +41,19 @@ TEST(Geometry, SampleLinearIsExactOnLinearFunction) {
   EXPECT_NEAR(sample_linear(v, {1.25, 2.5, 3.75}), 2 * 1.25 - 3 * 2.5 + 0.5 * 3.75 + 1, 1e-5);
   EXPECT_EQ(sample_linear(v, {-5, 0, 0}, -7.0f), -7.0f);
 }
+
+#include "core/overlap.hpp"
+
+TEST(Overlap, DiceOfKnownShapes) {
+  Geometry g;
+  g.size = {10, 1, 2};
+  Mask a(g, 0), b(g, 0);
+  for (std::size_t i = 0; i < 4; ++i) a.at(i, 0, 0) = 1;  // 4 voxels
+  for (std::size_t i = 2; i < 8; ++i) b.at(i, 0, 0) = 1;  // 6 voxels, 2 shared
+  EXPECT_DOUBLE_EQ(dice(a, b, 1), 2.0 * 2 / (4 + 6));
+  EXPECT_DOUBLE_EQ(dice(a, a, 1), 1.0);
+  EXPECT_DOUBLE_EQ(dice(a, b, 3), 1.0);  // neither has label 3
+  a.at(0, 0, 1) = 2;
+  EXPECT_DOUBLE_EQ(dice(a, b, 2), 0.0);
+  EXPECT_DOUBLE_EQ(mean_tissue_dice(a, b), (0.4 + 0.0 + 1.0) / 3);
+}

@@ -54,17 +54,6 @@ CohortOptions small_pair_options() {
   return o;
 }
 
-double dice(const Mask& a, const Mask& b, std::uint8_t value) {
-  double both = 0, na = 0, nb = 0;
-  for (std::size_t n = 0; n < a.data.size(); ++n) {
-    const bool x = a.data[n] == value, y = b.data[n] == value;
-    both += x && y, na += x, nb += y;
-  }
-  return na + nb > 0 ? 2 * both / (na + nb) : 1.0;
-}
-
-double mean_tissue_dice(const Mask& a, const Mask& b) { return (dice(a, b, 1) + dice(a, b, 2) + dice(a, b, 3)) / 3; }
-
 Vec3 true_moving_point(const SessionSpec& fixed, const SessionSpec& moving, const Vec3& c, const Vec3& y) {
   const Vec3 d{y[0] - c[0] - fixed.head_translation[0], y[1] - c[1] - fixed.head_translation[1],
                y[2] - c[2] - fixed.head_translation[2]};

@@ -1,6 +1,7 @@
 #pragma once
 // Shared test material: an asymmetric synthetic head (so that a rigid pose is
 // recoverable from it) at 2 mm, simulation options for small fast pairs, Dice.
+#include "core/overlap.hpp"
 #include "core/volume.hpp"
 #include "simulate/cohort.hpp"
 
@@ -15,10 +16,8 @@ LabelVolume asymmetric_phantom();
 // 6 degrees / 5 mm sd per axis.
 CohortOptions small_pair_options();
 
-// Dice of label `value` between two masks on the same grid.
-double dice(const Mask& a, const Mask& b, std::uint8_t value);
-// Mean Dice over CSF, GM, WM (dseg labels 1, 2, 3).
-double mean_tissue_dice(const Mask& a, const Mask& b);
+using harmonize::dice;
+using harmonize::mean_tissue_dice;
 
 // Where the subject point seen at fixed-session scanner point y appears in
 // the moving session (the simulator's head poses, about the brain centre c).
