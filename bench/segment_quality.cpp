@@ -1,0 +1,125 @@
+// Quality of `segment_tissues` on simulated scans, against the simulator's truth:
+//   harmonize simulate COHORT --subjects 2          (1 mm, default noise)
+//   segment_quality COHORT [--beta B] [--no-bias] [--no-pv] [--subjects sub-001,...]
+// Every sub-*/ses-*/anat/*_T1w.nii.gz of COHORT is segmented inside its truth
+// brain mask (derivatives/truth/.../*_desc-brain_mask.nii.gz). Printed per scan:
+//   Dice CSF/GM/WM of our hard labels vs the truth hard labels (*_dseg: each
+//   voxel's largest truth fraction);
+//   volume error % per class, hard vs hard: our label count vs the truth dseg
+//   count (voxels inside the brain mask);
+//   volume error % per class, partial volume vs partial volume: the sum of our
+//   fractions vs the sum of the truth fractions (*_probseg, whole image);
+//   seconds of segment_tissues.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/overlap.hpp"
+#include "io/nifti.hpp"
+#include "segment/segment.hpp"
+
+using namespace harmonize;
+namespace fs = std::filesystem;
+
+namespace {
+Mask to_labels(const Volume& v) {
+  Mask m(v.geom, 0);
+  for (std::size_t n = 0; n < v.data.size(); ++n) m.data[n] = std::uint8_t(std::lround(v.data[n]));
+  return m;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s COHORT [--beta B] [--no-bias] [--no-pv] [--subjects sub-001,sub-002]\n", argv[0]);
+    return 2;
+  }
+  const std::string cohort = argv[1];
+  SegmentOptions o;
+  std::string only;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--beta" && i + 1 < argc)
+      o.beta = std::stod(argv[++i]);
+    else if (a == "--iterations" && i + 1 < argc)
+      o.iterations = std::stoi(argv[++i]);
+    else if (a == "--bias-fwhm" && i + 1 < argc)
+      o.bias_fwhm_mm = std::stod(argv[++i]);
+    else if (a == "--bias-iterations" && i + 1 < argc)
+      o.bias_iterations = std::stoi(argv[++i]);
+    else if (a == "--no-bias")
+      o.bias_fwhm_mm = 0;
+    else if (a == "--no-pv")
+      o.partial_volume = false;
+    else if (a == "--subjects" && i + 1 < argc)
+      only = argv[++i];
+    else {
+      std::fprintf(stderr, "unknown argument %s\n", a.c_str());
+      return 2;
+    }
+  }
+  std::vector<std::string> scans;
+  for (const auto& e : fs::recursive_directory_iterator(cohort)) {
+    const std::string p = e.path().string();
+    if (p.find("derivatives") != std::string::npos) continue;
+    if (p.size() > 11 && p.compare(p.size() - 11, 11, "_T1w.nii.gz") == 0) scans.push_back(p);
+  }
+  std::sort(scans.begin(), scans.end());
+  std::printf("beta %.3g, bias %s, partial volume %s\n", o.beta, o.bias_fwhm_mm > 0 ? "on" : "off",
+              o.partial_volume ? "on" : "off");
+  std::printf("%-22s %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %6s %4s\n", "scan", "dCSF", "dGM", "dWM", "vCSF%",
+              "vGM%", "vWM%", "pvCSF%", "pvGM%", "pvWM%", "sec", "it");
+  double sum_d[3] = {0, 0, 0};
+  double worst_d[3] = {1, 1, 1}, worst_v[3] = {0, 0, 0}, worst_pv[3] = {0, 0, 0};
+  int n = 0;
+  for (const auto& scan : scans) {
+    const std::string stem = nifti_stem(scan);  // sub-X_ses-Y_T1w
+    const std::string sub = stem.substr(0, stem.find('_'));
+    if (!only.empty() && only.find(sub) == std::string::npos) continue;
+    const std::string ses = stem.substr(sub.size() + 1, stem.rfind('_') - sub.size() - 1);
+    const std::string truth = cohort + "/derivatives/truth/" + sub + "/" + ses + "/anat/" + sub + "_" + ses + "_";
+    const Volume image = read_nifti(scan);
+    const Mask brain = to_labels(read_nifti(truth + "desc-brain_mask.nii.gz"));
+    const Mask dseg = to_labels(read_nifti(truth + "dseg.nii.gz"));
+    const auto t0 = std::chrono::steady_clock::now();
+    const SegmentResult r = segment_tissues(image, brain, o);
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double d[3], v[3], pv[3];
+    for (int k = 0; k < 3; ++k) {
+      d[k] = dice(r.labels, dseg, std::uint8_t(k + 1));
+      double ours = 0, truth_count = 0, ours_pv = 0, truth_pv = 0;
+      const Volume tf = read_nifti(truth + "label-" + kTissueNames[k] + "_probseg.nii.gz");
+      for (std::size_t i = 0; i < dseg.data.size(); ++i) {
+        ours += r.labels.data[i] == k + 1;
+        truth_count += brain.data[i] && dseg.data[i] == k + 1;
+        ours_pv += r.fractions[k].data[i];
+        truth_pv += tf.data[i];
+      }
+      v[k] = 100 * (ours - truth_count) / truth_count;
+      pv[k] = 100 * (ours_pv - truth_pv) / truth_pv;
+      sum_d[k] += d[k];
+      worst_d[k] = std::min(worst_d[k], d[k]);
+      worst_v[k] = std::max(worst_v[k], std::abs(v[k]));
+      worst_pv[k] = std::max(worst_pv[k], std::abs(pv[k]));
+    }
+    std::printf("%-22s %6.3f %6.3f %6.3f | %+7.2f %+7.2f %+7.2f | %+7.2f %+7.2f %+7.2f | %6.1f %4d\n",
+                (sub + "_" + ses).c_str(), d[0], d[1], d[2], v[0], v[1], v[2], pv[0], pv[1], pv[2], sec, r.iterations);
+    std::fflush(stdout);
+    ++n;
+  }
+  if (n == 0) {
+    std::fprintf(stderr, "no scans found under %s\n", cohort.c_str());
+    return 1;
+  }
+  std::printf("%-22s %6.3f %6.3f %6.3f\n", "mean Dice", sum_d[0] / n, sum_d[1] / n, sum_d[2] / n);
+  std::printf("%-22s %6.3f %6.3f %6.3f | %7.2f %7.2f %7.2f | %7.2f %7.2f %7.2f\n", "worst", worst_d[0], worst_d[1],
+              worst_d[2], worst_v[0], worst_v[1], worst_v[2], worst_pv[0], worst_pv[1], worst_pv[2]);
+  const bool pass = worst_d[0] >= 0.80 && worst_d[1] >= 0.85 && worst_d[2] >= 0.90 && worst_v[0] <= 5 &&
+                    worst_v[1] <= 5 && worst_v[2] <= 5;
+  std::printf("targets (Dice CSF>=0.80 GM>=0.85 WM>=0.90, |hard volume error|<=5%%): %s\n", pass ? "met" : "NOT met");
+  return 0;
+}
