@@ -1,0 +1,195 @@
+#include "evaluate/evaluate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/overlap.hpp"
+#include "core/parallel.hpp"
+#include "evaluate/metrics.hpp"
+
+namespace harmonize {
+namespace {
+
+// Grids agree when their sizes are equal and their corner voxels lie within
+// 1e-3 mm of each other (that covers spacing, origin and direction).
+template <class T>
+void check_grid(const Image<T>& v, const Geometry& target, const std::string& what) {
+  if (v.geom.size != target.size || v.data.size() != target.voxels())
+    throw Error(what + ": size " + std::to_string(v.geom.size[0]) + "x" + std::to_string(v.geom.size[1]) + "x" +
+                std::to_string(v.geom.size[2]) + " differs from the target's " + std::to_string(target.size[0]) + "x" +
+                std::to_string(target.size[1]) + "x" + std::to_string(target.size[2]));
+  const double d = v.geom.max_corner_distance(target);
+  if (!(d <= 1e-3)) throw Error(what + ": not on the target's grid (corner voxels " + std::to_string(d) + " mm apart)");
+}
+
+struct IntensityMetrics {
+  double mse_sum, mse_mean, ahd, mse_sum_volume, mse_mean_volume, ahd_volume;
+};
+
+}  // namespace
+
+std::vector<MetricRow> evaluate_subject(const EvaluateInput& in, const EvaluateOptions& options) {
+  const Geometry& g = in.target.geom;
+  if (in.target.data.size() != g.voxels() || g.voxels() == 0) throw Error("target: empty or inconsistent volume");
+  check_grid(in.source, g, "source");
+  check_grid(in.brain, g, "brain mask");
+  std::set<std::string> names{"Original", "Target"};
+  for (const auto& [name, v] : in.methods) {
+    if (name.empty()) throw Error("a method has an empty name");
+    if (!names.insert(name).second) throw Error("method name \"" + name + "\" is reserved or given twice");
+    check_grid(v, g, "method \"" + name + "\"");
+  }
+  if (in.truth_dseg) {
+    check_grid(*in.truth_dseg, g, "truth segmentation");
+    for (std::uint8_t l : in.truth_dseg->data)
+      if (l > 3) throw Error("truth segmentation: label " + std::to_string(int(l)) + " (expected 0..3)");
+  }
+  if (label_count(in.brain, 0) == in.brain.data.size()) throw Error("brain mask: empty");
+
+  // Every compared volume: Original (the source), then the methods.
+  std::vector<std::pair<std::string, const Volume*>> vols{{"Original", &in.source}};
+  for (const auto& [name, v] : in.methods) vols.emplace_back(name, &v);
+
+  std::vector<MetricRow> rows;
+  auto row = [&](const std::string& method, const std::string& reference, const std::string& metric,
+                 const std::string& cls, double value) {
+    rows.push_back({in.subject, in.direction, method, reference, metric, cls, value});
+  };
+
+  std::vector<IntensityMetrics> im(vols.size());
+  parallel_for(0, vols.size(), [&](std::size_t m) {
+    const Volume& v = *vols[m].second;
+    im[m] = {mse_sum(v, in.target, &in.brain), mse_mean(v, in.target, &in.brain), ahd(v, in.target, &in.brain),
+             mse_sum(v, in.target, nullptr),   mse_mean(v, in.target, nullptr),   ahd(v, in.target, nullptr)};
+  });
+  for (std::size_t m = 0; m < vols.size(); ++m) {
+    const auto& name = vols[m].first;
+    row(name, "target", "mse_sum", "", im[m].mse_sum);
+    row(name, "target", "mse_mean", "", im[m].mse_mean);
+    row(name, "target", "ahd", "", im[m].ahd);
+    row(name, "target", "mse_sum_volume", "", im[m].mse_sum_volume);
+    row(name, "target", "mse_mean_volume", "", im[m].mse_mean_volume);
+    row(name, "target", "ahd_volume", "", im[m].ahd_volume);
+  }
+  if (!options.segmentation) return rows;
+
+  // Segmentations: index 0 the target, then vols[m] at m + 1.
+  std::vector<const Volume*> to_segment{&in.target};
+  std::vector<std::string> seg_names{"Target"};
+  for (const auto& [name, v] : vols) to_segment.push_back(v), seg_names.push_back(name);
+  std::vector<Mask> seg(to_segment.size());
+  parallel_for(0, to_segment.size(), [&](std::size_t s) {
+    try {
+      seg[s] = segment_tissues(*to_segment[s], in.brain, options.segment).labels;
+    } catch (const Error& e) {
+      throw Error("segmenting " + seg_names[s] + " of " + in.subject + ": " + e.what());
+    }
+    log::debug("segmented " + seg_names[s] + " of " + in.subject);
+  });
+  for (std::size_t s = 0; s < seg.size(); ++s)
+    for (int c = 0; c < 3; ++c) row(seg_names[s], "", "volume_mm3", kTissueNames[c], label_volume_mm3(seg[s], c + 1));
+
+  // Comparisons: (segmentation index, reference) pairs; per class.
+  struct Task {
+    std::size_t s;
+    bool truth;
+    int cls;
+    double abs_diff = 0, dice = 0;
+    SurfaceDistances sd;
+  };
+  std::vector<Task> tasks;
+  for (int truth = 0; truth < (in.truth_dseg ? 2 : 1); ++truth)
+    for (std::size_t s = truth ? 0 : 1; s < seg.size(); ++s)
+      for (int c = 0; c < 3; ++c) tasks.push_back({s, truth != 0, c, 0.0, 0.0, {}});
+  parallel_for(0, tasks.size(), [&](std::size_t t) {
+    Task& k = tasks[t];
+    const Mask& ref = k.truth ? *in.truth_dseg : seg[0];
+    const auto label = std::uint8_t(k.cls + 1);
+    k.abs_diff = std::abs(label_volume_mm3(seg[k.s], label) - label_volume_mm3(ref, label));
+    k.dice = dice(seg[k.s], ref, label);
+    k.sd = surface_distances(seg[k.s], ref, label);
+  });
+  for (const Task& k : tasks) {
+    const std::string ref = k.truth ? "truth" : "target", cls = kTissueNames[k.cls];
+    row(seg_names[k.s], ref, "volume_abs_diff_mm3", cls, k.abs_diff);
+    row(seg_names[k.s], ref, "dice", cls, k.dice);
+    row(seg_names[k.s], ref, "hd", cls, k.sd.hd);
+    row(seg_names[k.s], ref, "hd95", cls, k.sd.hd95);
+  }
+  return rows;
+}
+
+std::string format_metrics_summary(const std::vector<MetricRow>& rows) {
+  std::vector<std::string> methods;
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, double> at;
+  for (const auto& r : rows) {
+    if (std::find(methods.begin(), methods.end(), r.method) == methods.end()) methods.push_back(r.method);
+    at[{r.method, r.reference, r.metric, r.cls}] = r.value;
+  }
+  auto get = [&](const std::string& m, const std::string& ref, const std::string& metric, const std::string& cls,
+                 double& v) {
+    const auto it = at.find({m, ref, metric, cls});
+    if (it == at.end()) return false;
+    v = it->second;
+    return true;
+  };
+  auto cell = [&](const std::string& m, const std::string& ref, const std::string& metric, const std::string& cls,
+                  const char* fmt, int width) {
+    double v;
+    char buf[64];
+    if (get(m, ref, metric, cls, v))
+      std::snprintf(buf, sizeof buf, fmt, width, v);
+    else
+      std::snprintf(buf, sizeof buf, "%*s", width, "-");
+    return std::string(buf);
+  };
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-22s %11s %11s %11s %11s\n", "intensity (brain)", "mse_sum", "mse_mean", "ahd",
+                "ahd_volume");
+  out += line;
+  for (const auto& m : methods) {
+    double dummy;
+    if (!get(m, "target", "mse_sum", "", dummy)) continue;
+    out += (m.size() > 22 ? m.substr(0, 22) : m + std::string(22 - m.size(), ' ')) + " " +
+           cell(m, "target", "mse_sum", "", "%*.4g", 11) + " " + cell(m, "target", "mse_mean", "", "%*.4g", 11) + " " +
+           cell(m, "target", "ahd", "", "%*.4g", 11) + " " + cell(m, "target", "ahd_volume", "", "%*.4g", 11) + "\n";
+  }
+  for (const std::string ref : {"target", "truth"}) {
+    bool any = false;
+    for (const auto& m : methods) {
+      double dummy;
+      any |= get(m, ref, "dice", "CSF", dummy);
+    }
+    if (!any) continue;
+    std::snprintf(line, sizeof line, "\nvs %-19s %-21s %-21s %-21s %s\n", (ref + " seg.").c_str(), "dice CSF/GM/WM",
+                  "hd (mm)", "hd95 (mm)", "|dV| (mm3)");
+    out += line;
+    for (const auto& m : methods) {
+      double dummy;
+      if (!get(m, ref, "dice", "CSF", dummy)) continue;
+      std::string l = (m.size() > 22 ? m.substr(0, 22) : m + std::string(22 - m.size(), ' '));
+      for (const char* metric : {"dice", "hd", "hd95"}) {
+        l.push_back(' ');
+        for (const char* cls : kTissueNames) {
+          l.append(cell(m, ref, metric, cls, std::string(metric) == "dice" ? "%*.3f" : "%*.1f", 6));
+          l.push_back(' ');
+        }
+      }
+      for (const char* cls : kTissueNames) {
+        l.push_back(' ');
+        l.append(cell(m, ref, "volume_abs_diff_mm3", cls, "%*.3g", 7));
+      }
+      out += l + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace harmonize

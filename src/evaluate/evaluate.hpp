@@ -1,0 +1,48 @@
+#pragma once
+// One subject's evaluation in the paper's terms (Durrer et al. 2023,
+// Evaluation): every method's volume against the target scan, intensity
+// metrics, tissue segmentation of each (segment/segment.hpp) and the
+// segmentation metrics; rows for the long-format table (metrics_table.hpp).
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/volume.hpp"
+#include "evaluate/metrics_table.hpp"
+#include "segment/segment.hpp"
+
+namespace harmonize {
+
+struct EvaluateInput {
+  std::string subject, direction;
+  Volume source, target;  // all volumes on the target's grid
+  Mask brain;             // the target's brain mask (nonzero = brain)
+  // Methods evaluated after "Original" (= source), e.g. {"Histogram matching", v}, {"harmonize cpu", v}.
+  std::vector<std::pair<std::string, Volume>> methods;
+  std::optional<Mask> truth_dseg;  // 0 background, 1 CSF, 2 GM, 3 WM on the same grid
+};
+
+struct EvaluateOptions {
+  SegmentOptions segment;
+  bool segmentation = true;  // false: intensity metrics only (no segmentation rows)
+};
+
+// Rows, in this order: per method (Original first, then `methods` in order)
+// mse_sum, mse_mean, ahd, mse_sum_volume, mse_mean_volume, ahd_volume
+// (reference "target", class ""); then, with segmentation, volume_mm3 per class
+// of "Target" and of every method (reference ""), per method
+// volume_abs_diff_mm3, dice, hd, hd95 per class with reference "target", and
+// with truth_dseg the same with reference "truth" for "Target" and every
+// method. Each volume is segmented inside `brain`. Throws Error when a volume
+// or mask is not on the target's grid (names it), the brain mask is empty, a
+// method name is empty, repeated or reserved ("Original", "Target"), or the
+// truth holds labels above 3.
+std::vector<MetricRow> evaluate_subject(const EvaluateInput& in, const EvaluateOptions& options = {});
+
+// A readable table of the rows of one subject and direction: one line per
+// method, the intensity metrics and, per class, the segmentation metrics
+// against the target's segmentation.
+std::string format_metrics_summary(const std::vector<MetricRow>& rows);
+
+}  // namespace harmonize

@@ -1,0 +1,89 @@
+// harmonize evaluate end to end on small phantoms: the table and summary, and
+// volumes on another grid refused with the file named and nothing written.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "cli/run_cli.hpp"
+#include "evaluate/metrics_table.hpp"
+#include "evaluate/phantom.hpp"
+#include "io/nifti.hpp"
+
+using namespace harmonize;
+using harmonize::test::run_cli;
+namespace fs = std::filesystem;
+
+namespace {
+class EvaluateCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = (fs::temp_directory_path() / ("harmonize_eval_" + std::to_string(::getpid()))).string();
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    const auto p = test::eval_phantom(24, 2.0, 1);
+    Volume source = p.image;
+    for (auto& x : source.data) x = std::sqrt(x);
+    write_nifti(dir_ + "/target.nii.gz", p.image);
+    write_nifti(dir_ + "/source.nii.gz", source);
+    write_nifti(dir_ + "/mask.nii.gz", p.brain);
+    write_nifti(dir_ + "/dseg.nii.gz", p.labels);
+    write_nifti(dir_ + "/perfect.nii.gz", p.image);
+    const auto ref = test::eval_phantom(20, 2.2, 5);
+    write_nifti(dir_ + "/ref.nii.gz", ref.image);
+    write_nifti(dir_ + "/ref_mask.nii.gz", ref.brain);
+    Volume shifted = p.image;
+    shifted.geom.origin[2] += 2.0;
+    write_nifti(dir_ + "/shifted.nii.gz", shifted);
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir_); }
+  static std::string base() {
+    return "evaluate --source " + dir_ + "/source.nii.gz --target " + dir_ + "/target.nii.gz --mask " + dir_ +
+           "/mask.nii.gz --subject sub-001 --direction 1p5T-to-3T --threads 2";
+  }
+  static inline std::string dir_;
+};
+}  // namespace
+
+TEST_F(EvaluateCli, WritesTheTableAndASummary) {
+  const std::string out = dir_ + "/ok/metrics.csv";
+  const auto r = run_cli(base() + " --method Perfect=" + dir_ + "/perfect.nii.gz --histogram-reference " + dir_ +
+                         "/ref.nii.gz --histogram-reference-mask " + dir_ + "/ref_mask.nii.gz --truth " + dir_ +
+                         "/dseg.nii.gz --out " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("Histogram matching"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Perfect"), std::string::npos) << r.output;
+  const auto rows = read_metrics_csv(out);
+  // Original, Histogram matching, Perfect: 6 intensity rows each; volumes for
+  // Target + 3; 12 rows vs target for 3 methods and vs truth for 4.
+  EXPECT_EQ(rows.size(), 3u * 6 + 4u * 3 + 3u * 12 + 4u * 12);
+  EXPECT_EQ(rows[0].method, "Original");
+  EXPECT_EQ(rows[6].method, "Histogram matching");
+  EXPECT_TRUE(fs::exists(dir_ + "/ok/metrics_evaluate.json"));
+  // An existing output needs --force.
+  const auto again = run_cli(base() + " --no-segmentation --out " + out);
+  EXPECT_NE(again.status, 0);
+  EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
+}
+
+TEST_F(EvaluateCli, VolumesOnAnotherGridAreRefused) {
+  const std::string out = dir_ + "/bad/metrics.csv";
+  const std::string shifted = dir_ + "/shifted.nii.gz";
+  auto r = run_cli(base() + " --method Moved=" + shifted + " --out " + out);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find(shifted), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("grid"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+  // Another size: the reference scan given as the source.
+  r = run_cli("evaluate --source " + dir_ + "/ref.nii.gz --target " + dir_ + "/target.nii.gz --mask " + dir_ +
+              "/mask.nii.gz --subject s --direction d --out " + out);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find(dir_ + "/ref.nii.gz"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+  // A reserved method name.
+  r = run_cli(base() + " --method Original=" + dir_ + "/perfect.nii.gz --out " + out);
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("reserved"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(dir_ + "/bad/metrics_evaluate.json"));
+}
