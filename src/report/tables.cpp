@@ -1,0 +1,476 @@
+#include "report/tables.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <map>
+#include <tuple>
+
+namespace harmonize {
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+const std::vector<std::string> kClasses = {"CSF", "GM", "WM"};
+const std::string kRun = "this run";
+const std::string kPaper = "paper (Durrer et al. 2023, their data)";
+
+using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+
+int rank_of(const std::vector<std::string>& order, const std::string& x) {
+  const auto it = std::find(order.begin(), order.end(), x);
+  return it == order.end() ? int(order.size()) : int(it - order.begin());
+}
+
+// Intensity metrics are measured against the target scan (reference "target");
+// rows without a reference are accepted as well.
+const Summary* find_intensity(const std::vector<Summary>& s, const std::string& d, const std::string& m,
+                              const std::string& metric) {
+  const Summary* x = find_summary(s, d, m, "target", metric, "");
+  return x ? x : find_summary(s, d, m, "", metric, "");
+}
+
+double mean_of(const std::vector<Summary>& s, const std::string& d, const std::string& m, const std::string& ref,
+               const std::string& metric, const std::string& cls) {
+  const Summary* x = find_summary(s, d, m, ref, metric, cls);
+  return x ? x->mean : kNaN;
+}
+
+double intensity_mean(const std::vector<Summary>& s, const std::string& d, const std::string& m,
+                      const std::string& metric) {
+  const Summary* x = find_intensity(s, d, m, metric);
+  return x ? x->mean : kNaN;
+}
+
+// Minimum and maximum n over the run's summaries of `metrics` (for the notes).
+std::string subjects_note(const std::vector<Summary>& s, const std::vector<std::string>& metrics,
+                          const std::vector<std::string>& references) {
+  std::size_t lo = std::numeric_limits<std::size_t>::max(), hi = 0;
+  for (const auto& x : s)
+    if (std::find(references.begin(), references.end(), x.reference) != references.end() &&
+        std::find(metrics.begin(), metrics.end(), x.metric) != metrics.end()) {
+      lo = std::min(lo, x.n);
+      hi = std::max(hi, x.n);
+    }
+  if (hi == 0) return "This run: no values.";
+  const std::string n = lo == hi ? std::to_string(lo) : std::to_string(lo) + "–" + std::to_string(hi);
+  return "This run: mean [sd] over subjects, n = " + n + " per cell (exact n in the CSV under `tables/`).";
+}
+
+bool has_metric(const std::vector<Summary>& s, const std::string& metric, const std::vector<std::string>& references) {
+  return std::any_of(s.begin(), s.end(), [&](const Summary& x) {
+    return x.metric == metric && std::find(references.begin(), references.end(), x.reference) != references.end();
+  });
+}
+
+// Rows "source | method | cells..." for every method with at least one value, cells from `cell(method)`.
+template <class CellFn>
+void add_rows(TextTable& t, const std::string& source, const std::vector<std::string>& methods, CellFn cell) {
+  for (const auto& m : methods) {
+    std::vector<std::string> row = {source, m};
+    bool any = false;
+    for (auto& c : cell(m)) {
+      any = any || c != "–";
+      row.push_back(std::move(c));
+    }
+    if (any) t.rows.push_back(std::move(row));
+  }
+}
+
+std::vector<Summary> joined(const std::vector<Summary>& a, const std::vector<Summary>& b) {
+  std::vector<Summary> all = a;
+  all.insert(all.end(), b.begin(), b.end());
+  return all;
+}
+}  // namespace
+
+std::vector<Summary> summarize(const std::vector<MetricRow>& rows) {
+  std::map<Key, std::size_t> slot;
+  std::vector<Summary> out;
+  std::vector<std::vector<double>> values;
+  for (const auto& r : rows) {
+    const Key k{r.direction, r.method, r.reference, r.metric, r.cls};
+    auto it = slot.find(k);
+    if (it == slot.end()) {
+      it = slot.emplace(k, out.size()).first;
+      out.push_back(Summary{r.direction, r.method, r.reference, r.metric, r.cls, kNaN, kNaN, 0});
+      values.emplace_back();
+    }
+    if (std::isfinite(r.value)) values[it->second].push_back(r.value);
+  }
+  for (std::size_t s = 0; s < out.size(); ++s) {
+    const auto& v = values[s];
+    out[s].n = v.size();
+    if (v.empty()) continue;
+    double sum = 0;
+    for (double x : v) sum += x;
+    const double mean = sum / double(v.size());
+    double ss = 0;
+    for (double x : v) ss += (x - mean) * (x - mean);
+    out[s].mean = mean;
+    out[s].sd = v.size() > 1 ? std::sqrt(ss / double(v.size() - 1)) : 0.0;
+  }
+  return out;
+}
+
+const Summary* find_summary(const std::vector<Summary>& s, const std::string& direction, const std::string& method,
+                            const std::string& reference, const std::string& metric, const std::string& cls) {
+  for (const auto& x : s)
+    if (x.direction == direction && x.method == method && x.reference == reference && x.metric == metric &&
+        x.cls == cls)
+      return &x;
+  return nullptr;
+}
+
+std::vector<std::string> directions_of(const std::vector<Summary>& s) {
+  std::vector<std::string> out;
+  for (const std::string d : {"3T-to-1p5T", "1p5T-to-3T"})
+    if (std::any_of(s.begin(), s.end(), [&](const Summary& x) { return x.direction == d; })) out.push_back(d);
+  for (const auto& x : s)
+    if (std::find(out.begin(), out.end(), x.direction) == out.end()) out.push_back(x.direction);
+  return out;
+}
+
+std::vector<std::string> methods_of(const std::vector<Summary>& s, bool include_target) {
+  std::vector<std::string> out;
+  for (const std::string m : {"Original", "Histogram matching"})
+    if (std::any_of(s.begin(), s.end(), [&](const Summary& x) { return x.method == m; })) out.push_back(m);
+  for (const auto& x : s)
+    if (x.method != "Target" && std::find(out.begin(), out.end(), x.method) == out.end()) out.push_back(x.method);
+  if (include_target && std::any_of(s.begin(), s.end(), [](const Summary& x) { return x.method == "Target"; }))
+    out.push_back("Target");
+  return out;
+}
+
+std::string direction_label(const std::string& direction) {
+  if (direction == "3T-to-1p5T") return "3T→1.5T";
+  if (direction == "1p5T-to-3T") return "1.5T→3T";
+  return direction;
+}
+
+std::vector<Summary> paper_summaries() {
+  const std::string d31 = "3T-to-1p5T", d13 = "1p5T-to-3T";
+  std::vector<Summary> p;
+  auto add = [&](const std::string& d, const std::string& m, const std::string& metric, const std::string& cls,
+                 double v) {
+    p.push_back(Summary{d, m, "target", metric, cls, v, kNaN, 0});
+  };
+  // Table 1: MSE and AHD.
+  struct T1 {
+    const char* method;
+    double mse31, ahd31, mse13, ahd13;
+  };
+  for (const T1& r :
+       {T1{"Original", 1.85e-3, 6.15e5, 1.85e-3, 6.15e5}, T1{"DeepHarmony", 2.30e-3, 7.49e5, 1.73e-3, 8.22e5},
+        T1{"pGAN", 1.50e-3, 1.27e5, 0.94e-3, 2.07e5}, T1{"DM (paper)", 1.61e-3, 1.31e5, 0.76e-3, 1.48e5}}) {
+    add(d31, r.method, "mse_mean", "", r.mse31);
+    add(d31, r.method, "ahd", "", r.ahd31);
+    add(d13, r.method, "mse_mean", "", r.mse13);
+    add(d13, r.method, "ahd", "", r.ahd13);
+  }
+  // Tables 2 and 3: per class CSF, GM, WM.
+  struct T23 {
+    const char* method;
+    const char* direction;
+    double vol[3], dice[3], hd[3];
+  };
+  const T23 t23[] = {
+      {"Original", "3T-to-1p5T", {3.72e4, 9.32e4, 8.88e4}, {.82, .82, .87}, {10.2, 8.7, 11.2}},
+      {"Original", "1p5T-to-3T", {3.72e4, 9.32e4, 8.88e4}, {.82, .82, .87}, {10.2, 8.7, 11.2}},
+      {"pGAN", "3T-to-1p5T", {1.12e4, 1.14e4, 1.91e4}, {.82, .79, .87}, {21.5, 13.5, 12.1}},
+      {"pGAN", "1p5T-to-3T", {3.11e4, 6.15e4, 2.09e4}, {.76, .85, .92}, {8.7, 7.2, 9.5}},
+      {"DM (paper)", "3T-to-1p5T", {1.95e4, 1.54e4, 1.59e4}, {.80, .79, .88}, {9.1, 6.7, 7.7}},
+      {"DM (paper)", "1p5T-to-3T", {1.79e4, 3.91e4, 1.49e4}, {.81, .88, .92}, {8.7, 7.0, 9.3}},
+  };
+  for (const auto& r : t23)
+    for (int c = 0; c < 3; ++c) {
+      add(r.direction, r.method, "volume_abs_diff_mm3", kClasses[c], r.vol[c]);
+      add(r.direction, r.method, "dice", kClasses[c], r.dice[c]);
+      add(r.direction, r.method, "hd", kClasses[c], r.hd[c]);
+    }
+  return p;
+}
+
+double percent_change(double value, double original) {
+  if (!std::isfinite(value) || !std::isfinite(original) || original == 0) return kNaN;
+  return 100.0 * (value - original) / original;
+}
+
+std::vector<RelativeChange> relative_to_original(const std::vector<Summary>& s) {
+  std::vector<RelativeChange> out;
+  auto volume_mean = [&](const std::string& d, const std::string& m) {
+    double sum = 0;
+    for (const auto& c : kClasses) sum += mean_of(s, d, m, "target", "volume_abs_diff_mm3", c);
+    return sum / 3.0;  // NaN unless all three classes are there
+  };
+  auto mse = [&](const std::string& d, const std::string& m) {
+    const double sum = intensity_mean(s, d, m, "mse_sum");
+    return std::isfinite(sum) ? sum : intensity_mean(s, d, m, "mse_mean");
+  };
+  auto ahd = [&](const std::string& d, const std::string& m) { return intensity_mean(s, d, m, "ahd"); };
+  auto wm = [&](const std::string& d, const std::string& m) {
+    return mean_of(s, d, m, "target", "volume_abs_diff_mm3", "WM");
+  };
+  for (const auto& d : directions_of(s)) {
+    const bool has_original =
+        std::any_of(s.begin(), s.end(), [&](const Summary& x) { return x.direction == d && x.method == "Original"; });
+    if (!has_original) continue;
+    for (const auto& m : methods_of(s)) {
+      if (m == "Original") continue;
+      const bool present =
+          std::any_of(s.begin(), s.end(), [&](const Summary& x) { return x.direction == d && x.method == m; });
+      if (!present) continue;
+      // The paper's Original rows hold mse_mean only; fall back consistently.
+      double mse_m = mse(d, m), mse_o = mse(d, "Original");
+      if (!std::isfinite(mse_m) || !std::isfinite(mse_o)) {
+        mse_m = intensity_mean(s, d, m, "mse_mean");
+        mse_o = intensity_mean(s, d, "Original", "mse_mean");
+      }
+      out.push_back(RelativeChange{d, m, percent_change(ahd(d, m), ahd(d, "Original")), percent_change(mse_m, mse_o),
+                                   percent_change(volume_mean(d, m), volume_mean(d, "Original")),
+                                   percent_change(wm(d, m), wm(d, "Original"))});
+    }
+  }
+  return out;
+}
+
+std::string format_number(double x) {
+  if (std::isnan(x)) return "–";
+  if (std::isinf(x)) return x > 0 ? "inf" : "-inf";
+  if (x == 0) return "0";
+  char buf[64];
+  const double a = std::fabs(x);
+  if (a >= 1e4 || a < 1e-2) {
+    std::snprintf(buf, sizeof buf, "%.2e", x);  // "1.85e-03"
+    std::string s(buf);
+    const auto e = s.find('e');
+    std::string mant = s.substr(0, e), exp = s.substr(e + 1);
+    while (mant.back() == '0') mant.pop_back();
+    if (mant.back() == '.') mant.pop_back();
+    const bool neg = exp[0] == '-';
+    std::size_t k = 1;
+    while (k + 1 < exp.size() && exp[k] == '0') ++k;
+    return mant + "e" + (neg ? "-" : "") + exp.substr(k);
+  }
+  if (a >= 1000) {
+    std::snprintf(buf, sizeof buf, "%.0f", x);
+    return buf;
+  }
+  std::snprintf(buf, sizeof buf, "%.3g", x);
+  return buf;
+}
+
+std::string format_cell(const Summary* s) {
+  if (!s || std::isnan(s->mean)) return "–";
+  if (std::isnan(s->sd)) return format_number(s->mean);
+  return format_number(s->mean) + " [" + format_number(s->sd) + "]";
+}
+
+std::string format_percent(double pct) {
+  if (!std::isfinite(pct)) return "–";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f %%", pct);
+  return buf;
+}
+
+std::vector<TextTable> report_tables(const std::vector<Summary>& run) {
+  const std::vector<Summary> paper = paper_summaries();
+  const std::vector<std::string> dirs = directions_of(joined(run, paper));
+  const std::vector<std::string> run_methods = methods_of(run), paper_methods = methods_of(paper);
+  std::vector<TextTable> tables;
+
+  // Table 1 (and its whole-volume variant): MSE sum, MSE mean per voxel, AHD.
+  auto table1 = [&](const std::string& suffix, bool with_paper) {
+    TextTable t;
+    t.header = {"source", "method"};
+    for (const auto& d : dirs)
+      for (const char* h : {"MSE (sum)", "MSE (mean/voxel)", "AHD"}) t.header.push_back(direction_label(d) + " " + h);
+    auto cells = [&](const std::vector<Summary>& s) {
+      return [&](const std::string& m) {
+        std::vector<std::string> c;
+        for (const auto& d : dirs)
+          for (const std::string metric : {"mse_sum", "mse_mean", "ahd"})
+            c.push_back(format_cell(find_intensity(s, d, m, metric + suffix)));
+        return c;
+      };
+    };
+    add_rows(t, kRun, run_methods, cells(run));
+    if (with_paper) add_rows(t, kPaper, paper_methods, cells(paper));
+    return t;
+  };
+  TextTable t1 = table1("", true);
+  t1.id = "table1";
+  t1.caption = "Table 1 — Similarity to the target scan inside the brain mask: MSE and AHD";
+  t1.notes = {subjects_note(run, {"mse_sum", "mse_mean", "ahd"}, {"target", ""}),
+              "MSE: sum over brain voxels of the squared intensity difference to the target (intensities on [0, 1]), "
+              "and the same divided by the number of voxels. AHD: sum over 255 bins on [0, 1] of the absolute "
+              "difference of the brain-voxel histograms (counts). Lower is better.",
+              "Paper rows: means over the paper's 4 folds on its own private 40-subject data set, without sd. Its "
+              "appendix defines MSE as a sum, but its values are on the per-voxel scale, so they are shown under "
+              "mean/voxel. AHD counts grow with the number of brain voxels: compare across data sets only through "
+              "the changes relative to Original below."};
+  tables.push_back(t1);
+  if (has_metric(run, "mse_sum_volume", {"target", ""}) || has_metric(run, "ahd_volume", {"target", ""})) {
+    TextTable t = table1("_volume", false);
+    t.id = "table1-volume";
+    t.caption = "Table 1 (whole volume) — MSE and AHD over all voxels";
+    t.notes = {subjects_note(run, {"mse_sum_volume", "mse_mean_volume", "ahd_volume"}, {"target", ""})};
+    tables.push_back(t);
+  }
+
+  // Relative to Original.
+  {
+    TextTable t;
+    t.id = "relative";
+    t.caption = "Relative to Original — % change of each method's mean (negative = better)";
+    t.header = {"source",
+                "direction",
+                "method",
+                "AHD",
+                "MSE",
+                "tissue-volume difference (mean of CSF, GM, WM)",
+                "WM volume difference"};
+    auto add = [&](const std::string& source, const std::vector<Summary>& s) {
+      for (const auto& r : relative_to_original(s))
+        t.rows.push_back({source, direction_label(r.direction), r.method, format_percent(r.ahd), format_percent(r.mse),
+                          format_percent(r.volume), format_percent(r.wm_volume)});
+    };
+    add(kRun, run);
+    add(kPaper, paper);
+    t.notes = {
+        "100 × (method − Original) / Original of the means over subjects, per direction: how the paper reads "
+        "its results (its DM: AHD −79 % and −76 %, MSE −13 % and −59 %, WM volume difference −82 % and −83 %). "
+        "MSE uses the sums when this run has them (the ratio is the same per voxel on a common mask)."};
+    tables.push_back(t);
+  }
+
+  // Table 2: absolute tissue-volume difference, per class, both directions.
+  auto per_class_table = [&](const std::string& metric, const std::string& reference, bool with_paper,
+                             bool include_target) {
+    TextTable t;
+    t.header = {"source", "method"};
+    for (const auto& d : dirs)
+      for (const auto& c : kClasses) t.header.push_back(direction_label(d) + " " + c);
+    auto cells = [&](const std::vector<Summary>& s) {
+      return [&](const std::string& m) {
+        std::vector<std::string> c;
+        for (const auto& d : dirs)
+          for (const auto& cls : kClasses) c.push_back(format_cell(find_summary(s, d, m, reference, metric, cls)));
+        return c;
+      };
+    };
+    add_rows(t, kRun, methods_of(run, include_target), cells(run));
+    if (with_paper) add_rows(t, kPaper, methods_of(paper), cells(paper));
+    return t;
+  };
+  {
+    TextTable t = per_class_table("volume_abs_diff_mm3", "target", true, false);
+    t.id = "table2";
+    t.caption = "Table 2 — Absolute tissue-volume difference to the target scan's segmentation (mm³)";
+    t.notes = {subjects_note(run, {"volume_abs_diff_mm3"}, {"target"}),
+               "|volume of the class in the method's segmentation − in the target scan's segmentation|, volumes from "
+               "voxel counts times the voxel volume. Lower is better. Paper rows: FSL FAST on its data, 4-fold means."};
+    tables.push_back(t);
+  }
+  if (has_metric(run, "volume_abs_diff_mm3", {"truth"})) {
+    TextTable t = per_class_table("volume_abs_diff_mm3", "truth", false, true);
+    t.id = "table2-truth";
+    t.caption = "Table 2 (simulated truth) — Absolute tissue-volume difference to the ground-truth segmentation (mm³)";
+    t.notes = {subjects_note(run, {"volume_abs_diff_mm3"}, {"truth"})};
+    tables.push_back(t);
+  }
+  if (has_metric(run, "volume_mm3", {""})) {
+    TextTable t = per_class_table("volume_mm3", "", false, true);
+    t.id = "volumes";
+    t.caption = "Tissue volumes of each method's segmentation (mm³)";
+    t.notes = {subjects_note(run, {"volume_mm3"}, {""}),
+               "Target: the target scan's own segmentation, the reference of Tables 2 and 3."};
+    tables.push_back(t);
+  }
+
+  // Table 3: Dice, HD and HD95 per class, one table per direction and reference.
+  auto table3 = [&](const std::string& d, const std::string& reference, bool with_paper) {
+    TextTable t;
+    t.header = {"source", "method"};
+    for (const char* m : {"Dice", "HD", "HD95"})
+      for (const auto& c : kClasses) t.header.push_back(std::string(m) + " " + c);
+    auto cells = [&](const std::vector<Summary>& s) {
+      return [&](const std::string& m) {
+        std::vector<std::string> c;
+        for (const std::string metric : {"dice", "hd", "hd95"})
+          for (const auto& cls : kClasses) c.push_back(format_cell(find_summary(s, d, m, reference, metric, cls)));
+        return c;
+      };
+    };
+    add_rows(t, kRun, methods_of(run, reference == "truth"), cells(run));
+    if (with_paper) add_rows(t, kPaper, paper_methods, cells(paper));
+    return t;
+  };
+  const std::vector<std::string> t3_metrics = {"dice", "hd", "hd95"};
+  for (const auto& d : dirs) {
+    TextTable t = table3(d, "target", true);
+    t.id = "table3-" + d;
+    t.caption = "Table 3 (" + direction_label(d) +
+                ") — Dice and Hausdorff distance (mm) against the target scan's segmentation";
+    t.notes = {subjects_note(run, t3_metrics, {"target"}),
+               "Dice: higher is better. HD: maximum (Hausdorff) surface distance; HD95: its 95th percentile; mm, lower "
+               "is better. The paper reports no HD95."};
+    tables.push_back(t);
+  }
+  if (std::any_of(t3_metrics.begin(), t3_metrics.end(),
+                  [&](const std::string& m) { return has_metric(run, m, {"truth"}); }))
+    for (const auto& d : directions_of(run)) {
+      TextTable t = table3(d, "truth", false);
+      t.id = "table3-truth-" + d;
+      t.caption = "Table 3 (" + direction_label(d) +
+                  ", simulated truth) — Dice and Hausdorff distance (mm) against the ground truth";
+      t.notes = {subjects_note(run, t3_metrics, {"truth"}),
+                 "Against the simulated ground-truth labels rather than the target scan's segmentation: the target's "
+                 "own row shows how well the segmentation itself does."};
+      tables.push_back(t);
+    }
+  return tables;
+}
+
+const std::vector<std::string>& table_metrics(int table) {
+  static const std::vector<std::string> t1 = {"mse_sum",        "mse_mean",        "ahd",
+                                              "mse_sum_volume", "mse_mean_volume", "ahd_volume"};
+  static const std::vector<std::string> t2 = {"volume_abs_diff_mm3", "volume_mm3"};
+  static const std::vector<std::string> t3 = {"dice", "hd", "hd95"};
+  static const std::vector<std::string> none;
+  return table == 1 ? t1 : table == 2 ? t2 : table == 3 ? t3 : none;
+}
+
+std::string summaries_csv(const std::vector<Summary>& s, const std::vector<std::string>& metrics) {
+  const auto dirs = directions_of(s);
+  const auto methods = methods_of(s, true);
+  const std::vector<std::string> refs = {"", "target", "truth"}, classes = {"", "CSF", "GM", "WM"};
+  std::vector<const Summary*> sel;
+  for (const auto& x : s)
+    if (std::find(metrics.begin(), metrics.end(), x.metric) != metrics.end()) sel.push_back(&x);
+  std::stable_sort(sel.begin(), sel.end(), [&](const Summary* a, const Summary* b) {
+    auto key = [&](const Summary* x) {
+      return std::make_tuple(rank_of(dirs, x->direction), rank_of(methods, x->method), rank_of(refs, x->reference),
+                             rank_of(metrics, x->metric), rank_of(classes, x->cls));
+    };
+    return key(a) < key(b);
+  });
+  auto field = [](const std::string& f) {
+    if (f.find_first_of(",\"\n") == std::string::npos) return f;
+    std::string q = "\"";
+    for (char c : f) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return q + "\"";
+  };
+  auto num = [](double x) {
+    if (std::isnan(x)) return std::string("nan");
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.9g", x);
+    return std::string(buf);
+  };
+  std::string out = "direction,method,reference,metric,class,mean,sd,n\n";
+  for (const Summary* x : sel)
+    out += field(x->direction) + "," + field(x->method) + "," + field(x->reference) + "," + field(x->metric) + "," +
+           field(x->cls) + "," + num(x->mean) + "," + num(x->sd) + "," + std::to_string(x->n) + "\n";
+  return out;
+}
+
+}  // namespace harmonize
