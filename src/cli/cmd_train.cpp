@@ -32,7 +32,7 @@ void register_train(CLI::App& app) {
   auto* direction = cmd->add_option("--direction", t.direction, "1p5T-to-3T or 3T-to-1p5T");
   cmd->add_option("--out", opt->out, "Run folder (must not exist, unless --force)");
   cmd->add_option("--resume", opt->resume, "Continue the run in this folder from its last checkpoint");
-  auto* preset = cmd->add_option("--preset", t.preset, "Network: paper, cpu or tiny")->capture_default_str();
+  auto* preset = cmd->add_option("--preset", t.preset, "Network: paper, cpu, small or tiny (see README)")->capture_default_str();
   auto* lr = cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str();
   auto* batch = cmd->add_option("--batch", t.batch, "Slices per batch")->capture_default_str();
   auto* ema = cmd->add_option("--ema", t.ema_rate, "EMA rate of the weights")->capture_default_str();
@@ -45,17 +45,21 @@ void register_train(CLI::App& app) {
       ->capture_default_str();
   auto* val = cmd->add_option("--val-fraction", t.val_fraction, "Fraction of the subjects held out for validation")
                   ->capture_default_str();
+  auto* train_subjects =
+      cmd->add_option("--subjects", t.training_subjects, "Train on these subjects only (default: all but validation)");
+  auto* val_subjects = cmd->add_option("--val-subjects", t.validation_subjects,
+                                       "Validation subjects (default: --val-fraction of them, or all not in --subjects)");
   auto* flip = cmd->add_flag("--flip", t.flip, "Augment with random left-right flips");
   cmd->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
   add_global_options(cmd, opt->global);
 
-  cmd->callback([opt, cmd, direction, preset, lr, batch, ema, val, flip] {
+  cmd->callback([opt, cmd, direction, preset, lr, batch, ema, val, flip, train_subjects, val_subjects] {
     apply_global_options(opt->global);
     TrainOptions& t = opt->train;
     std::unique_ptr<Trainer> trainer;
     std::string run_dir, record_name = "harmonize_train";
     if (!opt->resume.empty()) {
-      for (auto* o : {direction, preset, lr, batch, ema, val, flip})
+      for (auto* o : {direction, preset, lr, batch, ema, val, flip, train_subjects, val_subjects})
         if (o->count()) throw UsageError(o->get_name() + " cannot change when resuming (see RUN_DIR/config.json)");
       if (!opt->data.empty() || !opt->out.empty()) throw UsageError("--resume takes no DATA and no --out");
       run_dir = fs::absolute(opt->resume).lexically_normal().string();

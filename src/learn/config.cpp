@@ -68,6 +68,13 @@ UNetConfig unet_preset(const std::string& name) {
     c.num_res_blocks = 1;
     return c;
   }
+  if (name == "small") {
+    c.model_channels = 16;
+    c.channel_mult = {1, 2, 2, 2};
+    c.num_res_blocks = 1;
+    c.norm_groups = 8;
+    return c;
+  }
   if (name == "tiny") {
     c.model_channels = 16;
     c.channel_mult = {1, 2};
@@ -75,10 +82,10 @@ UNetConfig unet_preset(const std::string& name) {
     c.norm_groups = 8;
     return c;
   }
-  throw UsageError("unknown network preset '" + name + "' (known: paper, cpu, tiny)");
+  throw UsageError("unknown network preset '" + name + "' (known: paper, cpu, small, tiny)");
 }
 
-std::vector<std::string> unet_preset_names() { return {"paper", "cpu", "tiny"}; }
+std::vector<std::string> unet_preset_names() { return {"paper", "cpu", "small", "tiny"}; }
 
 void DiffusionConfig::validate() const {
   require(steps >= 2, "diffusion steps must be at least 2");

@@ -90,7 +90,9 @@ std::string shape_of(const torch::Tensor& t) {
 
 }  // namespace
 
-PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetOptions& o) {
+namespace {
+
+nlohmann::json read_dataset_index(const std::string& data_dir) {
   const std::string index = data_dir + "/dataset.json";
   if (!fs::exists(index))
     throw InputError(index, "missing (is " + data_dir + " a folder made by harmonize preprocess?)");
@@ -102,18 +104,54 @@ PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetO
   }
   if (!ds.is_object() || !ds.contains("subjects") || !ds["subjects"].is_object() || ds["subjects"].empty())
     throw InputError(index, "no \"subjects\" (a preprocessed single scan cannot be used for training)");
+  return ds;
+}
+
+// The dataset.json keys ("source"/"target") of the condition and the target of a direction.
+std::pair<std::string, std::string> direction_keys(const nlohmann::json& ds, const Direction& d,
+                                                   const std::string& index) {
+  const std::string src_ses = ds.value("source_session", "ses-1p5T"), tgt_ses = ds.value("target_session", "ses-3T");
+  if (d.condition_session == src_ses && d.target_session == tgt_ses) return {"source", "target"};
+  if (d.condition_session == tgt_ses && d.target_session == src_ses) return {"target", "source"};
+  throw UsageError("direction " + d.name + " does not fit " + index + " (sessions " + src_ses + " and " + tgt_ses +
+                   ")");
+}
+
+std::string subject_entry(const nlohmann::json& ds, const std::string& id, const std::string& key,
+                          const std::string& index) {
+  try {
+    return ds.at("subjects").at(id).at("slices").at(key).get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    throw InputError(index, "subject " + id + " has no slices." + key + " entry");
+  }
+}
+
+}  // namespace
+
+SubjectSlicePaths subject_slice_paths(const std::string& data_dir, const std::string& direction,
+                                      const std::string& subject) {
+  const nlohmann::json ds = read_dataset_index(data_dir);
+  const std::string index = data_dir + "/dataset.json";
+  if (!ds["subjects"].contains(subject)) throw UsageError("subject '" + subject + "' is not in " + index);
+  const auto [cond_key, target_key] = direction_keys(ds, parse_direction(direction), index);
+  return {data_dir + "/" + subject + "/" + subject_entry(ds, subject, cond_key, index),
+          data_dir + "/" + subject + "/" + subject_entry(ds, subject, target_key, index)};
+}
+
+std::vector<std::string> dataset_subjects(const std::string& data_dir) {
+  std::vector<std::string> ids;
+  for (const auto& [id, _] : read_dataset_index(data_dir)["subjects"].items()) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetOptions& o) {
+  const std::string index = data_dir + "/dataset.json";
+  const nlohmann::json ds = read_dataset_index(data_dir);
   PairedSlices out;
   out.direction = parse_direction(o.direction);
-  const std::string src_ses = ds.value("source_session", "ses-1p5T"), tgt_ses = ds.value("target_session", "ses-3T");
   std::string cond_key, target_key;
-  if (out.direction.condition_session == src_ses && out.direction.target_session == tgt_ses) {
-    cond_key = "source", target_key = "target";
-  } else if (out.direction.condition_session == tgt_ses && out.direction.target_session == src_ses) {
-    cond_key = "target", target_key = "source";
-  } else {
-    throw UsageError("direction " + o.direction + " does not fit " + index + " (sessions " + src_ses + " and " +
-                     tgt_ses + ")");
-  }
+  std::tie(cond_key, target_key) = direction_keys(ds, out.direction, index);
 
   std::vector<std::string> ids;
   for (const auto& [id, _] : ds["subjects"].items()) ids.push_back(id);
@@ -141,14 +179,7 @@ PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetO
   auto load_set = [&](const std::vector<std::string>& subjects) {
     std::vector<torch::Tensor> srcs, tgts;
     for (const auto& id : subjects) {
-      const auto& rec = ds["subjects"][id];
-      std::string cpath, tpath;
-      try {
-        cpath = rec.at("slices").at(cond_key).get<std::string>();
-        tpath = rec.at("slices").at(target_key).get<std::string>();
-      } catch (const nlohmann::json::exception&) {
-        throw InputError(index, "subject " + id + " has no slices." + cond_key + " / slices." + target_key + " entry");
-      }
+      std::string cpath = subject_entry(ds, id, cond_key, index), tpath = subject_entry(ds, id, target_key, index);
       cpath = data_dir + "/" + id + "/" + cpath;
       tpath = data_dir + "/" + id + "/" + tpath;
       const Stack c = read_stack(cpath), t = read_stack(tpath);

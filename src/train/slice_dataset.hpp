@@ -74,4 +74,14 @@ struct PairedSlices {
 // dataset does not have.
 PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetOptions& o);
 
+// The sorted subject ids of a preprocessed dataset (throws like load_paired_slices).
+std::vector<std::string> dataset_subjects(const std::string& data_dir);
+
+// Where one subject's condition and target slice stacks lie for a direction.
+struct SubjectSlicePaths {
+  std::string condition, target;
+};
+SubjectSlicePaths subject_slice_paths(const std::string& data_dir, const std::string& direction,
+                                      const std::string& subject);
+
 }  // namespace harmonize

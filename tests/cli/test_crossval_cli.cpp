@@ -1,0 +1,72 @@
+// harmonize crossval end to end on a tiny cohort (4 subjects at 4 mm, the tiny
+// network, a few training and sampling steps): every stage runs, the report and
+// the metrics of every subject, direction and method are there, a rerun skips
+// all finished work and changes nothing, and a rerun with other options is
+// refused.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+
+#include "cli/run_cli.hpp"
+#include "core/files.hpp"
+#include "evaluate/metrics_table.hpp"
+
+namespace fs = std::filesystem;
+using harmonize::test::run_cli;
+
+TEST(Crossval, TinyCohortEndToEndAndResumable) {
+  const std::string dir = (fs::temp_directory_path() / ("harmonize_crossval_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ASSERT_EQ(run_cli("simulate " + dir + "/cohort --subjects 4 --resolution 4 -q --threads 2").status, 0);
+  const std::string args = "crossval " + dir + "/cohort " + dir + "/cv --folds 2 --spacing 4 --slice-size 48 " +
+                           "--mask-dir " + dir + "/cohort/derivatives/truth --no-deformable --preset tiny " +
+                           "--train-steps 6 --batch 2 --sampler ddim --steps 3 --threads 2";
+  auto r = run_cli(args);
+  ASSERT_EQ(r.status, 0) << r.output;
+  for (const char* f : {"report.md", "report.html", "metrics.csv", "crossval.json", "tables/table1.csv",
+                        "harmonize_crossval.json", "prep/dataset.json", "models/fold-1_1p5T-to-3T/model.pt",
+                        "models/fold-2_3T-to-1p5T/model.pt"})
+    EXPECT_TRUE(fs::exists(dir + "/cv/" + f)) << f;
+
+  const auto rows = harmonize::read_metrics_csv(dir + "/cv/metrics.csv");
+  std::set<std::string> subjects, methods, directions;
+  bool truth = false;
+  for (const auto& row : rows) {
+    subjects.insert(row.subject), methods.insert(row.method), directions.insert(row.direction);
+    truth |= row.reference == "truth";
+  }
+  EXPECT_EQ(subjects.size(), 4u);
+  EXPECT_EQ(directions, (std::set<std::string>{"1p5T-to-3T", "3T-to-1p5T"}));
+  for (const char* m : {"Original", "Histogram matching", "harmonize DM", "Target"}) EXPECT_TRUE(methods.count(m)) << m;
+  EXPECT_TRUE(truth) << "the simulated truth was not used";
+  const std::string md = harmonize::read_text_file(dir + "/cv/report.md");
+  EXPECT_NE(md.find("Table 1"), std::string::npos);
+  EXPECT_NE(md.find("figures/1p5T-to-3T_sub-001_slices.png"), std::string::npos);
+
+  // A rerun does no work again and leaves the results as they were.
+  const std::string before = harmonize::read_text_file(dir + "/cv/metrics.csv");
+  r = run_cli(args);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("preprocessing: done before"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("[2/5] training fold 1/2 1p5T-to-3T\n"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("harmonizing"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("evaluation: done before"), std::string::npos) << r.output;
+  EXPECT_EQ(harmonize::read_text_file(dir + "/cv/metrics.csv"), before);
+
+  // Lost work is redone, and only that: one subject's harmonized scan.
+  fs::remove(dir + "/cv/harmonized/3T-to-1p5T/sub-001_desc-harmonized_T1w.nii.gz");
+  fs::remove(dir + "/cv/metrics/3T-to-1p5T/sub-001_metrics.csv");
+  r = run_cli(args);
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("harmonizing 1 subjects"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("evaluating 1 subject"), std::string::npos) << r.output;
+
+  // Other options in the same folder are refused before any work.
+  r = run_cli("crossval " + dir + "/cohort " + dir + "/cv --folds 2 --train-steps 7 --threads 2");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("other options"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+}
