@@ -77,6 +77,23 @@ void register_apply(CLI::App& app) {
     }
     const LoadedModel model = load_model(o.model, o.harmonize.device);
     log::info("model " + o.model + ": " + model.header.direction + ", step " + std::to_string(model.header.step));
+    // Preprocess as the model's training data was (spacing, clipping, N4, slice size).
+    if (const auto it = model.header.training.find("preprocessing");
+        it != model.header.training.end() && it->is_object() && !it->empty()) {
+      const nlohmann::json& p = *it;
+      try {
+        o.prep.spacing_mm = p.value("spacing_mm", o.prep.spacing_mm);
+        o.prep.percentile_lo = p.value("percentile_lo", o.prep.percentile_lo);
+        o.prep.percentile_hi = p.value("percentile_hi", o.prep.percentile_hi);
+        o.prep.slice_height = p.value("slice_height", o.prep.slice_height);
+        o.prep.slice_width = p.value("slice_width", o.prep.slice_width);
+        o.prep.n4 = p.value("n4", o.prep.n4);
+      } catch (const nlohmann::json::exception& e) {
+        throw InputError(o.model, std::string("invalid preprocessing record: ") + e.what());
+      }
+    } else {
+      log::warn(o.model + " does not record its data's preprocessing; using the defaults (1 mm, 224x224)");
+    }
     std::vector<Volume> raws;
     for (const auto& in : o.inputs) raws.push_back(read_nifti(in));
     std::vector<std::unique_ptr<Mask>> masks(o.inputs.size());

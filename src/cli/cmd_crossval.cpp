@@ -55,6 +55,7 @@ struct Options {
   int64_t train_steps = 20000;
   int batch = 4;
   double lr = 1e-4, ema = 0.9999;
+  std::string prediction = "eps";
   // sampling
   std::string sampler = "ddpm";
   int steps = 100;
@@ -78,6 +79,7 @@ struct Options {
             {"batch", batch},
             {"lr", lr},
             {"ema", ema},
+            {"prediction", prediction},
             {"sampler", sampler},
             {"steps", steps},
             {"model_name", model_name},
@@ -272,7 +274,7 @@ void run_crossval(Options& o) {
         args = {"train",         p.prep(),       "--direction",      dir,
                 "--out",         run,            "--force",          "--preset",
                 o.preset,        "--batch",      std::to_string(o.batch), "--lr",
-                std::to_string(o.lr), "--ema",   std::to_string(o.ema),   "--max-steps",
+                std::to_string(o.lr), "--ema",   std::to_string(o.ema), "--prediction", o.prediction,   "--max-steps",
                 std::to_string(o.train_steps),   "--validate-every", "0",
                 "--save-every",  std::to_string(std::max<int64_t>(100, o.train_steps / 10)),
                 "--subjects"};
@@ -366,6 +368,7 @@ void run_crossval(Options& o) {
         in.methods.emplace_back("Histogram matching", read_nifti(p.harmonized(dir, sub, "histmatch")));
         in.methods.emplace_back(o.model_name, read_nifti(p.harmonized(dir, sub, "harmonized")));
         in.truth_dseg = truth_on(o, sub, in.target.geom, in.brain);
+        fs::create_directories(fs::path(p.metrics(dir, sub)).parent_path());
         write_metrics_csv(p.metrics(dir, sub), evaluate_subject(in, EvaluateOptions{}));
         progress.advance(1, dir + " " + sub);
       }
@@ -386,6 +389,7 @@ void run_crossval(Options& o) {
   const auto t0 = std::chrono::steady_clock::now();
   ReportInput report;
   report.out_dir = o.out;
+  report.rows = rows;
   fs::create_directories(o.out + "/figures");
   for (const auto& [dir, sub] : cases) {
     const Direction d = parse_direction(dir);
@@ -405,15 +409,16 @@ void run_crossval(Options& o) {
         {sub, dir, sub + ", " + dir + ": brain intensity histograms", stem + "_histogram.png"});
   }
   add_seconds("report", seconds_since(t0));
-  add_seconds("wall", seconds_since(t_start));
   const auto& secs = state["seconds"];
+  double work = 0;
+  for (const char* k : {"preprocess", "train", "harmonize", "evaluate", "report"}) work += secs.value(k, 0.0);
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "Wall time %.1f min on %d threads (preprocess %.1f, train %.1f, harmonize %.1f, evaluate %.1f, "
-                "report %.1f min; summed over resumed invocations)",
-                secs.value("wall", 0.0) / 60, threads(), secs.value("preprocess", 0.0) / 60,
-                secs.value("train", 0.0) / 60, secs.value("harmonize", 0.0) / 60, secs.value("evaluate", 0.0) / 60,
-                secs.value("report", 0.0) / 60);
+                "Time on %d threads: %.1f min of stage work (preprocess %.1f, train %.1f, harmonize %.1f, evaluate "
+                "%.1f, report %.1f min; summed over resumed invocations); this invocation %.1f min",
+                threads(), work / 60, secs.value("preprocess", 0.0) / 60, secs.value("train", 0.0) / 60,
+                secs.value("harmonize", 0.0) / 60, secs.value("evaluate", 0.0) / 60, secs.value("report", 0.0) / 60,
+                seconds_since(t_start) / 60);
   std::size_t n_train = subjects.size() - folds[0].size();
   report.settings = {
       "Data: `" + o.bids + "`, " + std::to_string(subjects.size()) + " subjects with " + o.source_session + " and " +
@@ -426,7 +431,8 @@ void run_crossval(Options& o) {
           (o.affine_only ? "affine" : "affine + B-spline") + " pair registration",
       "Model: preset `" + o.preset + "`, " + std::to_string(o.train_steps) + " training steps per fold and direction, batch " +
           std::to_string(o.batch) + ", Adam lr " + std::to_string(o.lr).substr(0, 6) + ", EMA " +
-          std::to_string(o.ema).substr(0, 6) + " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999)",
+          std::to_string(o.ema).substr(0, 6) + ", predicting " + o.prediction +
+          " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps)",
       "Sampling: " + o.sampler + " with " + std::to_string(o.steps) + " respaced steps (the paper: 1000 DDPM steps)",
       "Histogram matching: ITK's filter, each test subject's source scan matched to the target-contrast scan of the "
       "first training subject of its fold",
@@ -465,6 +471,9 @@ void register_crossval(CLI::App& app) {
   cmd->add_option("--batch", opt->batch, "Training batch")->capture_default_str();
   cmd->add_option("--lr", opt->lr, "Adam learning rate")->capture_default_str();
   cmd->add_option("--ema", opt->ema, "EMA rate of the weights")->capture_default_str();
+  cmd->add_option("--prediction", opt->prediction, "Network target: eps (the paper's) or x0")
+      ->check(CLI::IsMember({"eps", "x0"}))
+      ->capture_default_str();
   cmd->add_option("--sampler", opt->sampler, "ddpm or ddim")->capture_default_str();
   cmd->add_option("--steps", opt->steps, "Sampling steps")->capture_default_str();
   cmd->add_option("--sample-batch", opt->sample_batch, "Slices per network call when sampling")->capture_default_str();

@@ -90,6 +90,7 @@ std::vector<std::string> unet_preset_names() { return {"paper", "cpu", "small", 
 void DiffusionConfig::validate() const {
   require(steps >= 2, "diffusion steps must be at least 2");
   require(schedule == "linear", "unknown noise schedule '" + schedule + "' (known: linear)");
+  require(prediction == "eps" || prediction == "x0", "prediction must be eps or x0, not '" + prediction + "'");
   if (loss == LossKind::Hybrid)
     require(variance == ModelVariance::LearnedRange, "the hybrid loss needs variance learned_range");
   else
@@ -157,17 +158,19 @@ void from_json(const nlohmann::json& j, UNetConfig& c) {
 
 void to_json(nlohmann::json& j, const DiffusionConfig& c) {
   j = nlohmann::json{
-      {"steps", c.steps}, {"schedule", c.schedule}, {"variance", to_string(c.variance)}, {"loss", to_string(c.loss)}};
+      {"steps", c.steps},         {"schedule", c.schedule},    {"variance", to_string(c.variance)},
+      {"loss", to_string(c.loss)}, {"prediction", c.prediction}};
 }
 
 void from_json(const nlohmann::json& j, DiffusionConfig& c) {
-  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss"}, "diffusion");
+  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss", "prediction"}, "diffusion");
   DiffusionConfig r;
   std::string variance = to_string(r.variance), loss = to_string(r.loss);
   read_key(j, "steps", r.steps);
   read_key(j, "schedule", r.schedule);
   read_key(j, "variance", variance);
   read_key(j, "loss", loss);
+  read_key(j, "prediction", r.prediction);
   r.variance = model_variance_from_string(variance);
   r.loss = loss_kind_from_string(loss);
   r.validate();

@@ -56,6 +56,10 @@ struct DiffusionConfig {
   std::string schedule = "linear";  // only "linear" (Ho 2020: 1e-4 .. 0.02)
   ModelVariance variance = ModelVariance::LearnedRange;
   LossKind loss = LossKind::Hybrid;
+  // What the network's first output channels predict: "eps" (the noise; the
+  // paper's, Ho 2020) or "x0" (the clean target slice; the MSE term is then on
+  // x0, which learns an image-to-image mapping in far fewer steps).
+  std::string prediction = "eps";
   void validate() const;
   bool operator==(const DiffusionConfig&) const = default;
 };

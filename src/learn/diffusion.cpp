@@ -46,13 +46,15 @@ torch::Tensor discretized_gaussian_log_likelihood(const torch::Tensor& x, const 
 }
 
 GaussianDiffusion::GaussianDiffusion(const DiffusionConfig& config)
-    : GaussianDiffusion((config.validate(), linear_betas(config.steps)), config.variance, config.loss) {}
+    : GaussianDiffusion((config.validate(), linear_betas(config.steps)), config.variance, config.loss,
+                        config.prediction == "x0") {}
 
 GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss,
-                                     std::vector<int> timestep_map)
+                                     bool predict_x0, std::vector<int> timestep_map)
     : schedule_(Schedule::from_betas(std::move(betas))),
       variance_(variance),
       loss_(loss),
+      predict_x0_(predict_x0),
       timestep_map_(std::move(timestep_map)) {
   const int n = schedule_.steps();
   if (timestep_map_.empty())
@@ -70,7 +72,7 @@ GaussianDiffusion GaussianDiffusion::respaced(const std::string& spec) const {
   const auto kept = space_timesteps(num_timesteps(), spec);
   std::vector<int> map;
   for (int t : kept) map.push_back(timestep_map_[t]);
-  return GaussianDiffusion(respaced_betas(schedule_, kept), variance_, loss_, std::move(map));
+  return GaussianDiffusion(respaced_betas(schedule_, kept), variance_, loss_, predict_x0_, std::move(map));
 }
 
 int64_t GaussianDiffusion::model_output_channels(int64_t channels) const {
@@ -169,7 +171,12 @@ Prediction GaussianDiffusion::p_mean_variance(const torch::Tensor& model_output,
     p.log_variance =
         extract(large ? fixed_large_log_variance_ : schedule_.posterior_log_variance_clipped, t, x_t).expand_as(x_t);
   }
-  p.pred_x0 = predict_x0_from_eps(x_t, t, p.eps);
+  if (predict_x0_) {  // the first channels are x0; eps follows from it
+    p.pred_x0 = p.eps;
+    p.eps = predict_eps_from_x0(x_t, t, p.pred_x0);
+  } else {
+    p.pred_x0 = predict_x0_from_eps(x_t, t, p.eps);
+  }
   if (clip_x0) p.pred_x0 = p.pred_x0.clamp(-1.0, 1.0);
   p.mean = q_posterior(p.pred_x0, x_t, t).mean;
   return p;
@@ -192,8 +199,8 @@ LossTerms GaussianDiffusion::training_losses(const torch::Tensor& model_output, 
   if (model_output.dim() != x0.dim() || model_output.size(1) != model_output_channels(c))
     throw Error("diffusion: model output channels do not fit the " + to_string(variance_) + " variance");
   LossTerms terms;
-  const auto eps = model_output.narrow(1, 0, c);
-  terms.mse = mean_flat((noise - eps).pow(2));
+  const auto eps = model_output.narrow(1, 0, c);  // or x0, with predict_x0
+  terms.mse = mean_flat(((predict_x0_ ? x0 : noise) - eps).pow(2));
   if (loss_ == LossKind::Hybrid) {
     // Stop the gradient of L_vlb into the mean: it trains the variance only.
     auto frozen = torch::cat({eps.detach(), model_output.narrow(1, c, c)}, 1);

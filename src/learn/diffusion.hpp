@@ -53,7 +53,7 @@ class GaussianDiffusion {
   explicit GaussianDiffusion(const DiffusionConfig& config);
   // A process from explicit betas. timestep_map[i] is the original timestep the
   // model is told at index i (identity when empty). Throws UsageError.
-  GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss,
+  GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss, bool predict_x0,
                     std::vector<int> timestep_map = {});
 
   // guided-diffusion SpacedDiffusion: the process restricted to the timesteps
@@ -67,6 +67,7 @@ class GaussianDiffusion {
   const std::vector<int>& timestep_map() const { return timestep_map_; }
   ModelVariance variance() const { return variance_; }
   LossKind loss() const { return loss_; }
+  bool predicts_x0() const { return predict_x0_; }
   // Channels the model must output for images of `channels` channels.
   int64_t model_output_channels(int64_t channels) const;
   // Index t (this process) -> timestep the model is conditioned on, same device.
@@ -113,6 +114,7 @@ class GaussianDiffusion {
   Schedule schedule_;
   ModelVariance variance_;
   LossKind loss_;
+  bool predict_x0_ = false;
   std::vector<int> timestep_map_;
   std::vector<double> fixed_large_variance_, fixed_large_log_variance_;
 };

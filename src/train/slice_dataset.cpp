@@ -150,6 +150,7 @@ PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetO
   const nlohmann::json ds = read_dataset_index(data_dir);
   PairedSlices out;
   out.direction = parse_direction(o.direction);
+  out.preprocessing = ds.value("parameters", nlohmann::json::object());
   std::string cond_key, target_key;
   std::tie(cond_key, target_key) = direction_keys(ds, out.direction, index);
 

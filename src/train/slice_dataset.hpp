@@ -5,6 +5,7 @@
 // slice: neighbouring slices of one brain are nearly the same image), slices
 // without brain dropped. Slices are kept on the CPU as [N, 1, H, W] float32 in
 // [0, 1]; batches are drawn uniformly with the caller's generator.
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -65,6 +66,7 @@ struct PairedSlices {
   SliceSet training, validation;
   int64_t height = 0, width = 0;
   int64_t skipped_slices = 0;  // without brain
+  nlohmann::json preprocessing;  // dataset.json "parameters": how the slices were made
 };
 
 // Reads DATA/dataset.json and the slice stacks it names. Throws InputError

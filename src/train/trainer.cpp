@@ -70,7 +70,8 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"validation_subjects", o.validation_subjects},
           {"flip", o.flip},
           {"device", o.device},
-          {"seed", o.seed}};
+          {"seed", o.seed},
+          {"preprocessing", o.preprocessing}};
 }
 
 TrainOptions train_options_from_json(const nlohmann::json& j) {
@@ -96,6 +97,7 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.flip = j.value("flip", o.flip);
     o.device = j.value("device", o.device);
     o.seed = j.value("seed", o.seed);
+    o.preprocessing = j.value("preprocessing", o.preprocessing);
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("invalid training configuration: ") + e.what());
   }
@@ -162,6 +164,7 @@ std::unique_ptr<Trainer::State> build(TrainOptions o, const std::string& run_dir
   s->data = load_paired_slices(o.data_dir, d);
   o.training_subjects = s->data.training.subjects();
   o.validation_subjects = s->data.validation.subjects();
+  o.preprocessing = s->data.preprocessing;
   const int64_t m = o.unet.size_multiple();
   if (s->data.height % m || s->data.width % m)
     throw UsageError("slices of " + std::to_string(s->data.height) + "x" + std::to_string(s->data.width) +

@@ -39,6 +39,7 @@ struct TrainOptions {
   bool flip = false;                                                // random left-right flips
   std::string device = "cpu";                                       // cpu | cuda
   std::uint64_t seed = 1;
+  nlohmann::json preprocessing = nlohmann::json::object();  // of the data (resolved at start; apply repeats it)
   // Throws UsageError naming the first invalid option.
   void validate() const;
 };

@@ -201,5 +201,5 @@ TEST(Diffusion, RespacedProcessMapsIndicesToOriginalTimesteps) {
   const auto rr = r.respaced("5");
   EXPECT_EQ(rr.timestep_map().back(), 900);
   EXPECT_THROW(r.extract(r.schedule().betas, torch::tensor({10}, torch::kLong), torch::zeros({1, 1})), Error);
-  EXPECT_THROW(GaussianDiffusion(linear_betas(10), ModelVariance::FixedLarge, LossKind::Hybrid), UsageError);
+  EXPECT_THROW(GaussianDiffusion(linear_betas(10), ModelVariance::FixedLarge, LossKind::Hybrid, false), UsageError);
 }

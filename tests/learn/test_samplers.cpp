@@ -163,3 +163,28 @@ TEST(Samplers, SeedsGeneratorsAndStartNoise) {
   // a denoiser with the wrong output channels is reported, not broadcast
   EXPECT_THROW(sample_ddpm(d, oracle(base, x0, true), {1, 1, 8, 8}), Error);
 }
+
+TEST(Samplers, X0PredictionOracleRecoversX0WithDdpmAndDdim) {
+  // A network that predicts x0 (prediction "x0") and knows it exactly.
+  torch::manual_seed(2);
+  DiffusionConfig c;
+  c.prediction = "x0";
+  const GaussianDiffusion base{c};
+  const auto x0 = torch::rand({2, 1, 8, 8}) * 1.8 - 0.9;
+  const Denoiser knows_x0 = [x0](const torch::Tensor& xt, const torch::Tensor&) {
+    return torch::cat({x0.expand_as(xt), torch::zeros_like(xt)}, 1);
+  };
+  SamplerOptions o;
+  o.seed = 5;
+  EXPECT_LT((sample_ddpm(base.respaced("20"), knows_x0, {2, 1, 8, 8}, o) - x0).abs().max().item<float>(), 1e-3);
+  EXPECT_LT((sample_ddim(base.respaced("ddim10"), knows_x0, {2, 1, 8, 8}, 0.0, o) - x0).abs().max().item<float>(),
+            1e-4);
+  // The prediction's eps is the exact noise of x_t, so the loss of the oracle is 0.
+  const auto t = torch::tensor({10L, 700L});
+  const auto noise = torch::randn({2, 1, 8, 8});
+  const auto xt = base.q_sample(x0, t, noise);
+  const auto terms = base.training_losses(knows_x0(xt, t), x0, xt, t, noise);
+  EXPECT_LT(terms.mse.abs().max().item<float>(), 1e-10);
+  const auto p = base.p_mean_variance(knows_x0(xt, t), xt, t, false);
+  EXPECT_LT((p.eps - noise).abs().max().item<float>(), 2e-3);
+}
