@@ -24,6 +24,6 @@ fi
 "$hz" crossval "$out/cohort" "$out/crossval" \
   --folds 2 --spacing 2 --slice-size 96 --no-deformable \
   --mask-dir "$out/cohort/derivatives/truth" \
-  --preset small --train-steps 1500 --lr 3e-4 --ema 0.995 \
-  --sampler ddpm --steps 20 "$@"
+  --preset small --prediction x0 --train-steps 1500 --lr 1e-3 --ema 0.995 \
+  --sampler ddim --steps 20 "$@"
 echo "Open $out/crossval/report.html"

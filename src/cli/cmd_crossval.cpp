@@ -61,6 +61,7 @@ struct Options {
   int steps = 100;
   int sample_batch = 16;
   std::string model_name = "harmonize DM";
+  std::string device = "cpu";  // not part of the configuration: a job may move between machines
 
   // What must not change between a run and its resumption.
   nlohmann::json config() const {
@@ -283,7 +284,7 @@ void run_crossval(Options& o) {
         args.insert(args.end(), folds[f].begin(), folds[f].end());
         args.insert(args.end(), {"--seed", std::to_string(o.global.seed + 1000 * f)});
       }
-      args.insert(args.end(), {"--threads", threads_arg});
+      args.insert(args.end(), {"--threads", threads_arg, "--device", o.device});
       if (o.global.quiet) args.push_back("--quiet");
       run_self(args, "training " + label);
       add_seconds("train", seconds_since(t0));
@@ -302,8 +303,9 @@ void run_crossval(Options& o) {
         log::info("[3/5] harmonizing " + std::to_string(todo.size()) + " subjects, " + label + " (" + o.sampler +
                   ", " + std::to_string(o.steps) + " steps)");
         const auto t0 = std::chrono::steady_clock::now();
-        const LoadedModel model = load_model(p.model_dir(f, dir) + "/model.pt");
         HarmonizeOptions h;
+        h.device = o.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+        const LoadedModel model = load_model(p.model_dir(f, dir) + "/model.pt", h.device);
         h.sampler = o.sampler;
         h.steps = o.steps;
         h.batch = o.sample_batch;
@@ -477,6 +479,9 @@ void register_crossval(CLI::App& app) {
   cmd->add_option("--sampler", opt->sampler, "ddpm or ddim")->capture_default_str();
   cmd->add_option("--steps", opt->steps, "Sampling steps")->capture_default_str();
   cmd->add_option("--sample-batch", opt->sample_batch, "Slices per network call when sampling")->capture_default_str();
+  cmd->add_option("--device", opt->device, "cpu or cuda (training and sampling)")
+      ->check(CLI::IsMember({"cpu", "cuda"}))
+      ->capture_default_str();
   add_global_options(cmd, opt->global);
   cmd->callback([opt] {
     apply_global_options(opt->global);
