@@ -119,7 +119,11 @@ BENCHMARK_CAPTURE(BM_UNetForward224, paper, std::string("paper"))
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2);
 BENCHMARK(BM_TinyTrainStep16)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_TrainStep, cpu, std::string("cpu"))->Arg(224)->Arg(96)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK_CAPTURE(BM_TrainStep, cpu, std::string("cpu"))
+    ->Arg(224)
+    ->Arg(96)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(5);
 BENCHMARK_CAPTURE(BM_TrainStep, small, std::string("small"))->Arg(96)->Unit(benchmark::kMillisecond)->Iterations(10);
 BENCHMARK_CAPTURE(BM_Sample, cpu_ddpm, std::string("cpu"), std::string("ddpm"))
     ->Args({96, 20})

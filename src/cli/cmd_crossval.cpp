@@ -228,22 +228,14 @@ void run_crossval(Options& o) {
     log::info("[1/5] preprocessing " + std::to_string(subjects.size()) + " pairs");
     const auto t0 = std::chrono::steady_clock::now();
     fs::remove_all(p.prep() + ".partial");
-    std::vector<std::string> args{"preprocess",
-                                  o.bids,
-                                  p.prep(),
-                                  "--force",
-                                  "--spacing",
-                                  std::to_string(o.spacing),
-                                  "--slice-size",
-                                  std::to_string(o.slice_size),
-                                  "--source-session",
-                                  o.source_session,
-                                  "--target-session",
-                                  o.target_session,
-                                  "--threads",
-                                  threads_arg,
-                                  "--seed",
-                                  seed_arg};
+    std::vector<std::string> args{"preprocess",       o.bids,
+                                  p.prep(),           "--force",
+                                  "--spacing",        std::to_string(o.spacing),
+                                  "--slice-size",     std::to_string(o.slice_size),
+                                  "--source-session", o.source_session,
+                                  "--target-session", o.target_session,
+                                  "--threads",        threads_arg,
+                                  "--seed",           seed_arg};
     if (o.affine_only) args.push_back("--no-deformable");
     if (!o.mask_dir.empty()) args.insert(args.end(), {"--mask-dir", o.mask_dir});
     if (o.global.quiet) args.push_back("--quiet");
@@ -272,12 +264,29 @@ void run_crossval(Options& o) {
         for (int g = 0; g < o.folds; ++g)
           if (g != f) train.insert(train.end(), folds[g].begin(), folds[g].end());
         std::sort(train.begin(), train.end());
-        args = {"train",         p.prep(),       "--direction",      dir,
-                "--out",         run,            "--force",          "--preset",
-                o.preset,        "--batch",      std::to_string(o.batch), "--lr",
-                std::to_string(o.lr), "--ema",   std::to_string(o.ema), "--prediction", o.prediction,   "--max-steps",
-                std::to_string(o.train_steps),   "--validate-every", "0",
-                "--save-every",  std::to_string(std::max<int64_t>(100, o.train_steps / 10)),
+        args = {"train",
+                p.prep(),
+                "--direction",
+                dir,
+                "--out",
+                run,
+                "--force",
+                "--preset",
+                o.preset,
+                "--batch",
+                std::to_string(o.batch),
+                "--lr",
+                std::to_string(o.lr),
+                "--ema",
+                std::to_string(o.ema),
+                "--prediction",
+                o.prediction,
+                "--max-steps",
+                std::to_string(o.train_steps),
+                "--validate-every",
+                "0",
+                "--save-every",
+                std::to_string(std::max<int64_t>(100, o.train_steps / 10)),
                 "--subjects"};
         args.insert(args.end(), train.begin(), train.end());
         args.push_back("--val-subjects");
@@ -300,8 +309,8 @@ void run_crossval(Options& o) {
         if (!fs::exists(p.harmonized(dir, sub, "harmonized"))) todo.push_back(sub);
       const std::string label = "fold " + std::to_string(f + 1) + " " + dir;
       if (!todo.empty()) {
-        log::info("[3/5] harmonizing " + std::to_string(todo.size()) + " subjects, " + label + " (" + o.sampler +
-                  ", " + std::to_string(o.steps) + " steps)");
+        log::info("[3/5] harmonizing " + std::to_string(todo.size()) + " subjects, " + label + " (" + o.sampler + ", " +
+                  std::to_string(o.steps) + " steps)");
         const auto t0 = std::chrono::steady_clock::now();
         HarmonizeOptions h;
         h.device = o.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
@@ -405,10 +414,9 @@ void run_crossval(Options& o) {
       write_png(o.out + "/" + stem + "_slices.png", comparison_figure(source, target, harmonized, brain, title));
       write_png(o.out + "/" + stem + "_histogram.png", histogram_figure(source, target, harmonized, brain, title));
     }
-    report.figures.push_back({sub, dir, sub + ", " + dir + ": source / target / harmonized / |difference|",
-                              stem + "_slices.png"});
     report.figures.push_back(
-        {sub, dir, sub + ", " + dir + ": brain intensity histograms", stem + "_histogram.png"});
+        {sub, dir, sub + ", " + dir + ": source / target / harmonized / |difference|", stem + "_slices.png"});
+    report.figures.push_back({sub, dir, sub + ", " + dir + ": brain intensity histograms", stem + "_histogram.png"});
   }
   add_seconds("report", seconds_since(t0));
   const auto& secs = state["seconds"];
@@ -429,12 +437,12 @@ void run_crossval(Options& o) {
           std::to_string(n_train) + " training subjects per fold" + (o.folds != 4 ? " (the paper uses 4 folds)" : ""),
       "Preprocessing: " + std::string(o.mask_dir.empty() ? "template brain masks" : "given brain masks") + ", N4, " +
           std::to_string(o.spacing).substr(0, 4) + " mm, " + std::to_string(o.slice_size) + "x" +
-          std::to_string(o.slice_size) + " sagittal slices, " +
-          (o.affine_only ? "affine" : "affine + B-spline") + " pair registration",
-      "Model: preset `" + o.preset + "`, " + std::to_string(o.train_steps) + " training steps per fold and direction, batch " +
-          std::to_string(o.batch) + ", Adam lr " + std::to_string(o.lr).substr(0, 6) + ", EMA " +
-          std::to_string(o.ema).substr(0, 6) + ", predicting " + o.prediction +
-          " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps)",
+          std::to_string(o.slice_size) + " sagittal slices, " + (o.affine_only ? "affine" : "affine + B-spline") +
+          " pair registration",
+      "Model: preset `" + o.preset + "`, " + std::to_string(o.train_steps) +
+          " training steps per fold and direction, batch " + std::to_string(o.batch) + ", Adam lr " +
+          std::to_string(o.lr).substr(0, 6) + ", EMA " + std::to_string(o.ema).substr(0, 6) + ", predicting " +
+          o.prediction + " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps)",
       "Sampling: " + o.sampler + " with " + std::to_string(o.steps) + " respaced steps (the paper: 1000 DDPM steps)",
       "Histogram matching: ITK's filter, each test subject's source scan matched to the target-contrast scan of the "
       "first training subject of its fold",
@@ -488,7 +496,8 @@ void register_crossval(CLI::App& app) {
     Options& o = *opt;
     o.bids = fs::absolute(o.bids).lexically_normal().string();
     o.out = fs::absolute(o.out).lexically_normal().string();
-    if (o.truth_dir.empty() && fs::is_directory(o.bids + "/derivatives/truth")) o.truth_dir = o.bids + "/derivatives/truth";
+    if (o.truth_dir.empty() && fs::is_directory(o.bids + "/derivatives/truth"))
+      o.truth_dir = o.bids + "/derivatives/truth";
     if (!o.mask_dir.empty()) o.mask_dir = fs::absolute(o.mask_dir).lexically_normal().string();
     if (!o.truth_dir.empty()) o.truth_dir = fs::absolute(o.truth_dir).lexically_normal().string();
     for (const auto& d : o.directions) parse_direction(d);

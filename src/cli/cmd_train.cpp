@@ -32,7 +32,8 @@ void register_train(CLI::App& app) {
   auto* direction = cmd->add_option("--direction", t.direction, "1p5T-to-3T or 3T-to-1p5T");
   cmd->add_option("--out", opt->out, "Run folder (must not exist, unless --force)");
   cmd->add_option("--resume", opt->resume, "Continue the run in this folder from its last checkpoint");
-  auto* preset = cmd->add_option("--preset", t.preset, "Network: paper, cpu, small or tiny (see README)")->capture_default_str();
+  auto* preset =
+      cmd->add_option("--preset", t.preset, "Network: paper, cpu, small or tiny (see README)")->capture_default_str();
   auto* lr = cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str();
   auto* batch = cmd->add_option("--batch", t.batch, "Slices per batch")->capture_default_str();
   auto* ema = cmd->add_option("--ema", t.ema_rate, "EMA rate of the weights")->capture_default_str();
@@ -52,8 +53,9 @@ void register_train(CLI::App& app) {
                   ->capture_default_str();
   auto* train_subjects =
       cmd->add_option("--subjects", t.training_subjects, "Train on these subjects only (default: all but validation)");
-  auto* val_subjects = cmd->add_option("--val-subjects", t.validation_subjects,
-                                       "Validation subjects (default: --val-fraction of them, or all not in --subjects)");
+  auto* val_subjects =
+      cmd->add_option("--val-subjects", t.validation_subjects,
+                      "Validation subjects (default: --val-fraction of them, or all not in --subjects)");
   auto* flip = cmd->add_flag("--flip", t.flip, "Augment with random left-right flips");
   cmd->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
   add_global_options(cmd, opt->global);

@@ -157,9 +157,11 @@ void from_json(const nlohmann::json& j, UNetConfig& c) {
 }
 
 void to_json(nlohmann::json& j, const DiffusionConfig& c) {
-  j = nlohmann::json{
-      {"steps", c.steps},         {"schedule", c.schedule},    {"variance", to_string(c.variance)},
-      {"loss", to_string(c.loss)}, {"prediction", c.prediction}};
+  j = nlohmann::json{{"steps", c.steps},
+                     {"schedule", c.schedule},
+                     {"variance", to_string(c.variance)},
+                     {"loss", to_string(c.loss)},
+                     {"prediction", c.prediction}};
 }
 
 void from_json(const nlohmann::json& j, DiffusionConfig& c) {

@@ -49,8 +49,8 @@ GaussianDiffusion::GaussianDiffusion(const DiffusionConfig& config)
     : GaussianDiffusion((config.validate(), linear_betas(config.steps)), config.variance, config.loss,
                         config.prediction == "x0") {}
 
-GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss,
-                                     bool predict_x0, std::vector<int> timestep_map)
+GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss, bool predict_x0,
+                                     std::vector<int> timestep_map)
     : schedule_(Schedule::from_betas(std::move(betas))),
       variance_(variance),
       loss_(loss),

@@ -2,12 +2,12 @@
 
 #include "core/error.hpp"
 #include "core/volfile.hpp"
-#include "learn/tensor.hpp"
-#include "prep/slicing.hpp"
-#include "train/slice_dataset.hpp"
 #include "learn/conditional.hpp"
 #include "learn/diffusion.hpp"
 #include "learn/samplers.hpp"
+#include "learn/tensor.hpp"
+#include "prep/slicing.hpp"
+#include "train/slice_dataset.hpp"
 
 namespace harmonize {
 

@@ -5,10 +5,10 @@
 // slice: neighbouring slices of one brain are nearly the same image), slices
 // without brain dropped. Slices are kept on the CPU as [N, 1, H, W] float32 in
 // [0, 1]; batches are drawn uniformly with the caller's generator.
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -65,7 +65,7 @@ struct PairedSlices {
   Direction direction;
   SliceSet training, validation;
   int64_t height = 0, width = 0;
-  int64_t skipped_slices = 0;  // without brain
+  int64_t skipped_slices = 0;    // without brain
   nlohmann::json preprocessing;  // dataset.json "parameters": how the slices were made
 };
 

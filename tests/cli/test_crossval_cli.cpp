@@ -26,9 +26,9 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
                            "--train-steps 6 --batch 2 --sampler ddim --steps 3 --threads 2";
   auto r = run_cli(args);
   ASSERT_EQ(r.status, 0) << r.output;
-  for (const char* f : {"report.md", "report.html", "metrics.csv", "crossval.json", "tables/table1.csv",
-                        "harmonize_crossval.json", "prep/dataset.json", "models/fold-1_1p5T-to-3T/model.pt",
-                        "models/fold-2_3T-to-1p5T/model.pt"})
+  for (const char* f :
+       {"report.md", "report.html", "metrics.csv", "crossval.json", "tables/table1.csv", "harmonize_crossval.json",
+        "prep/dataset.json", "models/fold-1_1p5T-to-3T/model.pt", "models/fold-2_3T-to-1p5T/model.pt"})
     EXPECT_TRUE(fs::exists(dir + "/cv/" + f)) << f;
 
   const auto rows = harmonize::read_metrics_csv(dir + "/cv/metrics.csv");
