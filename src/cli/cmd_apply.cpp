@@ -98,9 +98,7 @@ void register_apply(CLI::App& app) {
     for (const auto& in : o.inputs) raws.push_back(read_nifti(in));
     std::vector<std::unique_ptr<Mask>> masks(o.inputs.size());
     for (std::size_t i = 0; i < o.masks.size(); ++i) {
-      const Volume m = read_nifti(o.masks[i]);
-      masks[i] = std::make_unique<Mask>(m.geom, 0);
-      for (std::size_t n = 0; n < m.data.size(); ++n) masks[i]->data[n] = m.data[n] > 0.5f;
+      masks[i] = std::make_unique<Mask>(read_nifti_mask(o.masks[i]));
     }
     std::unique_ptr<BrainTemplate> tmpl;
     if (o.masks.empty()) tmpl = std::make_unique<BrainTemplate>(BrainTemplate::load(o.prep.template_dir));

@@ -155,12 +155,6 @@ struct Paths {
   }
 };
 
-Mask read_mask(const std::string& path) {
-  const Volume v = read_nifti(path);
-  Mask m(v.geom, 0);
-  for (std::size_t n = 0; n < v.data.size(); ++n) m.data[n] = v.data[n] > 0.5f;
-  return m;
-}
 
 // The simulated truth of the target-session scan carried onto `grid` (same
 // world space): CSF/GM/WM fractions resampled linearly, each brain voxel
@@ -330,7 +324,7 @@ void run_crossval(Options& o) {
         if (progress) progress->finish();
         for (std::size_t i = 0; i < todo.size(); ++i) {
           Volume v = volumes[i];
-          const Mask brain = read_mask(p.brain(todo[i]));
+          const Mask brain = read_nifti_mask(p.brain(todo[i]));
           for (std::size_t n = 0; n < v.data.size(); ++n)
             if (!brain.data[n]) v.data[n] = 0.0f;
           write_nifti(p.harmonized(dir, todo[i], "harmonized"), v);
@@ -347,7 +341,7 @@ void run_crossval(Options& o) {
       for (const auto& sub : folds[f]) {
         const std::string out = p.harmonized(dir, sub, "histmatch");
         if (fs::exists(out)) continue;
-        const Mask brain = read_mask(p.brain(sub)), ref_brain = read_mask(p.brain(ref_sub));
+        const Mask brain = read_nifti_mask(p.brain(sub)), ref_brain = read_nifti_mask(p.brain(ref_sub));
         write_nifti(out, histogram_match(read_nifti(p.image(sub, d.condition_session)), brain,
                                          read_nifti(p.image(ref_sub, d.target_session)), ref_brain));
       }
@@ -375,7 +369,7 @@ void run_crossval(Options& o) {
         in.direction = dir;
         in.source = read_nifti(p.image(sub, d.condition_session));
         in.target = read_nifti(p.image(sub, d.target_session));
-        in.brain = read_mask(p.brain(sub));
+        in.brain = read_nifti_mask(p.brain(sub));
         in.methods.emplace_back("Histogram matching", read_nifti(p.harmonized(dir, sub, "histmatch")));
         in.methods.emplace_back(o.model_name, read_nifti(p.harmonized(dir, sub, "harmonized")));
         in.truth_dseg = truth_on(o, sub, in.target.geom, in.brain);
@@ -409,7 +403,7 @@ void run_crossval(Options& o) {
       const Volume source = read_nifti(p.image(sub, d.condition_session));
       const Volume target = read_nifti(p.image(sub, d.target_session));
       const Volume harmonized = read_nifti(p.harmonized(dir, sub, "harmonized"));
-      const Mask brain = read_mask(p.brain(sub));
+      const Mask brain = read_nifti_mask(p.brain(sub));
       const std::string title = sub + "  " + dir;
       write_png(o.out + "/" + stem + "_slices.png", comparison_figure(source, target, harmonized, brain, title));
       write_png(o.out + "/" + stem + "_histogram.png", histogram_figure(source, target, harmonized, brain, title));

@@ -1,6 +1,7 @@
 // harmonize evaluate: one subject's source, target and harmonized volumes
 // compared in the paper's terms (docs/METRICS.md), written as the long-format
 // metrics table and printed as a per-method summary.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -41,11 +42,8 @@ void require_grid(const std::string& path, const Geometry& g, const std::string&
 }
 
 Mask read_mask(const std::string& path) {
-  const Volume v = read_nifti(path);
-  Mask m(v.geom, 0);
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < v.data.size(); ++i) n += (m.data[i] = v.data[i] > 0.5f);
-  if (n == 0) throw InputError(path, "the mask is empty");
+  const Mask m = read_nifti_mask(path);
+  if (std::count(m.data.begin(), m.data.end(), 1) == 0) throw InputError(path, "the mask is empty");
   return m;
 }
 

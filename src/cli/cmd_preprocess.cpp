@@ -38,12 +38,6 @@ struct Options {
 
 std::string strip_ses(const std::string& s) { return s.rfind("ses-", 0) == 0 ? s.substr(4) : s; }
 
-Mask read_mask(const std::string& path) {
-  const Volume v = read_nifti(path);
-  Mask m(v.geom, 0);
-  for (std::size_t n = 0; n < v.data.size(); ++n) m.data[n] = v.data[n] > 0.5f;
-  return m;
-}
 
 // Writes a scan's normalised image and mask; returns their names.
 nlohmann::json write_scan(const std::string& dir, const std::string& stem, const PreparedScan& s) {
@@ -106,8 +100,8 @@ nlohmann::json run_pair(const Options& o, const SubjectJob& j, const BrainTempla
   StepTimes times;
   const Volume source = read_nifti(j.source_scan), target = read_nifti(j.target_scan);
   std::unique_ptr<Mask> sm, tm;
-  if (!j.source_mask.empty()) sm = std::make_unique<Mask>(read_mask(j.source_mask));
-  if (!j.target_mask.empty()) tm = std::make_unique<Mask>(read_mask(j.target_mask));
+  if (!j.source_mask.empty()) sm = std::make_unique<Mask>(read_nifti_mask(j.source_mask));
+  if (!j.target_mask.empty()) tm = std::make_unique<Mask>(read_nifti_mask(j.target_mask));
   const PreparedPair p =
       prepare_pair(j.source_scan, source, sm.get(), j.target_scan, target, tm.get(), tmpl, o.prep, times);
   const auto t0 = std::chrono::steady_clock::now();
@@ -146,7 +140,7 @@ nlohmann::json run_single(const Options& o, const BrainTemplate* tmpl, const std
   StepTimes times;
   const Volume raw = read_nifti(o.input);
   std::unique_ptr<Mask> m;
-  if (!o.mask.empty()) m = std::make_unique<Mask>(read_mask(o.mask));
+  if (!o.mask.empty()) m = std::make_unique<Mask>(read_nifti_mask(o.mask));
   const PreparedScan s = prepare_scan(o.input, raw, m.get(), tmpl, o.prep, times);
   std::string stem = nifti_stem(o.input);
   if (stem.size() > 4 && stem.compare(stem.size() - 4, 4, "_T1w") == 0) stem.resize(stem.size() - 4);
@@ -219,7 +213,7 @@ void register_preprocess(CLI::App& app) {
     std::vector<SubjectJob> jobs;
     if (single) {
       read_nifti(o.input);
-      if (!o.mask.empty()) read_mask(o.mask);
+      if (!o.mask.empty()) read_nifti_mask(o.mask);
     } else {
       jobs = find_pairs(o, o.paths[0]);
     }

@@ -171,6 +171,13 @@ Volume read_nifti(const std::string& path) {
   return v;
 }
 
+Mask read_nifti_mask(const std::string& path) {
+  const Volume v = read_nifti(path);
+  Mask m(v.geom, 0);
+  for (std::size_t n = 0; n < v.data.size(); ++n) m.data[n] = v.data[n] > 0.5f;
+  return m;
+}
+
 LabelVolume read_nifti_labels(const std::string& path) {
   const Volume v = read_nifti(path);
   LabelVolume l;

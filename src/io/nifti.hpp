@@ -18,6 +18,8 @@ Volume read_nifti(const std::string& path);
 // As read_nifti, for label maps: values rounded to the nearest integer in
 // [0, 65535]; refuses non-integer or out-of-range values.
 LabelVolume read_nifti_labels(const std::string& path);
+// As read_nifti, for binary masks: voxels above 0.5 are 1, the rest 0.
+Mask read_nifti_mask(const std::string& path);
 
 // Writes atomically (temporary name, then rename): float32 unless asked
 // otherwise; integer types round and clamp to their range. Both the qform and

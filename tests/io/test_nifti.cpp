@@ -162,6 +162,22 @@ TEST(Nifti, IntegerOutputsRoundAndClamp) {
   EXPECT_EQ(back.data[2], 0.0f);
 }
 
+TEST(Nifti, MaskReadingThresholdsAtOneHalf) {
+  const std::string path = temp_dir() + "/mask.nii.gz";
+  Geometry g;
+  g.size = {4, 2, 2};
+  g.spacing = {2, 1, 3};
+  Volume v(g, 0.0f);
+  v.data[1] = 0.4f, v.data[2] = 0.6f, v.data[3] = 7.0f;
+  write_nifti(path, v);
+  const Mask m = read_nifti_mask(path);
+  EXPECT_EQ(m.geom.size, g.size);
+  EXPECT_EQ(m.geom.spacing, g.spacing);
+  EXPECT_EQ((std::vector<std::uint8_t>(m.data.begin(), m.data.begin() + 5)),
+            (std::vector<std::uint8_t>{0, 0, 1, 1, 0}));
+  EXPECT_THROW(read_nifti_mask(temp_dir() + "/absent.nii.gz"), InputError);
+}
+
 TEST(Nifti, ReadsHandWrittenFile) {
   const std::string path = temp_dir() + "/hand.nii.gz";
   std::vector<float> data(5 * 6 * 7);
