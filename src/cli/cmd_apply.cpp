@@ -46,9 +46,7 @@ void register_apply(CLI::App& app) {
   cmd->add_option("--eta", opt->harmonize.eta, "DDIM eta (0: deterministic)")->capture_default_str();
   cmd->add_option("--batch", opt->harmonize.batch, "Slices per network call")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda")->capture_default_str();
-  cmd->add_option("--templates", opt->prep.template_dir,
-                  "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
-      ->capture_default_str();
+  add_templates_option(cmd, opt->prep.template_dir);
   add_global_options(cmd, opt->global);
 
   cmd->callback([opt] {

@@ -186,9 +186,7 @@ void register_preprocess(CLI::App& app) {
                   "(scanner coordinates as they are)")
       ->check(CLI::IsMember({"moments", "geometry"}))
       ->capture_default_str();
-  cmd->add_option("--templates", opt->prep.template_dir,
-                  "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
-      ->capture_default_str();
+  add_templates_option(cmd, opt->prep.template_dir);
   add_global_options(cmd, opt->global);
 
   cmd->callback([opt] {

@@ -29,6 +29,11 @@ std::string now_iso() {
 }
 }  // namespace
 
+void add_templates_option(CLI::App* cmd, std::string& dir) {
+  cmd->add_option("--templates", dir, "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
+      ->capture_default_str();
+}
+
 void add_global_options(CLI::App* cmd, GlobalOptions& g) {
   cmd->add_option("--threads", g.threads, "Worker threads for harmonize, ITK and LibTorch (default: all cores)")
       ->check(CLI::NonNegativeNumber)

@@ -18,6 +18,8 @@ struct GlobalOptions {
 
 // Adds --threads, --seed, --quiet, --verbose, --force to a subcommand.
 void add_global_options(CLI::App* cmd, GlobalOptions& g);
+// --templates: the folder with the Colin27 head and brain (brain masks by registration).
+void add_templates_option(CLI::App* cmd, std::string& dir);
 // Sets harmonize's, ITK's and LibTorch's thread counts, verbosity and progress display.
 void apply_global_options(const GlobalOptions& g);
 
