@@ -24,6 +24,7 @@ fi
 "$hz" crossval "$out/cohort" "$out/crossval" \
   --folds 2 --spacing 2 --slice-size 96 --no-deformable \
   --mask-dir "$out/cohort/derivatives/truth" \
-  --preset small --prediction x0 --train-steps 1500 --lr 1e-3 --ema 0.995 \
+  --preset small --prediction x0 --train-steps 1500 \
+  --lr 1e-3 --lr-schedule cosine --warmup-steps 100 --grad-clip 1 --ema 0.995 \
   --sampler ddim --steps 20 "$@"
 echo "Open $out/crossval/report.html"

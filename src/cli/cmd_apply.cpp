@@ -44,6 +44,7 @@ void register_apply(CLI::App& app) {
   cmd->add_option("--steps", opt->harmonize.steps, "Sampling steps (respaced; 1000 = the paper's full chain)")
       ->capture_default_str();
   cmd->add_option("--eta", opt->harmonize.eta, "DDIM eta (0: deterministic)")->capture_default_str();
+  add_step_spacing_option(cmd, opt->harmonize.spacing);
   cmd->add_option("--batch", opt->harmonize.batch, "Slices per network call")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda")->capture_default_str();
   add_templates_option(cmd, opt->prep.template_dir);
@@ -138,6 +139,8 @@ void register_apply(CLI::App& app) {
                                    {"TrainingSteps", model.header.step},
                                    {"Sampler", o.harmonize.sampler},
                                    {"Steps", o.harmonize.steps},
+                                   {"StepSpacing", o.harmonize.spacing},
+                                   {"Eta", o.harmonize.eta},
                                    {"Seed", o.global.seed},
                                    {"CommandLine", command_line()},
                                    {"Versions", versions()}};

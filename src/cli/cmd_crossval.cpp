@@ -55,10 +55,15 @@ struct Options {
   int64_t train_steps = 20000;
   int batch = 4;
   double lr = 1e-4, ema = 0.9999;
+  std::string lr_schedule = "constant";
+  int64_t warmup_steps = 0;
+  double grad_clip = 0;
   std::string prediction = "eps";
   // sampling
   std::string sampler = "ddpm";
   int steps = 100;
+  double eta = 0.0;
+  std::string step_spacing = "uniform";
   int sample_batch = 16;
   std::string model_name = "harmonize DM";
   std::string device = "cpu";  // not part of the configuration: a job may move between machines
@@ -79,9 +84,14 @@ struct Options {
             {"train_steps", train_steps},
             {"batch", batch},
             {"lr", lr},
+            {"lr_schedule", lr_schedule},
+            {"warmup_steps", warmup_steps},
+            {"grad_clip", grad_clip},
             {"ema", ema},
             {"prediction", prediction},
             {"sampler", sampler},
+            {"eta", eta},
+            {"step_spacing", step_spacing},
             {"steps", steps},
             {"model_name", model_name},
             {"seed", global.seed}};
@@ -271,6 +281,12 @@ void run_crossval(Options& o) {
                 std::to_string(o.batch),
                 "--lr",
                 std::to_string(o.lr),
+                "--lr-schedule",
+                o.lr_schedule,
+                "--warmup-steps",
+                std::to_string(o.warmup_steps),
+                "--grad-clip",
+                std::to_string(o.grad_clip),
                 "--ema",
                 std::to_string(o.ema),
                 "--prediction",
@@ -311,6 +327,8 @@ void run_crossval(Options& o) {
         const LoadedModel model = load_model(p.model_dir(f, dir) + "/model.pt", h.device);
         h.sampler = o.sampler;
         h.steps = o.steps;
+        h.eta = o.eta;
+        h.spacing = o.step_spacing;
         h.batch = o.sample_batch;
         h.seed = o.global.seed + 7919 * std::uint64_t(f + 1);
         std::unique_ptr<Progress> progress;
@@ -435,9 +453,14 @@ void run_crossval(Options& o) {
           " pair registration",
       "Model: preset `" + o.preset + "`, " + std::to_string(o.train_steps) +
           " training steps per fold and direction, batch " + std::to_string(o.batch) + ", Adam lr " +
-          std::to_string(o.lr).substr(0, 6) + ", EMA " + std::to_string(o.ema).substr(0, 6) + ", predicting " +
+          std::to_string(o.lr).substr(0, 6) +
+          (o.lr_schedule == "cosine" ? " (cosine decay, " + std::to_string(o.warmup_steps) + " warm-up steps)" : "") +
+          (o.grad_clip > 0 ? ", gradient norm clipped to " + std::to_string(o.grad_clip).substr(0, 4) : "") + ", EMA " + std::to_string(o.ema).substr(0, 6) + ", predicting " +
           o.prediction + " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps)",
-      "Sampling: " + o.sampler + " with " + std::to_string(o.steps) + " respaced steps (the paper: 1000 DDPM steps)",
+      "Sampling: " + o.sampler + " with " + std::to_string(o.steps) + " respaced steps (" + o.step_spacing +
+          " spacing)" +
+          (o.sampler == "ddim" ? ", eta " + std::to_string(o.eta).substr(0, 4) : "") +
+          " (the paper: 1000 DDPM steps)",
       "Histogram matching: ITK's filter, each test subject's source scan matched to the target-contrast scan of the "
       "first training subject of its fold",
       buf,
@@ -474,12 +497,20 @@ void register_crossval(CLI::App& app) {
   cmd->add_option("--train-steps", opt->train_steps, "Training steps per fold and direction")->capture_default_str();
   cmd->add_option("--batch", opt->batch, "Training batch")->capture_default_str();
   cmd->add_option("--lr", opt->lr, "Adam learning rate")->capture_default_str();
+  cmd->add_option("--lr-schedule", opt->lr_schedule, "constant (the paper's) or cosine (decays to 0)")
+      ->check(CLI::IsMember({"constant", "cosine"}))
+      ->capture_default_str();
+  cmd->add_option("--warmup-steps", opt->warmup_steps, "Linear learning-rate warm-up, steps")->capture_default_str();
+  cmd->add_option("--grad-clip", opt->grad_clip, "Clip the gradient norm to this (0: off)")->capture_default_str();
   cmd->add_option("--ema", opt->ema, "EMA rate of the weights")->capture_default_str();
-  cmd->add_option("--prediction", opt->prediction, "Network target: eps (the paper's) or x0")
-      ->check(CLI::IsMember({"eps", "x0"}))
+  cmd->add_option("--prediction", opt->prediction, "Network target: eps (the paper's), x0 or v")
+      ->check(CLI::IsMember({"eps", "x0", "v"}))
       ->capture_default_str();
   cmd->add_option("--sampler", opt->sampler, "ddpm or ddim")->capture_default_str();
   cmd->add_option("--steps", opt->steps, "Sampling steps")->capture_default_str();
+  cmd->add_option("--eta", opt->eta, "DDIM eta: 0 deterministic, 1 the DDPM posterior variance")
+      ->capture_default_str();
+  add_step_spacing_option(cmd, opt->step_spacing);
   cmd->add_option("--sample-batch", opt->sample_batch, "Slices per network call when sampling")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda (training and sampling)")
       ->check(CLI::IsMember({"cpu", "cuda"}))

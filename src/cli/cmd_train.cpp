@@ -35,12 +35,21 @@ void register_train(CLI::App& app) {
   auto* preset =
       cmd->add_option("--preset", t.preset, "Network: paper, cpu, small or tiny (see README)")->capture_default_str();
   auto* lr = cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str();
+  auto* schedule = cmd->add_option("--lr-schedule", t.lr_schedule,
+                                   "constant (the paper's) or cosine (decays to 0 at --max-steps)")
+                       ->check(CLI::IsMember({"constant", "cosine"}))
+                       ->capture_default_str();
+  auto* warmup =
+      cmd->add_option("--warmup-steps", t.warmup_steps, "Linear learning-rate warm-up, steps")->capture_default_str();
+  auto* clip = cmd->add_option("--grad-clip", t.grad_clip, "Clip the gradient norm to this (0: off)")
+                   ->capture_default_str();
   auto* batch = cmd->add_option("--batch", t.batch, "Slices per batch")->capture_default_str();
   auto* ema = cmd->add_option("--ema", t.ema_rate, "EMA rate of the weights")->capture_default_str();
   auto* prediction = cmd->add_option("--prediction", t.diffusion.prediction,
-                                     "What the network predicts: eps (the noise, the paper's) or x0 (the target slice; "
-                                     "learns in far fewer steps)")
-                         ->check(CLI::IsMember({"eps", "x0"}))
+                                     "What the network predicts: eps (the noise, the paper's), x0 (the target slice; "
+                                     "learns in far fewer steps) or v (x0-like at high noise, eps-like at low noise, "
+                                     "so the target's fine texture is kept)")
+                         ->check(CLI::IsMember({"eps", "x0", "v"}))
                          ->capture_default_str();
   cmd->add_option("--max-steps", t.max_steps, "Train up to this step (counted from the start of the run)")
       ->capture_default_str();
@@ -60,13 +69,15 @@ void register_train(CLI::App& app) {
   cmd->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
   add_global_options(cmd, opt->global);
 
-  cmd->callback([opt, cmd, direction, preset, lr, batch, ema, prediction, val, flip, train_subjects, val_subjects] {
+  const std::vector<CLI::Option*> fixed{direction, preset,   lr,  schedule,       warmup,      clip,
+                                        batch,     ema,      prediction, val, flip, train_subjects, val_subjects};
+  cmd->callback([opt, cmd, fixed] {
     apply_global_options(opt->global);
     TrainOptions& t = opt->train;
     std::unique_ptr<Trainer> trainer;
     std::string run_dir, record_name = "harmonize_train";
     if (!opt->resume.empty()) {
-      for (auto* o : {direction, preset, lr, batch, ema, prediction, val, flip, train_subjects, val_subjects})
+      for (auto* o : fixed)
         if (o->count()) throw UsageError(o->get_name() + " cannot change when resuming (see RUN_DIR/config.json)");
       if (!opt->data.empty() || !opt->out.empty()) throw UsageError("--resume takes no DATA and no --out");
       run_dir = fs::absolute(opt->resume).lexically_normal().string();
@@ -88,7 +99,7 @@ void register_train(CLI::App& app) {
     } else {
       if (opt->data.empty()) throw UsageError("train: give DATA (a preprocessed dataset) or --resume RUN_DIR");
       if (opt->out.empty()) throw UsageError("train: --out RUN_DIR is required");
-      if (!direction->count()) throw UsageError("train: --direction is required (1p5T-to-3T or 3T-to-1p5T)");
+      if (!fixed[0]->count()) throw UsageError("train: --direction is required (1p5T-to-3T or 3T-to-1p5T)");
       t.data_dir = opt->data;
       t.unet = unet_preset(t.preset);
       t.seed = opt->global.seed;

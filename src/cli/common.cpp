@@ -29,6 +29,14 @@ std::string now_iso() {
 }
 }  // namespace
 
+void add_step_spacing_option(CLI::App* cmd, std::string& spacing) {
+  cmd->add_option("--step-spacing", spacing,
+                  "Timesteps kept by the respaced sampler: uniform (an even stride, the reference code's) or "
+                  "quadratic (dense at low noise, where the target's fine texture is drawn)")
+      ->check(CLI::IsMember({"uniform", "quadratic"}))
+      ->capture_default_str();
+}
+
 void add_templates_option(CLI::App* cmd, std::string& dir) {
   cmd->add_option("--templates", dir, "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
       ->capture_default_str();

@@ -20,6 +20,8 @@ struct GlobalOptions {
 void add_global_options(CLI::App* cmd, GlobalOptions& g);
 // --templates: the folder with the Colin27 head and brain (brain masks by registration).
 void add_templates_option(CLI::App* cmd, std::string& dir);
+// --step-spacing uniform|quadratic (HarmonizeOptions::spacing), shared by apply and crossval.
+void add_step_spacing_option(CLI::App* cmd, std::string& spacing);
 // Sets harmonize's, ITK's and LibTorch's thread counts, verbosity and progress display.
 void apply_global_options(const GlobalOptions& g);
 

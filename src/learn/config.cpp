@@ -90,7 +90,8 @@ std::vector<std::string> unet_preset_names() { return {"paper", "cpu", "small", 
 void DiffusionConfig::validate() const {
   require(steps >= 2, "diffusion steps must be at least 2");
   require(schedule == "linear", "unknown noise schedule '" + schedule + "' (known: linear)");
-  require(prediction == "eps" || prediction == "x0", "prediction must be eps or x0, not '" + prediction + "'");
+  require(prediction == "eps" || prediction == "x0" || prediction == "v",
+          "prediction must be eps, x0 or v, not '" + prediction + "'");
   if (loss == LossKind::Hybrid)
     require(variance == ModelVariance::LearnedRange, "the hybrid loss needs variance learned_range");
   else

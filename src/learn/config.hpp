@@ -57,8 +57,10 @@ struct DiffusionConfig {
   ModelVariance variance = ModelVariance::LearnedRange;
   LossKind loss = LossKind::Hybrid;
   // What the network's first output channels predict: "eps" (the noise; the
-  // paper's, Ho 2020) or "x0" (the clean target slice; the MSE term is then on
-  // x0, which learns an image-to-image mapping in far fewer steps).
+  // paper's, Ho 2020), "x0" (the clean target slice; the MSE term is then on
+  // x0, which learns an image-to-image mapping in far fewer steps) or "v"
+  // (sqrt(abar) eps - sqrt(1 - abar) x0, Salimans & Ho 2022: x0-like at high
+  // noise, eps-like at low noise, where x0 prediction loses the fine texture).
   std::string prediction = "eps";
   void validate() const;
   bool operator==(const DiffusionConfig&) const = default;

@@ -45,16 +45,23 @@ torch::Tensor discretized_gaussian_log_likelihood(const torch::Tensor& x, const 
   return torch::where(x < -0.999, log_cdf_plus, torch::where(x > 0.999, log_one_minus_cdf_min, log_cdf_delta));
 }
 
+Parameterization parameterization_from_string(const std::string& s) {
+  if (s == "eps") return Parameterization::Eps;
+  if (s == "x0") return Parameterization::X0;
+  if (s == "v") return Parameterization::V;
+  throw UsageError("prediction must be eps, x0 or v, not '" + s + "'");
+}
+
 GaussianDiffusion::GaussianDiffusion(const DiffusionConfig& config)
     : GaussianDiffusion((config.validate(), linear_betas(config.steps)), config.variance, config.loss,
-                        config.prediction == "x0") {}
+                        parameterization_from_string(config.prediction)) {}
 
-GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss, bool predict_x0,
-                                     std::vector<int> timestep_map)
+GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss,
+                                     Parameterization target, std::vector<int> timestep_map)
     : schedule_(Schedule::from_betas(std::move(betas))),
       variance_(variance),
       loss_(loss),
-      predict_x0_(predict_x0),
+      target_(target),
       timestep_map_(std::move(timestep_map)) {
   const int n = schedule_.steps();
   if (timestep_map_.empty())
@@ -72,7 +79,7 @@ GaussianDiffusion GaussianDiffusion::respaced(const std::string& spec) const {
   const auto kept = space_timesteps(num_timesteps(), spec);
   std::vector<int> map;
   for (int t : kept) map.push_back(timestep_map_[t]);
-  return GaussianDiffusion(respaced_betas(schedule_, kept), variance_, loss_, predict_x0_, std::move(map));
+  return GaussianDiffusion(respaced_betas(schedule_, kept), variance_, loss_, target_, std::move(map));
 }
 
 int64_t GaussianDiffusion::model_output_channels(int64_t channels) const {
@@ -171,9 +178,15 @@ Prediction GaussianDiffusion::p_mean_variance(const torch::Tensor& model_output,
     p.log_variance =
         extract(large ? fixed_large_log_variance_ : schedule_.posterior_log_variance_clipped, t, x_t).expand_as(x_t);
   }
-  if (predict_x0_) {  // the first channels are x0; eps follows from it
+  if (target_ == Parameterization::X0) {  // the first channels are x0; eps follows from it
     p.pred_x0 = p.eps;
     p.eps = predict_eps_from_x0(x_t, t, p.pred_x0);
+  } else if (target_ == Parameterization::V) {  // x0 = sqrt(abar) x_t - sqrt(1 - abar) v
+    const auto v = p.eps;
+    p.pred_x0 = extract(schedule_.sqrt_alphas_cumprod, t, x_t) * x_t -
+                extract(schedule_.sqrt_one_minus_alphas_cumprod, t, x_t) * v;
+    p.eps = extract(schedule_.sqrt_one_minus_alphas_cumprod, t, x_t) * x_t +
+            extract(schedule_.sqrt_alphas_cumprod, t, x_t) * v;
   } else {
     p.pred_x0 = predict_x0_from_eps(x_t, t, p.eps);
   }
@@ -199,8 +212,13 @@ LossTerms GaussianDiffusion::training_losses(const torch::Tensor& model_output, 
   if (model_output.dim() != x0.dim() || model_output.size(1) != model_output_channels(c))
     throw Error("diffusion: model output channels do not fit the " + to_string(variance_) + " variance");
   LossTerms terms;
-  const auto eps = model_output.narrow(1, 0, c);  // or x0, with predict_x0
-  terms.mse = mean_flat(((predict_x0_ ? x0 : noise) - eps).pow(2));
+  const auto eps = model_output.narrow(1, 0, c);  // or x0 or v (target_)
+  torch::Tensor wanted = noise;
+  if (target_ == Parameterization::X0) wanted = x0;
+  if (target_ == Parameterization::V)
+    wanted = extract(schedule_.sqrt_alphas_cumprod, t, x0) * noise -
+             extract(schedule_.sqrt_one_minus_alphas_cumprod, t, x0) * x0;
+  terms.mse = mean_flat((wanted - eps).pow(2));
   if (loss_ == LossKind::Hybrid) {
     // Stop the gradient of L_vlb into the mean: it trains the variance only.
     auto frozen = torch::cat({eps.detach(), model_output.narrow(1, c, c)}, 1);

@@ -48,12 +48,18 @@ struct LossTerms {
   torch::Tensor loss, mse, vb;
 };
 
+// What the network's first output channels are (DiffusionConfig::prediction).
+// v = sqrt(abar) eps - sqrt(1 - abar) x0 (Salimans & Ho 2022, sec. 4): like eps
+// at low noise, like -x0 at high noise.
+enum class Parameterization { Eps, X0, V };
+Parameterization parameterization_from_string(const std::string& s);  // "eps" | "x0" | "v"
+
 class GaussianDiffusion {
  public:
   explicit GaussianDiffusion(const DiffusionConfig& config);
   // A process from explicit betas. timestep_map[i] is the original timestep the
   // model is told at index i (identity when empty). Throws UsageError.
-  GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss, bool predict_x0,
+  GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss, Parameterization target,
                     std::vector<int> timestep_map = {});
 
   // guided-diffusion SpacedDiffusion: the process restricted to the timesteps
@@ -67,7 +73,7 @@ class GaussianDiffusion {
   const std::vector<int>& timestep_map() const { return timestep_map_; }
   ModelVariance variance() const { return variance_; }
   LossKind loss() const { return loss_; }
-  bool predicts_x0() const { return predict_x0_; }
+  Parameterization parameterization() const { return target_; }
   // Channels the model must output for images of `channels` channels.
   int64_t model_output_channels(int64_t channels) const;
   // Index t (this process) -> timestep the model is conditioned on, same device.
@@ -114,7 +120,7 @@ class GaussianDiffusion {
   Schedule schedule_;
   ModelVariance variance_;
   LossKind loss_;
-  bool predict_x0_ = false;
+  Parameterization target_ = Parameterization::Eps;
   std::vector<int> timestep_map_;
   std::vector<double> fixed_large_variance_, fixed_large_log_variance_;
 };

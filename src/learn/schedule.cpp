@@ -20,6 +20,25 @@ std::vector<double> linear_betas(int steps) {
 }
 
 std::vector<int> space_timesteps(int steps, const std::string& spec) {
+  if (spec.rfind("quad", 0) == 0) {
+    int desired = 0;
+    try {
+      desired = std::stoi(spec.substr(4));
+    } catch (const std::exception&) {
+      throw UsageError("timestep respacing '" + spec + "': expected quadN");
+    }
+    if (desired < 2 || desired > steps)
+      throw UsageError("timestep respacing '" + spec + "': N must be in 2.." + std::to_string(steps));
+    std::vector<int> kept;
+    for (int i = 0; i < desired; ++i) {
+      const double u = double(i) / double(desired - 1);
+      int t = static_cast<int>(std::nearbyint(u * u * double(steps - 1)));
+      if (!kept.empty()) t = std::max(t, kept.back() + 1);  // strictly increasing near t = 0
+      kept.push_back(t);
+    }
+    if (kept.back() != steps - 1) throw UsageError("timestep respacing '" + spec + "': too many steps");
+    return kept;
+  }
   if (spec.rfind("ddim", 0) == 0) {
     int desired = 0;
     try {

@@ -18,7 +18,11 @@ std::vector<double> linear_betas(int steps);
 // exactly N steps in range(0, steps, s)) or comma-separated counts ("250",
 // "10,15,20"): the process is cut into that many equal sections and each
 // section's count is spread evenly over it, ends included (Python round,
-// half to even). Throws UsageError when the spec cannot be met.
+// half to even). "quadN" (not in guided-diffusion): N timesteps on a quadratic
+// grid, t_i = round((i / (N-1))^2 (steps-1)) made strictly increasing, so the
+// few steps are dense at low noise (the DDIM paper's "quadratic" selection,
+// Song et al. 2021 appendix D.2, here spanning the whole process).
+// Throws UsageError when the spec cannot be met.
 std::vector<int> space_timesteps(int steps, const std::string& spec);
 
 struct Schedule {

@@ -19,11 +19,13 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
   if (o.steps < 1 || o.steps > m.header.diffusion.steps)
     throw UsageError("--steps must be in 1.." + std::to_string(m.header.diffusion.steps));
   if (o.batch < 1) throw UsageError("--batch must be positive");
+  if (o.spacing != "uniform" && o.spacing != "quadratic")
+    throw UsageError("--step-spacing must be uniform or quadratic, not '" + o.spacing + "'");
   const GaussianDiffusion base(m.header.diffusion);
-  const GaussianDiffusion d =
-      o.steps == m.header.diffusion.steps && o.sampler == "ddpm"
-          ? base
-          : base.respaced(o.sampler == "ddim" ? "ddim" + std::to_string(o.steps) : std::to_string(o.steps));
+  const std::string n = std::to_string(o.steps);
+  const GaussianDiffusion d = o.steps == m.header.diffusion.steps && o.sampler == "ddpm" ? base
+                              : o.spacing == "quadratic"                                 ? base.respaced("quad" + n)
+                              : base.respaced(o.sampler == "ddim" ? "ddim" + n : n);
   const int multiple = m.header.unet.size_multiple();
 
   // Every (stack, slice) to harmonize, in order.

@@ -17,6 +17,9 @@ struct HarmonizeOptions {
   std::string sampler = "ddpm";  // ddpm (ancestral, the paper's) or ddim
   int steps = 100;               // respaced steps; 1000 = the paper's full chain
   double eta = 0.0;              // DDIM only
+  // Which timesteps the respaced process keeps: "uniform" (an even stride, the
+  // reference code's) or "quadratic" (dense at low noise, schedule.hpp "quadN").
+  std::string spacing = "uniform";
   int batch = 8;                 // slices per network call
   std::uint64_t seed = 1;
   torch::Device device = torch::kCPU;

@@ -38,6 +38,10 @@ void TrainOptions::validate() const {
   require(unet.out_channels == (diffusion.variance == ModelVariance::LearnedRange ? 2 : 1),
           "unet out_channels must be 2 for the learned-range variance, 1 for a fixed one");
   require(lr > 0 && std::isfinite(lr), "--lr must be positive");
+  require(lr_schedule == "constant" || lr_schedule == "cosine",
+          "--lr-schedule must be constant or cosine, not '" + lr_schedule + "'");
+  require(warmup_steps >= 0, "--warmup-steps must be >= 0");
+  require(grad_clip >= 0 && std::isfinite(grad_clip), "--grad-clip must be >= 0");
   require(batch >= 1, "--batch must be at least 1");
   require(ema_rate >= 0 && ema_rate < 1, "--ema must be in [0, 1)");
   require(max_steps >= 1, "--max-steps must be at least 1");
@@ -57,6 +61,9 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"unet", o.unet},
           {"diffusion", o.diffusion},
           {"lr", o.lr},
+          {"lr_schedule", o.lr_schedule},
+          {"warmup_steps", o.warmup_steps},
+          {"grad_clip", o.grad_clip},
           {"batch", o.batch},
           {"ema_rate", o.ema_rate},
           {"max_steps", o.max_steps},
@@ -83,6 +90,9 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.unet = j.at("unet").get<UNetConfig>();
     o.diffusion = j.at("diffusion").get<DiffusionConfig>();
     o.lr = j.value("lr", o.lr);
+    o.lr_schedule = j.value("lr_schedule", o.lr_schedule);
+    o.warmup_steps = j.value("warmup_steps", o.warmup_steps);
+    o.grad_clip = j.value("grad_clip", o.grad_clip);
     o.batch = j.value("batch", o.batch);
     o.ema_rate = j.value("ema_rate", o.ema_rate);
     o.max_steps = j.value("max_steps", o.max_steps);
@@ -104,6 +114,15 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
   return o;
 }
 
+double learning_rate_at(const TrainOptions& o, int64_t step) {
+  if (step < o.warmup_steps) return o.lr * double(step + 1) / double(o.warmup_steps);
+  if (o.lr_schedule == "constant") return o.lr;
+  const int64_t span = o.max_steps - o.warmup_steps;
+  if (span <= 0) return o.lr;
+  const double progress = std::min(1.0, double(step - o.warmup_steps) / double(span));
+  return o.lr * 0.5 * (1.0 + std::cos(M_PI * progress));
+}
+
 struct Trainer::State {
   TrainOptions o;
   std::string run_dir;
@@ -121,6 +140,7 @@ struct Trainer::State {
   // CSV accumulation since the last row
   double sum_loss = 0, sum_mse = 0, sum_vb = 0;
   int64_t n_sum = 0;
+  double current_lr = 0;  // of the last step taken
 
   std::string checkpoint_dir() const { return run_dir + "/checkpoints"; }
   std::string csv_path() const { return run_dir + "/train_log.csv"; }
@@ -218,7 +238,7 @@ void append_row(Trainer::State& s, const std::string& val_loss, const std::strin
   std::ofstream f(s.csv_path(), std::ios::app);
   const double n = double(std::max<int64_t>(s.n_sum, 1));
   f << s.step << ',' << fmt(s.sum_loss / n) << ',' << fmt(s.sum_mse / n) << ',' << fmt(s.sum_vb / n) << ','
-    << fmt(s.elapsed_before + s.session_s) << ',' << fmt(s.o.lr) << ',' << val_loss << ',' << val_ema_loss << '\n';
+    << fmt(s.elapsed_before + s.session_s) << ',' << fmt(s.current_lr) << ',' << val_loss << ',' << val_ema_loss << '\n';
   if (!f) throw OutputError(s.csv_path(), "cannot append to the training log");
   s.sum_loss = s.sum_mse = s.sum_vb = 0;
   s.n_sum = 0;
@@ -320,8 +340,12 @@ TrainSummary Trainer::run(const TrainCallback& on_step) {
     const LossTerms terms = training_loss(s.model, s.diffusion, b.source.to(s.device), b.target.to(s.device),
                                           t.to(s.device), noise.to(s.device));
     const auto loss = terms.loss.mean();
+    s.current_lr = learning_rate_at(o, s.step);
+    for (auto& group : s.optimizer->param_groups())
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(s.current_lr);
     s.optimizer->zero_grad();
     loss.backward();
+    if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(s.model->parameters(), o.grad_clip);
     s.optimizer->step();
     {
       torch::NoGradGuard no_grad;  // EMA: theta' <- rate theta' + (1 - rate) theta

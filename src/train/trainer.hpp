@@ -26,6 +26,12 @@ struct TrainOptions {
   UNetConfig unet = unet_preset("cpu");
   DiffusionConfig diffusion;  // the loss is diffusion.loss (hybrid by default)
   double lr = 1e-4;
+  // Learning-rate schedule: "constant" (the paper's) or "cosine": linear warm-up
+  // over warmup_steps, then a half cosine from lr down to 0 at max_steps (so a
+  // resumed run must keep max_steps to keep its schedule).
+  std::string lr_schedule = "constant";
+  int64_t warmup_steps = 0;
+  double grad_clip = 0;  // clip the gradients' global L2 norm to this (0: off)
   int batch = 4;
   double ema_rate = 0.9999;
   int64_t max_steps = 100000;    // total, counted from the start of the run
@@ -44,6 +50,8 @@ struct TrainOptions {
   void validate() const;
 };
 nlohmann::json to_json(const TrainOptions& o);
+// The learning rate of step `step` (0-based: the step being taken) under o's schedule.
+double learning_rate_at(const TrainOptions& o, int64_t step);
 TrainOptions train_options_from_json(const nlohmann::json& j);  // throws Error
 
 struct TrainReport {

@@ -180,7 +180,7 @@ TEST(Diffusion, MseLossAndRespacedScaling) {
   EXPECT_FLOAT_EQ(terms.loss[0].item<float>(), 1.0f);
   EXPECT_FLOAT_EQ(terms.vb[1].item<float>(), 0.0f);
   // hybrid on a 100-step process: lambda L_vlb = (T / 1000) L_t
-  GaussianDiffusion d100(linear_betas(100), ModelVariance::LearnedRange, LossKind::Hybrid, false);
+  GaussianDiffusion d100(linear_betas(100), ModelVariance::LearnedRange, LossKind::Hybrid, Parameterization::Eps);
   auto xt = d100.q_sample(x0, t, noise);
   auto out = torch::cat({noise * 0.5, torch::zeros_like(x0)}, 1);
   const auto h = d100.training_losses(out, x0, xt, t, noise);
@@ -201,5 +201,5 @@ TEST(Diffusion, RespacedProcessMapsIndicesToOriginalTimesteps) {
   const auto rr = r.respaced("5");
   EXPECT_EQ(rr.timestep_map().back(), 900);
   EXPECT_THROW(r.extract(r.schedule().betas, torch::tensor({10}, torch::kLong), torch::zeros({1, 1})), Error);
-  EXPECT_THROW(GaussianDiffusion(linear_betas(10), ModelVariance::FixedLarge, LossKind::Hybrid, false), UsageError);
+  EXPECT_THROW(GaussianDiffusion(linear_betas(10), ModelVariance::FixedLarge, LossKind::Hybrid, Parameterization::Eps), UsageError);
 }

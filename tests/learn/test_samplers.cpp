@@ -188,3 +188,35 @@ TEST(Samplers, X0PredictionOracleRecoversX0WithDdpmAndDdim) {
   const auto p = base.p_mean_variance(knows_x0(xt, t), xt, t, false);
   EXPECT_LT((p.eps - noise).abs().max().item<float>(), 2e-3);
 }
+
+TEST(Samplers, VPredictionOracleRecoversX0WithDdpmAndDdim) {
+  // A network that predicts v = (sqrt(abar) x_t - x0) / sqrt(1 - abar) exactly.
+  torch::manual_seed(3);
+  DiffusionConfig c;
+  c.prediction = "v";
+  const GaussianDiffusion base{c};
+  const auto x0 = torch::rand({2, 1, 8, 8}) * 1.8 - 0.9;
+  const Denoiser knows_v = [x0, &base](const torch::Tensor& xt, const torch::Tensor& t) {
+    const auto& s = base.schedule();  // t: the original timesteps (the respaced process maps them)
+    const auto a = base.extract(s.sqrt_alphas_cumprod, t, xt), b = base.extract(s.sqrt_one_minus_alphas_cumprod, t, xt);
+    return torch::cat({(a * xt - x0) / b, torch::zeros_like(xt)}, 1);
+  };
+  SamplerOptions o;
+  o.seed = 6;
+  EXPECT_LT((sample_ddpm(base.respaced("20"), knows_v, {2, 1, 8, 8}, o) - x0).abs().max().item<float>(), 1e-3);
+  EXPECT_LT((sample_ddim(base.respaced("quad10"), knows_v, {2, 1, 8, 8}, 0.0, o) - x0).abs().max().item<float>(),
+            1e-4);
+  // Its x0 and eps are exact, and its loss is 0.
+  const auto t = torch::tensor({3L, 990L});
+  const auto noise = torch::randn({2, 1, 8, 8});
+  const auto xt = base.q_sample(x0, t, noise);
+  const auto terms = base.training_losses(knows_v(xt, t), x0, xt, t, noise);
+  EXPECT_LT(terms.mse.abs().max().item<float>(), 1e-10);
+  const auto p = base.p_mean_variance(knows_v(xt, t), xt, t, false);
+  EXPECT_LT((p.pred_x0 - x0).abs().max().item<float>(), 1e-4);
+  EXPECT_LT((p.eps - noise).abs().max().item<float>(), 1e-4);
+  // The definition: at t = 990 (abar ~ 4e-5) v is almost -x0, at t = 3 almost eps.
+  const auto v = knows_v(xt, t).narrow(1, 0, 1);
+  EXPECT_LT((v[1] + x0[1]).abs().max().item<float>(), 0.05);
+  EXPECT_LT((v[0] - noise[0]).abs().max().item<float>(), 0.1);
+}

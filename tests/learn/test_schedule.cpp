@@ -84,6 +84,25 @@ TEST(Respacing, DdimStrideAndSections) {
   EXPECT_THROW(space_timesteps(1000, "10,"), UsageError);
 }
 
+TEST(Respacing, QuadraticGridIsDenseAtLowNoise) {
+  // t_i = round((i/19)^2 * 999): 0, 2.77 -> 3, 11.07 -> 11, 24.9 -> 25, ..., 999
+  const auto q = space_timesteps(1000, "quad20");
+  ASSERT_EQ(q.size(), 20u);
+  EXPECT_EQ(q[0], 0);
+  EXPECT_EQ(q[1], 3);
+  EXPECT_EQ(q[2], 11);
+  EXPECT_EQ(q[3], 25);
+  EXPECT_EQ(q[10], 277);  // (10/19)^2 * 999 = 276.7
+  EXPECT_EQ(q.back(), 999);
+  // where the square grid repeats a step, the next free step is taken
+  EXPECT_EQ(space_timesteps(10, "10"), space_timesteps(10, "quad10"));
+  const auto small = space_timesteps(20, "quad6");  // 0, 0.76, 3.04, 6.84, 12.16, 19
+  EXPECT_EQ(small, (std::vector<int>{0, 1, 3, 7, 12, 19}));
+  EXPECT_THROW(space_timesteps(1000, "quad1"), UsageError);
+  EXPECT_THROW(space_timesteps(10, "quad11"), UsageError);
+  EXPECT_THROW(space_timesteps(1000, "quadx"), UsageError);
+}
+
 TEST(Respacing, KeptTimestepsKeepTheirAlphasCumprod) {
   const auto base = Schedule::from_betas(linear_betas(1000));
   const auto kept = space_timesteps(1000, "ddim25");

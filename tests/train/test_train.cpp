@@ -279,6 +279,8 @@ TrainOptions tiny_options(const std::string& data) {
   o.preset = "tiny";
   o.unet = unet_preset("tiny");
   o.lr = 1e-3;  // visible changes within a few steps
+  o.warmup_steps = 4;
+  o.grad_clip = 0.05;  // active: the tiny model's gradient norms are larger
   o.batch = 2;
   o.ema_rate = 0.9;
   o.max_steps = 20;
@@ -359,6 +361,50 @@ TEST(Trainer, ResumedRunContinuesExactlyAsAStraightRun) {
   EXPECT_EQ(config["max_steps"], 20);
   EXPECT_EQ(config["validation_subjects"].size(), 1u);
   EXPECT_TRUE(fs::exists(split + "/model.pt"));
+}
+
+TEST(Trainer, LearningRateSchedules) {
+  TrainOptions o;
+  o.lr = 2e-3;
+  o.max_steps = 110;
+  EXPECT_DOUBLE_EQ(learning_rate_at(o, 0), 2e-3);  // constant, no warm-up: the paper's
+  EXPECT_DOUBLE_EQ(learning_rate_at(o, 109), 2e-3);
+  o.warmup_steps = 10;
+  EXPECT_DOUBLE_EQ(learning_rate_at(o, 0), 2e-4);  // step 1 of 10
+  EXPECT_DOUBLE_EQ(learning_rate_at(o, 4), 1e-3);
+  EXPECT_DOUBLE_EQ(learning_rate_at(o, 9), 2e-3);
+  EXPECT_DOUBLE_EQ(learning_rate_at(o, 50), 2e-3);
+  o.lr_schedule = "cosine";  // half cosine over steps 10..110
+  EXPECT_DOUBLE_EQ(learning_rate_at(o, 10), 2e-3);
+  EXPECT_NEAR(learning_rate_at(o, 35), 1e-3 * (1 + std::cos(M_PI / 4)), 1e-15);
+  EXPECT_NEAR(learning_rate_at(o, 60), 1e-3, 1e-15);
+  EXPECT_NEAR(learning_rate_at(o, 109), 1e-3 * (1 + std::cos(M_PI * 0.99)), 1e-15);
+  EXPECT_DOUBLE_EQ(learning_rate_at(o, 110), 0.0);
+  o.lr_schedule = "step";
+  o.data_dir = "x";
+  EXPECT_TRUE(contains(error_of([&] { o.validate(); }), "--lr-schedule"));
+}
+
+TEST(Trainer, LogsTheScheduledLearningRate) {
+  const std::string data = test::make_synthetic_data(temp_dir("cosine_data"), {3, 4, 16, 3});
+  const std::string run = temp_dir("cosine");
+  TrainOptions o = tiny_options(data);
+  o.lr_schedule = "cosine";
+  o.max_steps = 8;
+  o.validate_every = 0;
+  Trainer::start(o, run).run();
+  const auto rows = csv_without_seconds(run + "/train_log.csv");
+  ASSERT_EQ(rows.size(), 9u);
+  for (int64_t step = 1; step <= 8; ++step) {
+    std::vector<std::string> cells;
+    std::stringstream ls(rows[step]);
+    std::string c;
+    while (std::getline(ls, c, ',')) cells.push_back(c);
+    ASSERT_GE(cells.size(), 5u) << rows[step];
+    EXPECT_EQ(std::stoll(cells[0]), step);
+    EXPECT_NEAR(std::stod(cells[4]), learning_rate_at(o, step - 1), 1e-12) << rows[step];
+  }
+  EXPECT_EQ(nlohmann::json::parse(read_text_file(run + "/config.json"))["lr_schedule"], "cosine");
 }
 
 TEST(Trainer, StopsAtTheTimeLimitWithACheckpoint) {
