@@ -286,7 +286,11 @@ Trainer Trainer::resume(const std::string& run_dir, const std::function<void(Tra
     throw InputError(config, std::string("invalid JSON: ") + e.what());
   }
   TrainOptions o = train_options_from_json(j);
+  const int64_t planned_steps = o.max_steps;
   if (adjust) adjust(o);
+  if (o.lr_schedule == "cosine" && o.max_steps != planned_steps)
+    log::warn("the cosine learning-rate schedule of " + run_dir + " was planned for " + std::to_string(planned_steps) +
+              " steps; with --max-steps " + std::to_string(o.max_steps) + " the remaining steps follow the new length");
   std::string ckpt = run_dir + "/checkpoints/last.pt";
   if (!fs::exists(ckpt)) ckpt = run_dir + "/checkpoints/previous.pt";
   if (!fs::exists(ckpt)) throw InputError(run_dir + "/checkpoints/last.pt", "no checkpoint to resume from");
