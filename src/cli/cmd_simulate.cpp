@@ -141,7 +141,7 @@ void write_dataset_files(const std::string& root, const std::vector<SubjectResul
       {"group", {{"Description", "HC: healthy control; MS: multiple-sclerosis patient (lesions and atrophy)"}}},
       {"anatomy", {{"Description", "anatomy the subject was made from (before its random deformation)"}}},
       {"lesion_count", {{"Description", "simulated T1-hypointense WM lesions"}}},
-      {"lesion_volume_mm3", {{"Description", "lesion volume in the anatomy", "Units", "mm^3"}}},
+      {"lesion_volume_mm3", {{"Description", "lesion volume in the anatomy"}, {"Units", "mm^3"}}},
       {"atrophy_csf_gain_mm3", {{"Description", "CSF volume added by simulated atrophy"}, {"Units", "mm^3"}}}};
   write_text_atomically(root + "/participants.json", pjson.dump(2) + "\n");
   write_text_atomically(root + "/README",

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/run_cli.hpp"
 #include "core/files.hpp"
@@ -53,6 +54,17 @@ TEST(Cli, SimulateWritesABidsCohortDeterministically) {
         "code/harmonize_simulate.log", "derivatives/truth/dseg.tsv", "derivatives/preview/sub-001_preview.png"})
     EXPECT_TRUE(fs::exists(out + "/" + f)) << f;
   EXPECT_EQ(count_lines(read_text_file(out + "/participants.tsv")), 3u);
+  // BIDS: participants.json describes every column but the id, each with a Description string.
+  const auto columns = nlohmann::json::parse(read_text_file(out + "/participants.json"));
+  const std::string tsv = read_text_file(out + "/participants.tsv");
+  std::stringstream header(tsv.substr(0, tsv.find('\n')));
+  for (std::string col; std::getline(header, col, '\t');) {
+    if (col == "participant_id") continue;
+    ASSERT_TRUE(columns.contains(col)) << col;
+    ASSERT_TRUE(columns[col].is_object()) << col << ": " << columns[col].dump();
+    EXPECT_TRUE(columns[col]["Description"].is_string()) << col;
+  }
+  EXPECT_EQ(columns["lesion_volume_mm3"]["Units"], "mm^3");
   const auto record = nlohmann::json::parse(read_text_file(out + "/code/harmonize_simulate.json"));
   EXPECT_EQ(record["seed"], 7);
   EXPECT_EQ(record["status"], "complete");
