@@ -1,5 +1,6 @@
 #include "learn/schedule.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -19,16 +20,29 @@ std::vector<double> linear_betas(int steps) {
   return b;
 }
 
+namespace {
+// N of "<prefix>N" (the whole rest must be the number).
+int count_after_prefix(const std::string& spec, const std::string& prefix) {
+  const std::string rest = spec.substr(prefix.size());
+  std::size_t used = 0;
+  int n = 0;
+  try {
+    n = std::stoi(rest, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != rest.size()) throw UsageError("timestep respacing '" + spec + "': expected " + prefix + "N");
+  return n;
+}
+}  // namespace
+
 std::vector<int> space_timesteps(int steps, const std::string& spec) {
   if (spec.rfind("quad", 0) == 0) {
-    int desired = 0;
-    try {
-      desired = std::stoi(spec.substr(4));
-    } catch (const std::exception&) {
-      throw UsageError("timestep respacing '" + spec + "': expected quadN");
-    }
+    const int desired = count_after_prefix(spec, "quad");
     if (desired < 2 || desired > steps)
       throw UsageError("timestep respacing '" + spec + "': N must be in 2.." + std::to_string(steps));
+    // The square grid's gaps only widen, so the +1 steps taken near t = 0 never
+    // overtake it and the grid still ends at steps - 1.
     std::vector<int> kept;
     for (int i = 0; i < desired; ++i) {
       const double u = double(i) / double(desired - 1);
@@ -36,16 +50,10 @@ std::vector<int> space_timesteps(int steps, const std::string& spec) {
       if (!kept.empty()) t = std::max(t, kept.back() + 1);  // strictly increasing near t = 0
       kept.push_back(t);
     }
-    if (kept.back() != steps - 1) throw UsageError("timestep respacing '" + spec + "': too many steps");
     return kept;
   }
   if (spec.rfind("ddim", 0) == 0) {
-    int desired = 0;
-    try {
-      desired = std::stoi(spec.substr(4));
-    } catch (const std::exception&) {
-      throw UsageError("timestep respacing '" + spec + "': expected ddimN");
-    }
+    const int desired = count_after_prefix(spec, "ddim");
     for (int stride = 1; stride < steps; ++stride) {
       if ((steps + stride - 1) / stride == desired) {  // len(range(0, steps, stride))
         std::vector<int> kept;

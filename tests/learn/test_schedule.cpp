@@ -101,6 +101,8 @@ TEST(Respacing, QuadraticGridIsDenseAtLowNoise) {
   EXPECT_THROW(space_timesteps(1000, "quad1"), UsageError);
   EXPECT_THROW(space_timesteps(10, "quad11"), UsageError);
   EXPECT_THROW(space_timesteps(1000, "quadx"), UsageError);
+  EXPECT_THROW(space_timesteps(1000, "quad20x"), UsageError);
+  EXPECT_THROW(space_timesteps(1000, "ddim20x"), UsageError);
 }
 
 TEST(Respacing, KeptTimestepsKeepTheirAlphasCumprod) {
