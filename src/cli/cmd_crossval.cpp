@@ -165,7 +165,6 @@ struct Paths {
   }
 };
 
-
 // The simulated truth of the target-session scan carried onto `grid` (same
 // world space): CSF/GM/WM fractions resampled linearly, each brain voxel
 // labelled by its largest fraction. Empty when the truth is not there.
@@ -455,11 +454,11 @@ void run_crossval(Options& o) {
           " training steps per fold and direction, batch " + std::to_string(o.batch) + ", Adam lr " +
           std::to_string(o.lr).substr(0, 6) +
           (o.lr_schedule == "cosine" ? " (cosine decay, " + std::to_string(o.warmup_steps) + " warm-up steps)" : "") +
-          (o.grad_clip > 0 ? ", gradient norm clipped to " + std::to_string(o.grad_clip).substr(0, 4) : "") + ", EMA " + std::to_string(o.ema).substr(0, 6) + ", predicting " +
-          o.prediction + " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps)",
+          (o.grad_clip > 0 ? ", gradient norm clipped to " + std::to_string(o.grad_clip).substr(0, 4) : "") + ", EMA " +
+          std::to_string(o.ema).substr(0, 6) + ", predicting " + o.prediction +
+          " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps)",
       "Sampling: " + o.sampler + " with " + std::to_string(o.steps) + " respaced steps (" + o.step_spacing +
-          " spacing)" +
-          (o.sampler == "ddim" ? ", eta " + std::to_string(o.eta).substr(0, 4) : "") +
+          " spacing)" + (o.sampler == "ddim" ? ", eta " + std::to_string(o.eta).substr(0, 4) : "") +
           " (the paper: 1000 DDPM steps)",
       "Histogram matching: ITK's filter, each test subject's source scan matched to the target-contrast scan of the "
       "first training subject of its fold",
@@ -497,19 +496,12 @@ void register_crossval(CLI::App& app) {
   cmd->add_option("--train-steps", opt->train_steps, "Training steps per fold and direction")->capture_default_str();
   cmd->add_option("--batch", opt->batch, "Training batch")->capture_default_str();
   cmd->add_option("--lr", opt->lr, "Adam learning rate")->capture_default_str();
-  cmd->add_option("--lr-schedule", opt->lr_schedule, "constant (the paper's) or cosine (decays to 0)")
-      ->check(CLI::IsMember({"constant", "cosine"}))
-      ->capture_default_str();
-  cmd->add_option("--warmup-steps", opt->warmup_steps, "Linear learning-rate warm-up, steps")->capture_default_str();
-  cmd->add_option("--grad-clip", opt->grad_clip, "Clip the gradient norm to this (0: off)")->capture_default_str();
+  add_lr_schedule_options(cmd, opt->lr_schedule, opt->warmup_steps, opt->grad_clip);
   cmd->add_option("--ema", opt->ema, "EMA rate of the weights")->capture_default_str();
-  cmd->add_option("--prediction", opt->prediction, "Network target: eps (the paper's), x0 or v")
-      ->check(CLI::IsMember({"eps", "x0", "v"}))
-      ->capture_default_str();
+  add_prediction_option(cmd, opt->prediction);
   cmd->add_option("--sampler", opt->sampler, "ddpm or ddim")->capture_default_str();
   cmd->add_option("--steps", opt->steps, "Sampling steps")->capture_default_str();
-  cmd->add_option("--eta", opt->eta, "DDIM eta: 0 deterministic, 1 the DDPM posterior variance")
-      ->capture_default_str();
+  cmd->add_option("--eta", opt->eta, "DDIM eta: 0 deterministic, 1 the DDPM posterior variance")->capture_default_str();
   add_step_spacing_option(cmd, opt->step_spacing);
   cmd->add_option("--sample-batch", opt->sample_batch, "Slices per network call when sampling")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda (training and sampling)")

@@ -38,7 +38,6 @@ struct Options {
 
 std::string strip_ses(const std::string& s) { return s.rfind("ses-", 0) == 0 ? s.substr(4) : s; }
 
-
 // Writes a scan's normalised image and mask; returns their names.
 nlohmann::json write_scan(const std::string& dir, const std::string& stem, const PreparedScan& s) {
   fs::create_directories(dir);

@@ -35,22 +35,10 @@ void register_train(CLI::App& app) {
   auto* preset =
       cmd->add_option("--preset", t.preset, "Network: paper, cpu, small or tiny (see README)")->capture_default_str();
   auto* lr = cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str();
-  auto* schedule = cmd->add_option("--lr-schedule", t.lr_schedule,
-                                   "constant (the paper's) or cosine (decays to 0 at --max-steps)")
-                       ->check(CLI::IsMember({"constant", "cosine"}))
-                       ->capture_default_str();
-  auto* warmup =
-      cmd->add_option("--warmup-steps", t.warmup_steps, "Linear learning-rate warm-up, steps")->capture_default_str();
-  auto* clip = cmd->add_option("--grad-clip", t.grad_clip, "Clip the gradient norm to this (0: off)")
-                   ->capture_default_str();
+  const std::vector<CLI::Option*> schedule = add_lr_schedule_options(cmd, t.lr_schedule, t.warmup_steps, t.grad_clip);
   auto* batch = cmd->add_option("--batch", t.batch, "Slices per batch")->capture_default_str();
   auto* ema = cmd->add_option("--ema", t.ema_rate, "EMA rate of the weights")->capture_default_str();
-  auto* prediction = cmd->add_option("--prediction", t.diffusion.prediction,
-                                     "What the network predicts: eps (the noise, the paper's), x0 (the target slice; "
-                                     "learns in far fewer steps) or v (x0-like at high noise, eps-like at low noise, "
-                                     "so the target's fine texture is kept)")
-                         ->check(CLI::IsMember({"eps", "x0", "v"}))
-                         ->capture_default_str();
+  auto* prediction = add_prediction_option(cmd, t.diffusion.prediction);
   cmd->add_option("--max-steps", t.max_steps, "Train up to this step (counted from the start of the run)")
       ->capture_default_str();
   cmd->add_option("--max-minutes", t.max_minutes, "Stop after this many minutes (0: no limit)")->capture_default_str();
@@ -69,9 +57,11 @@ void register_train(CLI::App& app) {
   cmd->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
   add_global_options(cmd, opt->global);
 
-  const std::vector<CLI::Option*> fixed{direction, preset,   lr,  schedule,       warmup,      clip,
-                                        batch,     ema,      prediction, val, flip, train_subjects, val_subjects};
-  cmd->callback([opt, cmd, fixed] {
+  // Options a resumed run takes from its config.json.
+  std::vector<CLI::Option*> fixed{direction,  preset, lr,   batch,          ema,
+                                  prediction, val,    flip, train_subjects, val_subjects};
+  fixed.insert(fixed.end(), schedule.begin(), schedule.end());
+  cmd->callback([opt, cmd, direction, fixed] {
     apply_global_options(opt->global);
     TrainOptions& t = opt->train;
     std::unique_ptr<Trainer> trainer;
@@ -99,7 +89,7 @@ void register_train(CLI::App& app) {
     } else {
       if (opt->data.empty()) throw UsageError("train: give DATA (a preprocessed dataset) or --resume RUN_DIR");
       if (opt->out.empty()) throw UsageError("train: --out RUN_DIR is required");
-      if (!fixed[0]->count()) throw UsageError("train: --direction is required (1p5T-to-3T or 3T-to-1p5T)");
+      if (!direction->count()) throw UsageError("train: --direction is required (1p5T-to-3T or 3T-to-1p5T)");
       t.data_dir = opt->data;
       t.unet = unet_preset(t.preset);
       t.seed = opt->global.seed;

@@ -27,6 +27,16 @@ std::string now_iso() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
 }
+// CLI11's NonNegativeNumber names the largest double in its message; this says "must be >= 0".
+CLI::Validator non_negative() {
+  return CLI::Validator(
+      [](std::string& in) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(in, v) || !(v >= 0)) return "must be a number >= 0, not '" + in + "'";
+        return {};
+      },
+      "NONNEGATIVE");
+}
 }  // namespace
 
 void add_step_spacing_option(CLI::App* cmd, std::string& spacing) {
@@ -37,6 +47,29 @@ void add_step_spacing_option(CLI::App* cmd, std::string& spacing) {
       ->capture_default_str();
 }
 
+CLI::Option* add_prediction_option(CLI::App* cmd, std::string& prediction) {
+  return cmd
+      ->add_option("--prediction", prediction,
+                   "What the network predicts: eps (the noise, the paper's), x0 (the target slice; learns in far "
+                   "fewer steps) or v (x0-like at high noise, eps-like at low noise, so the target's fine texture "
+                   "is kept)")
+      ->check(CLI::IsMember({"eps", "x0", "v"}))
+      ->capture_default_str();
+}
+
+std::vector<CLI::Option*> add_lr_schedule_options(CLI::App* cmd, std::string& schedule, std::int64_t& warmup_steps,
+                                                  double& grad_clip) {
+  return {cmd->add_option("--lr-schedule", schedule, "constant (the paper's) or cosine (decays to 0 at the last step)")
+              ->check(CLI::IsMember({"constant", "cosine"}))
+              ->capture_default_str(),
+          cmd->add_option("--warmup-steps", warmup_steps, "Linear learning-rate warm-up, steps")
+              ->check(non_negative())
+              ->capture_default_str(),
+          cmd->add_option("--grad-clip", grad_clip, "Clip the gradients' global norm to this (0: off)")
+              ->check(non_negative())
+              ->capture_default_str()};
+}
+
 void add_templates_option(CLI::App* cmd, std::string& dir) {
   cmd->add_option("--templates", dir, "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
       ->capture_default_str();
@@ -44,7 +77,7 @@ void add_templates_option(CLI::App* cmd, std::string& dir) {
 
 void add_global_options(CLI::App* cmd, GlobalOptions& g) {
   cmd->add_option("--threads", g.threads, "Worker threads for harmonize, ITK and LibTorch (default: all cores)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(non_negative())
       ->group("Global");
   cmd->add_option("--seed", g.seed, "Seed of every random choice; same seed, same output")
       ->capture_default_str()

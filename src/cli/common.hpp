@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace harmonize::cli {
 
@@ -22,6 +23,11 @@ void add_global_options(CLI::App* cmd, GlobalOptions& g);
 void add_templates_option(CLI::App* cmd, std::string& dir);
 // --step-spacing uniform|quadratic (HarmonizeOptions::spacing), shared by apply and crossval.
 void add_step_spacing_option(CLI::App* cmd, std::string& spacing);
+// --prediction eps|x0|v (DiffusionConfig::prediction), shared by train and crossval.
+CLI::Option* add_prediction_option(CLI::App* cmd, std::string& prediction);
+// --lr-schedule, --warmup-steps and --grad-clip (TrainOptions), shared by train and crossval.
+std::vector<CLI::Option*> add_lr_schedule_options(CLI::App* cmd, std::string& schedule, std::int64_t& warmup_steps,
+                                                  double& grad_clip);
 // Sets harmonize's, ITK's and LibTorch's thread counts, verbosity and progress display.
 void apply_global_options(const GlobalOptions& g);
 

@@ -238,7 +238,8 @@ void append_row(Trainer::State& s, const std::string& val_loss, const std::strin
   std::ofstream f(s.csv_path(), std::ios::app);
   const double n = double(std::max<int64_t>(s.n_sum, 1));
   f << s.step << ',' << fmt(s.sum_loss / n) << ',' << fmt(s.sum_mse / n) << ',' << fmt(s.sum_vb / n) << ','
-    << fmt(s.elapsed_before + s.session_s) << ',' << fmt(s.current_lr) << ',' << val_loss << ',' << val_ema_loss << '\n';
+    << fmt(s.elapsed_before + s.session_s) << ',' << fmt(s.current_lr) << ',' << val_loss << ',' << val_ema_loss
+    << '\n';
   if (!f) throw OutputError(s.csv_path(), "cannot append to the training log");
   s.sum_loss = s.sum_mse = s.sum_vb = 0;
   s.n_sum = 0;

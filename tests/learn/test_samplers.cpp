@@ -204,8 +204,7 @@ TEST(Samplers, VPredictionOracleRecoversX0WithDdpmAndDdim) {
   SamplerOptions o;
   o.seed = 6;
   EXPECT_LT((sample_ddpm(base.respaced("20"), knows_v, {2, 1, 8, 8}, o) - x0).abs().max().item<float>(), 1e-3);
-  EXPECT_LT((sample_ddim(base.respaced("quad10"), knows_v, {2, 1, 8, 8}, 0.0, o) - x0).abs().max().item<float>(),
-            1e-4);
+  EXPECT_LT((sample_ddim(base.respaced("quad10"), knows_v, {2, 1, 8, 8}, 0.0, o) - x0).abs().max().item<float>(), 1e-4);
   // Its x0 and eps are exact, and its loss is 0.
   const auto t = torch::tensor({3L, 990L});
   const auto noise = torch::randn({2, 1, 8, 8});
