@@ -24,7 +24,7 @@ namespace harmonize::cli {
 void register_apply(CLI::App& app) {
   struct Options {
     GlobalOptions global;
-    std::string model, device = "cpu", output_dir;
+    std::string model, device = "cpu", output_dir, end_noise = "none";
     std::vector<std::string> inputs, outputs, masks;
     HarmonizeOptions harmonize;
     PreprocessOptions prep;
@@ -45,6 +45,7 @@ void register_apply(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--eta", opt->harmonize.eta, "DDIM eta (0: deterministic)")->capture_default_str();
   add_step_spacing_option(cmd, opt->harmonize.spacing);
+  add_end_noise_option(cmd, opt->end_noise);
   cmd->add_option("--batch", opt->harmonize.batch, "Slices per network call")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda")->capture_default_str();
   add_templates_option(cmd, opt->prep.template_dir);
@@ -76,6 +77,7 @@ void register_apply(CLI::App& app) {
     }
     const LoadedModel model = load_model(o.model, o.harmonize.device);
     log::info("model " + o.model + ": " + model.header.direction + ", step " + std::to_string(model.header.step));
+    o.harmonize.end_noise = resolve_end_noise(o.end_noise, model.header, o.model);
     // Preprocess as the model's training data was (spacing, clipping, N4, slice size).
     if (const auto it = model.header.training.find("preprocessing");
         it != model.header.training.end() && it->is_object() && !it->empty()) {
@@ -141,6 +143,7 @@ void register_apply(CLI::App& app) {
                                    {"Steps", o.harmonize.steps},
                                    {"StepSpacing", o.harmonize.spacing},
                                    {"Eta", o.harmonize.eta},
+                                   {"EndNoise", o.harmonize.end_noise},
                                    {"Seed", o.global.seed},
                                    {"CommandLine", command_line()},
                                    {"Versions", versions()}};

@@ -105,6 +105,9 @@ void register_train(CLI::App& app) {
                   (long long)trainer->validation_slices(), o.validation_subjects.size(),
                   (long long)trainer->parameters(), o.device.c_str());
     log::info(line);
+    std::snprintf(line, sizeof line, "noise sd of the training targets: %.4f (of [0, 1])", trainer->target_noise_sd());
+    log::info(line);
+    record.set("target_noise_sd", trainer->target_noise_sd());
     Progress progress("train", std::size_t(o.max_steps - trainer->step()));
     const TrainSummary s = trainer->run([&](const TrainReport& r) {
       char d[96];

@@ -47,6 +47,21 @@ void add_step_spacing_option(CLI::App* cmd, std::string& spacing) {
       ->capture_default_str();
 }
 
+void add_end_noise_option(CLI::App* cmd, std::string& end_noise) {
+  cmd->add_option("--end-noise", end_noise,
+                  "Noise level at which sampling ends: none (at x0, the paper's), auto (the target scanner's noise "
+                  "sd, measured on the training targets and kept in the model file) or an sd on the [0,1] scale. "
+                  "A briefly trained model returns noise-free slices; auto gives them the target's noise texture")
+      ->check([](const std::string& in) -> std::string {
+        if (in == "none" || in == "auto") return {};
+        double v = 0;
+        if (!CLI::detail::lexical_cast(in, v) || !(v >= 0 && v < 0.5))
+          return "must be none, auto or a number in [0, 0.5), not '" + in + "'";
+        return {};
+      })
+      ->capture_default_str();
+}
+
 CLI::Option* add_prediction_option(CLI::App* cmd, std::string& prediction) {
   return cmd
       ->add_option("--prediction", prediction,

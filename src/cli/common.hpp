@@ -23,6 +23,8 @@ void add_global_options(CLI::App* cmd, GlobalOptions& g);
 void add_templates_option(CLI::App* cmd, std::string& dir);
 // --step-spacing uniform|quadratic (HarmonizeOptions::spacing), shared by apply and crossval.
 void add_step_spacing_option(CLI::App* cmd, std::string& spacing);
+// --end-noise none|auto|SD (resolve_end_noise in train/apply.hpp), shared by apply and crossval.
+void add_end_noise_option(CLI::App* cmd, std::string& end_noise);
 // --prediction eps|x0|v (DiffusionConfig::prediction), shared by train and crossval.
 CLI::Option* add_prediction_option(CLI::App* cmd, std::string& prediction);
 // --lr-schedule, --warmup-steps and --grad-clip (TrainOptions), shared by train and crossval.

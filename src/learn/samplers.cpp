@@ -51,6 +51,7 @@ torch::Tensor run_loop(const GaussianDiffusion& d, const Denoiser& model, at::In
   } else {
     x = noise.draw(shape);
   }
+  if (!(o.end_sigma >= 0.0)) throw UsageError("sampler: the end noise level must be >= 0");
   torch::NoGradGuard no_grad;
   const int total = d.num_timesteps();
   for (int i = total - 1; i >= 0; --i) {
@@ -60,6 +61,8 @@ torch::Tensor run_loop(const GaussianDiffusion& d, const Denoiser& model, at::In
     x = step(out, x, t, z);
     if (o.progress) o.progress(total - i, total);
   }
+  // Both samplers' last step (t = 0) returns the x0 prediction.
+  if (o.end_sigma > 0.0) x = x + o.end_sigma * noise.draw(shape);
   return x;
 }
 

@@ -30,6 +30,14 @@ struct SamplerOptions {
   bool clip_x0 = true;    // clamp the predicted x0 to the data range [-1, 1]
   torch::Tensor x_T;      // start from this instead of drawing x_T ~ N(0, I)
   StepProgress progress;  // optional
+  // End the reverse process at this noise level (model range, [-1, 1]) instead
+  // of at x0: the output is a draw of the forward process at that level around
+  // the final prediction, x0_pred + end_sigma z (z ~ N(0, I) from the
+  // sampler's noise source). 0: the plain sampler. A network trained briefly
+  // returns the smooth conditional mean and does not synthesise the target
+  // scanner's white acquisition noise; with end_sigma = that noise level the
+  // output has the target's texture (apply --end-noise, README).
+  double end_sigma = 0.0;
 };
 
 // One ancestral step (Ho 2020 Algorithm 2 line 4, in x0 form: mean of

@@ -11,6 +11,27 @@
 
 namespace harmonize {
 
+double resolve_end_noise(const std::string& spec, const ModelHeader& header, const std::string& model_path) {
+  if (spec == "none") return 0.0;
+  if (spec == "auto") {
+    if (header.target_noise_sd < 0)
+      throw InputError(model_path,
+                       "records no target noise level for --end-noise auto (trained by an older "
+                       "harmonize); give the level as a number");
+    return header.target_noise_sd;
+  }
+  std::size_t used = 0;
+  double v = -1;
+  try {
+    v = std::stod(spec, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != spec.size() || !(v >= 0 && v < 0.5))
+    throw UsageError("--end-noise must be none, auto or a number in [0, 0.5), not '" + spec + "'");
+  return v;
+}
+
 std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vector<torch::Tensor>& stacks,
                                             const std::vector<std::vector<std::uint8_t>>& has_brain,
                                             const HarmonizeOptions& o) {
@@ -19,13 +40,15 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
   if (o.steps < 1 || o.steps > m.header.diffusion.steps)
     throw UsageError("--steps must be in 1.." + std::to_string(m.header.diffusion.steps));
   if (o.batch < 1) throw UsageError("--batch must be positive");
+  if (o.slice_stride < 1) throw UsageError("the slice stride must be positive");
+  if (!(o.end_noise >= 0.0 && o.end_noise < 0.5)) throw UsageError("--end-noise must be in [0, 0.5)");
   if (o.spacing != "uniform" && o.spacing != "quadratic")
     throw UsageError("--step-spacing must be uniform or quadratic, not '" + o.spacing + "'");
   const GaussianDiffusion base(m.header.diffusion);
   const std::string n = std::to_string(o.steps);
   const GaussianDiffusion d = o.steps == m.header.diffusion.steps && o.sampler == "ddpm" ? base
                               : o.spacing == "quadratic"                                 ? base.respaced("quad" + n)
-                              : base.respaced(o.sampler == "ddim" ? "ddim" + n : n);
+                                                         : base.respaced(o.sampler == "ddim" ? "ddim" + n : n);
   const int multiple = m.header.unet.size_multiple();
 
   // Every (stack, slice) to harmonize, in order.
@@ -39,8 +62,9 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
       throw UsageError("slices of " + std::to_string(st.size(1)) + "x" + std::to_string(st.size(2)) +
                        " are not a multiple of " + std::to_string(multiple) + " (the model's levels)");
     out.push_back(torch::zeros_like(st, torch::kFloat32));
+    int64_t brain_slices = 0;
     for (int64_t k = 0; k < st.size(0); ++k)
-      if (has_brain[s][std::size_t(k)]) work.emplace_back(s, k);
+      if (has_brain[s][std::size_t(k)] && brain_slices++ % o.slice_stride == 0) work.emplace_back(s, k);
   }
   torch::NoGradGuard no_grad;
   torch::Generator gen = at::detail::createCPUGenerator(o.seed);
@@ -57,6 +81,7 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
     SamplerOptions so;
     so.generator = gen;
     so.device = o.device;
+    so.end_sigma = 2.0 * o.end_noise;  // [0, 1] -> model range [-1, 1]
     const auto denoiser = conditional_denoiser(m.model, source);
     const std::vector<int64_t> shape{source.size(0), 1, source.size(2), source.size(3)};
     torch::Tensor x =

@@ -20,11 +20,20 @@ struct HarmonizeOptions {
   // Which timesteps the respaced process keeps: "uniform" (an even stride, the
   // reference code's) or "quadratic" (dense at low noise, schedule.hpp "quadN").
   std::string spacing = "uniform";
-  int batch = 8;                 // slices per network call
+  // Noise sd on the target's [0, 1] scale at which the reverse process ends
+  // (SamplerOptions::end_sigma): 0 ends at x0 (the paper's); the model file's
+  // target_noise_sd gives the target scanner's own level.
+  double end_noise = 0.0;
+  int batch = 8;         // slices per network call
+  int slice_stride = 1;  // harmonize every k-th brain slice only (the rest stay 0)
   std::uint64_t seed = 1;
   torch::Device device = torch::kCPU;
   std::function<void(std::size_t done, std::size_t total)> progress;  // slices
 };
+
+// --end-noise: "none" -> 0, "auto" -> the model's target_noise_sd (InputError
+// naming model_path when the file does not record it), else the number.
+double resolve_end_noise(const std::string& spec, const ModelHeader& header, const std::string& model_path);
 
 // stacks[s]: [N, H, W] float in [0, 1]; has_brain[s][k]: harmonize slice k?
 // Returns stacks of the same shapes; slices without brain are 0.

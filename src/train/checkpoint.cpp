@@ -62,9 +62,11 @@ void read_module(torch::serialize::InputArchive& root, const std::string& key, U
 }  // namespace
 
 nlohmann::json to_json(const ModelHeader& h) {
-  return {{"format", kModelFormat}, {"version", h.version},     {"kind", h.kind},
-          {"unet", h.unet},         {"diffusion", h.diffusion}, {"direction", h.direction},
-          {"step", h.step},         {"elapsed_s", h.elapsed_s}, {"training", h.training}};
+  nlohmann::json j = {{"format", kModelFormat}, {"version", h.version},     {"kind", h.kind},
+                      {"unet", h.unet},         {"diffusion", h.diffusion}, {"direction", h.direction},
+                      {"step", h.step},         {"elapsed_s", h.elapsed_s}, {"training", h.training}};
+  if (h.target_noise_sd >= 0) j["data"] = {{"target_noise_sd", h.target_noise_sd}};
+  return j;
 }
 
 ModelHeader model_header_from_json(const nlohmann::json& j, const std::string& path) {
@@ -83,6 +85,7 @@ ModelHeader model_header_from_json(const nlohmann::json& j, const std::string& p
     h.step = j.at("step").get<int64_t>();
     h.elapsed_s = j.value("elapsed_s", 0.0);
     h.training = j.value("training", nlohmann::json::object());
+    if (j.contains("data")) h.target_noise_sd = j.at("data").value("target_noise_sd", -1.0);
   } catch (const nlohmann::json::exception& e) {
     throw wrong_kind(path, std::string("invalid header: ") + e.what());
   }

@@ -3,7 +3,8 @@
 // then rename), in LibTorch's archive format (a zip, torch::serialize):
 //   "header"     JSON string: {"format":"harmonize-model","version":1,
 //                "kind":"checkpoint"|"model","unet":{..},"diffusion":{..},
-//                "direction":"1p5T-to-3T","step":N,"training":{..},"elapsed_s":..}
+//                "direction":"1p5T-to-3T","step":N,"training":{..},"elapsed_s":..,
+//                "data":{"target_noise_sd":..}}
 //   "model"      the network's parameters and buffers (checkpoint only)
 //   "ema"        the exponential moving average of the parameters
 //   "optimizer"  Adam's state (checkpoint only)
@@ -35,6 +36,9 @@ struct ModelHeader {
   int64_t step = 0;
   double elapsed_s = 0.0;                              // training time so far
   nlohmann::json training = nlohmann::json::object();  // the run's options, as written to config.json
+  // Acquisition noise sd of the training targets on their [0, 1] scale
+  // (learn/noise.hpp); < 0: not recorded (files written before it was).
+  double target_noise_sd = -1.0;
 };
 nlohmann::json to_json(const ModelHeader& h);
 // Throws InputError(path, "model file of the wrong kind or version ...").

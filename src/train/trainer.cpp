@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "core/rng.hpp"
 #include "learn/conditional.hpp"
+#include "learn/noise.hpp"
 #include "train/checkpoint.hpp"
 #include "train/slice_dataset.hpp"
 
@@ -140,7 +141,8 @@ struct Trainer::State {
   // CSV accumulation since the last row
   double sum_loss = 0, sum_mse = 0, sum_vb = 0;
   int64_t n_sum = 0;
-  double current_lr = 0;  // of the last step taken
+  double current_lr = 0;        // of the last step taken
+  double target_noise_sd = -1;  // of the training targets (learn/noise.hpp)
 
   std::string checkpoint_dir() const { return run_dir + "/checkpoints"; }
   std::string csv_path() const { return run_dir + "/train_log.csv"; }
@@ -153,6 +155,7 @@ struct Trainer::State {
     h.step = step;
     h.elapsed_s = elapsed_before + session_s;
     h.training = to_json(o);
+    h.target_noise_sd = target_noise_sd;
     return h;
   }
 
@@ -190,6 +193,7 @@ std::unique_ptr<Trainer::State> build(TrainOptions o, const std::string& run_dir
     throw UsageError("slices of " + std::to_string(s->data.height) + "x" + std::to_string(s->data.width) +
                      " do not fit the network: height and width must be multiples of " + std::to_string(m));
   s->diffusion = GaussianDiffusion(o.diffusion);
+  s->target_noise_sd = estimate_noise_sd(s->data.training.target());
   torch::manual_seed(derive_seed(o.seed, 1));  // weight initialisation
   s->model = UNet(o.unet);
   s->model->to(s->device);
@@ -316,6 +320,7 @@ int64_t Trainer::step() const { return s_->step; }
 int64_t Trainer::training_slices() const { return s_->data.training.size(); }
 int64_t Trainer::validation_slices() const { return s_->data.validation.size(); }
 int64_t Trainer::parameters() const { return parameter_count(*s_->model); }
+double Trainer::target_noise_sd() const { return s_->target_noise_sd; }
 
 void Trainer::save_checkpoint() {
   State& s = *s_;

@@ -88,6 +88,9 @@ class Trainer {
   int64_t training_slices() const;
   int64_t validation_slices() const;
   int64_t parameters() const;
+  // Acquisition noise sd of the training targets, [0, 1] scale (learn/noise.hpp);
+  // recorded in every checkpoint and model file for `apply --end-noise auto`.
+  double target_noise_sd() const;
 
   // Trains until max_steps or max_minutes; checkpoints every save_every steps
   // and at the end, then writes model.pt.

@@ -219,3 +219,34 @@ TEST(Samplers, VPredictionOracleRecoversX0WithDdpmAndDdim) {
   EXPECT_LT((v[1] + x0[1]).abs().max().item<float>(), 0.05);
   EXPECT_LT((v[0] - noise[0]).abs().max().item<float>(), 0.1);
 }
+
+TEST(Samplers, EndingAtANoiseLevelAddsExactlyThatNoise) {
+  // With the x0 oracle both samplers return x0; ending at sigma leaves
+  // x0 + sigma z: zero-mean white noise of sd sigma, reproducible by seed.
+  torch::manual_seed(4);
+  DiffusionConfig c;
+  c.prediction = "x0";
+  const GaussianDiffusion base{c};
+  const auto x0 = torch::rand({4, 1, 32, 32}) * 1.6 - 0.8;
+  const Denoiser knows_x0 = [x0](const torch::Tensor& xt, const torch::Tensor&) {
+    return torch::cat({x0.expand_as(xt), torch::zeros_like(xt)}, 1);
+  };
+  SamplerOptions o;
+  o.seed = 9;
+  o.end_sigma = 0.066;
+  for (int ddim = 0; ddim < 2; ++ddim) {
+    const auto run = [&] {
+      return ddim ? sample_ddim(base.respaced("ddim10"), knows_x0, {4, 1, 32, 32}, 0.0, o)
+                  : sample_ddpm(base.respaced("10"), knows_x0, {4, 1, 32, 32}, o);
+    };
+    const auto r = (run() - x0).to(torch::kFloat64);
+    EXPECT_NEAR(r.mean().item<double>(), 0.0, 0.004) << ddim;
+    EXPECT_NEAR(r.std().item<double>(), 0.066, 0.003) << ddim;
+    // white: neighbouring pixels uncorrelated
+    const auto a = r.narrow(3, 0, 31).flatten(), b = r.narrow(3, 1, 31).flatten();
+    EXPECT_LT(std::abs(((a * b).mean() / (a * a).mean()).item<double>()), 0.05) << ddim;
+    EXPECT_TRUE(torch::equal(run(), run())) << ddim;
+  }
+  o.end_sigma = -0.1;
+  EXPECT_THROW(sample_ddim(base.respaced("ddim10"), knows_x0, {4, 1, 32, 32}, 0.0, o), UsageError);
+}

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "learn/conditional.hpp"
 #include "synthetic_data.hpp"
+#include "train/apply.hpp"
 #include "train/checkpoint.hpp"
 #include "train/slice_dataset.hpp"
 #include "train/trainer.hpp"
@@ -215,13 +216,16 @@ TEST(Checkpoint, RoundTripRestoresWeightsOptimizerAndGenerator) {
   a.step();
   copy_weights(a.model, a.ema);
   const std::string path = dir + "/last.pt";
-  save_checkpoint(path, tiny_header(2), a.state());
+  ModelHeader with_noise = tiny_header(2);
+  with_noise.target_noise_sd = 0.0375;
+  save_checkpoint(path, with_noise, a.state());
   for (const auto& e : fs::directory_iterator(dir)) EXPECT_EQ(e.path().filename(), "last.pt");  // no temporaries
 
   const ModelHeader h = read_model_header(path, kCheckpointKind);
   EXPECT_EQ(h.step, 2);
   EXPECT_EQ(h.direction, "1p5T-to-3T");
   EXPECT_EQ(h.unet, unet_preset("tiny"));
+  EXPECT_DOUBLE_EQ(h.target_noise_sd, 0.0375);
   Toy b(2);
   expect_same_weights(a.model, b.model, 1e30);  // (shapes)
   load_checkpoint(path, b.state());
@@ -234,6 +238,7 @@ TEST(Checkpoint, RoundTripRestoresWeightsOptimizerAndGenerator) {
   save_model(dir + "/model.pt", tiny_header(2), a.ema);
   const LoadedModel m = load_model(dir + "/model.pt");
   EXPECT_EQ(m.header.kind, kModelKind);
+  EXPECT_LT(m.header.target_noise_sd, 0.0);  // not recorded
   expect_same_weights(a.ema, m.model);
   expect_same_weights(load_model(path).model, b.ema);  // a checkpoint's EMA weights
 }
@@ -361,6 +366,10 @@ TEST(Trainer, ResumedRunContinuesExactlyAsAStraightRun) {
   EXPECT_EQ(config["max_steps"], 20);
   EXPECT_EQ(config["validation_subjects"].size(), 1u);
   EXPECT_TRUE(fs::exists(split + "/model.pt"));
+  // The targets' noise (sd 0.02 in make_synthetic_data, on 4x4 blocks) is measured and recorded.
+  const double noise = read_model_header(split + "/model.pt").target_noise_sd;
+  EXPECT_NEAR(noise, 0.02, 0.008);
+  EXPECT_DOUBLE_EQ(noise, read_model_header(straight + "/checkpoints/last.pt").target_noise_sd);
 }
 
 TEST(Trainer, LearningRateSchedules) {
@@ -447,3 +456,15 @@ class RemoveTemporaries : public ::testing::Environment {
 };
 const auto* const remove_temporaries = ::testing::AddGlobalTestEnvironment(new RemoveTemporaries);
 }  // namespace
+
+TEST(Apply, EndNoiseOptionResolves) {
+  ModelHeader h = tiny_header(1);
+  EXPECT_EQ(resolve_end_noise("none", h, "m.pt"), 0.0);
+  EXPECT_EQ(resolve_end_noise("0.03", h, "m.pt"), 0.03);
+  const std::string e = error_of([&] { resolve_end_noise("auto", h, "m.pt"); });
+  EXPECT_TRUE(contains(e, "m.pt") && contains(e, "noise")) << e;
+  h.target_noise_sd = 0.041;
+  EXPECT_EQ(resolve_end_noise("auto", h, "m.pt"), 0.041);
+  for (const char* bad : {"0.6", "-0.1", "0.03x", "", "loud"})
+    EXPECT_THROW(resolve_end_noise(bad, h, "m.pt"), UsageError) << bad;
+}
