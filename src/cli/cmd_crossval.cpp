@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -27,6 +28,7 @@
 #include "evaluate/histogram_matching.hpp"
 #include "evaluate/metrics_table.hpp"
 #include "io/nifti.hpp"
+#include "prep/intensity.hpp"
 #include "preprocess/resample.hpp"
 #include "report/report.hpp"
 #include "train/apply.hpp"
@@ -64,6 +66,8 @@ struct Options {
   int steps = 100;
   double eta = 0.0;
   std::string step_spacing = "uniform";
+  std::string end_noise = "none";
+  bool calibrate = false;
   int sample_batch = 16;
   std::string model_name = "harmonize DM";
   std::string device = "cpu";  // not part of the configuration: a job may move between machines
@@ -92,6 +96,8 @@ struct Options {
             {"sampler", sampler},
             {"eta", eta},
             {"step_spacing", step_spacing},
+            {"end_noise", end_noise},
+            {"calibrate", calibrate},
             {"steps", steps},
             {"model_name", model_name},
             {"seed", global.seed}};
@@ -191,6 +197,51 @@ std::optional<Mask> truth_on(const Options& o, const std::string& sub, const Geo
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The intensity calibration of one fold's model (--calibrate): the model
+// harmonizes every third brain slice of the fold's training subjects, and the
+// quantile map from those outputs to the same subjects' target scans (brain
+// voxels of the sampled slices: the same anatomy on both sides) is saved as
+// calibration.json in the model folder; a rerun reads it back.
+QuantileMap calibrate(const Options& o, const Paths& p, int f, const std::string& dir, const LoadedModel& model,
+                      HarmonizeOptions h, const std::vector<std::string>& test) {
+  const std::string path = p.model_dir(f, dir) + "/calibration.json";
+  if (fs::exists(path)) {
+    try {
+      const auto j = nlohmann::json::parse(read_text_file(path));
+      QuantileMap m{j.at("from").get<std::vector<double>>(), j.at("to").get<std::vector<double>>()};
+      if (m.from.size() == m.to.size() && !m.from.empty()) return m;
+    } catch (const nlohmann::json::exception&) {
+    }
+    throw InputError(path, "not a calibration written by harmonize crossval (delete it to recompute)");
+  }
+  std::vector<std::string> training;
+  for (const auto& s : bids_subjects(o))
+    if (std::find(test.begin(), test.end(), s) == test.end()) training.push_back(s);
+  const Direction d = parse_direction(dir);
+  h.slice_stride = 3;
+  h.progress = nullptr;
+  h.seed += 1;
+  log::info("calibrating fold " + std::to_string(f + 1) + " " + dir + " on every third slice of " +
+            std::to_string(training.size()) + " training subjects");
+  const auto produced = harmonize_prepared(model, p.prep(), training, h);
+  std::vector<float> a, b;
+  for (std::size_t i = 0; i < training.size(); ++i) {
+    const Mask brain = read_nifti_mask(p.brain(training[i]));
+    const Volume target = read_nifti(p.image(training[i], d.target_session));
+    if (target.data.size() != produced[i].data.size())
+      throw InputError(p.image(training[i], d.target_session), "grid differs from its harmonized slices");
+    for (std::size_t n = 0; n < brain.data.size(); ++n)
+      if (brain.data[n] && produced[i].data[n] > 0.0f) {  // on a sampled slice
+        a.push_back(produced[i].data[n]);
+        b.push_back(target.data[n]);
+      }
+  }
+  const QuantileMap m = fit_quantile_map(std::move(a), std::move(b));
+  write_text_atomically(path,
+                        nlohmann::json{{"from", m.from}, {"to", m.to}, {"training_subjects", training}}.dump(1) + "\n");
+  return m;
 }
 
 void run_crossval(Options& o) {
@@ -328,6 +379,8 @@ void run_crossval(Options& o) {
         h.steps = o.steps;
         h.eta = o.eta;
         h.spacing = o.step_spacing;
+        h.end_noise = resolve_end_noise(o.end_noise, model.header, p.model_dir(f, dir) + "/model.pt");
+        if (h.end_noise > 0) log::info("sampling ends at noise sd " + std::to_string(h.end_noise).substr(0, 6));
         h.batch = o.sample_batch;
         h.seed = o.global.seed + 7919 * std::uint64_t(f + 1);
         std::unique_ptr<Progress> progress;
@@ -337,13 +390,17 @@ void run_crossval(Options& o) {
           progress->advance(done - last);
           last = done;
         };
+        std::optional<QuantileMap> calibration;
+        if (o.calibrate) calibration = calibrate(o, p, f, dir, model, h, folds[f]);
         const auto volumes = harmonize_prepared(model, p.prep(), todo, h);
         if (progress) progress->finish();
         for (std::size_t i = 0; i < todo.size(); ++i) {
           Volume v = volumes[i];
           const Mask brain = read_nifti_mask(p.brain(todo[i]));
           for (std::size_t n = 0; n < v.data.size(); ++n)
-            if (!brain.data[n]) v.data[n] = 0.0f;
+            v.data[n] = brain.data[n]
+                            ? (calibration ? std::clamp(float((*calibration)(v.data[n])), 0.0f, 1.0f) : v.data[n])
+                            : 0.0f;
           write_nifti(p.harmonized(dir, todo[i], "harmonized"), v);
         }
         add_seconds("harmonize", seconds_since(t0));
@@ -459,6 +516,14 @@ void run_crossval(Options& o) {
           " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps)",
       "Sampling: " + o.sampler + " with " + std::to_string(o.steps) + " respaced steps (" + o.step_spacing +
           " spacing)" + (o.sampler == "ddim" ? ", eta " + std::to_string(o.eta).substr(0, 4) : "") +
+          (o.end_noise == "none" ? std::string()
+           : o.end_noise == "auto"
+               ? ", ending at the target scanner's noise level measured on each model's training targets (`--end-noise "
+                 "auto`)"
+               : ", ending at noise sd " + o.end_noise) +
+          (o.calibrate ? "; outputs calibrated by a quantile map fitted on each fold's training subjects "
+                         "(`--calibrate`)"
+                       : "") +
           " (the paper: 1000 DDPM steps)",
       "Histogram matching: ITK's filter, each test subject's source scan matched to the target-contrast scan of the "
       "first training subject of its fold",
@@ -503,6 +568,10 @@ void register_crossval(CLI::App& app) {
   cmd->add_option("--steps", opt->steps, "Sampling steps")->capture_default_str();
   cmd->add_option("--eta", opt->eta, "DDIM eta: 0 deterministic, 1 the DDPM posterior variance")->capture_default_str();
   add_step_spacing_option(cmd, opt->step_spacing);
+  add_end_noise_option(cmd, opt->end_noise);
+  cmd->add_flag("--calibrate", opt->calibrate,
+                "Correct each model's systematic intensity bias: a quantile map from its outputs on the fold's "
+                "training subjects (every third slice) to their target scans, applied to the test subjects");
   cmd->add_option("--sample-batch", opt->sample_batch, "Slices per network call when sampling")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda (training and sampling)")
       ->check(CLI::IsMember({"cpu", "cuda"}))

@@ -37,3 +37,51 @@ Volume normalise(const Volume& v, const Mask& mask, const IntensityWindow& w) {
 }
 
 }  // namespace harmonize
+
+namespace harmonize {
+
+namespace {
+
+// Linear interpolation between order statistics of sorted values (numpy's default).
+double sorted_quantile(const std::vector<float>& s, double q) {
+  const double pos = q * double(s.size() - 1);
+  const std::size_t i = std::size_t(pos);
+  const double f = pos - double(i);
+  return i + 1 < s.size() ? s[i] * (1 - f) + s[i + 1] * f : s.back();
+}
+
+}  // namespace
+
+double QuantileMap::operator()(double x) const {
+  if (from.empty()) return x;
+  if (x <= from.front()) return to.front() + (x - from.front());
+  if (x >= from.back()) return to.back() + (x - from.back());
+  const std::size_t k = std::size_t(std::upper_bound(from.begin(), from.end(), x) - from.begin());
+  const double f = (x - from[k - 1]) / (from[k] - from[k - 1]);
+  return to[k - 1] + f * (to[k] - to[k - 1]);
+}
+
+QuantileMap fit_quantile_map(std::vector<float> produced, std::vector<float> wanted) {
+  if (produced.size() < 100 || wanted.size() < 100)
+    throw Error("quantile map: at least 100 values on each side are needed");
+  std::sort(produced.begin(), produced.end());
+  std::sort(wanted.begin(), wanted.end());
+  QuantileMap m;
+  int merged = 1;  // points averaged into the last one
+  for (int i = 0; i < 100; ++i) {
+    const double q = (i + 0.5) / 100.0;
+    const double a = sorted_quantile(produced, q), b = sorted_quantile(wanted, q);
+    if (!m.from.empty() && a <= m.from.back()) {
+      // Equal points merge into their mean target, which stays between its neighbours' targets.
+      m.to.back() = (m.to.back() * merged + b) / (merged + 1);
+      ++merged;
+      continue;
+    }
+    m.from.push_back(a);
+    m.to.push_back(b);
+    merged = 1;
+  }
+  return m;
+}
+
+}  // namespace harmonize

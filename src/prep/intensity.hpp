@@ -1,6 +1,8 @@
 #pragma once
 // Intensity normalisation of the paper's preprocessing: clip at the lower and
 // upper percentiles of the brain voxels, scale to [0, 1], background 0.
+#include <vector>
+
 #include "core/volume.hpp"
 
 namespace harmonize {
@@ -18,5 +20,22 @@ IntensityWindow brain_window(const Volume& v, const Mask& mask, double q_lo = 0.
 
 // (clip(x, lo, hi) - lo) / (hi - lo) inside the mask, 0 outside.
 Volume normalise(const Volume& v, const Mask& mask, const IntensityWindow& w);
+
+}  // namespace harmonize
+
+namespace harmonize {
+
+// A monotone intensity map by matched quantiles (piecewise linear between the
+// points, slope 1 beyond the ends): fitted on paired data whose anatomy is the
+// same (a model's outputs and the target scans of its training subjects), it
+// corrects the model's systematic intensity bias without borrowing another
+// brain's tissue proportions, unlike histogram matching to one reference scan.
+struct QuantileMap {
+  std::vector<double> from, to;  // strictly increasing `from`; same length
+  double operator()(double x) const;
+};
+// Quantiles 0.5, 1.5, ..., 99.5 % of `produced` matched to the same quantiles
+// of `wanted` (equal `from` points merged into their mean). Throws Error for fewer than 100 values.
+QuantileMap fit_quantile_map(std::vector<float> produced, std::vector<float> wanted);
 
 }  // namespace harmonize

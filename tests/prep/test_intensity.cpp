@@ -66,3 +66,30 @@ TEST(Intensity, RefusesConstantBrainAndEmptyMask) {
   Mask empty(grid(), 0);
   EXPECT_THROW(masked_percentile(v, empty, 50), Error);
 }
+
+TEST(QuantileMapping, UndoesAMonotoneDistortionOfPairedData) {
+  // wanted = x, produced = a biased monotone distortion of x: the fitted map
+  // sends produced back to wanted within the quantile resolution.
+  Rng rng(4);
+  std::vector<float> wanted, produced;
+  for (int i = 0; i < 20000; ++i) {
+    const double x = std::clamp(0.5 + 0.2 * rng.normal(), 0.0, 1.0);
+    wanted.push_back(float(x));
+    produced.push_back(float(0.1 + 0.6 * x * x));  // increasing on [0, 1]
+  }
+  const QuantileMap m = fit_quantile_map(produced, wanted);
+  ASSERT_GE(m.from.size(), 50u);
+  for (std::size_t i = 1; i < m.from.size(); ++i) {
+    EXPECT_GT(m.from[i], m.from[i - 1]);
+    EXPECT_GE(m.to[i], m.to[i - 1]);
+  }
+  for (double x : {0.3, 0.45, 0.5, 0.62, 0.7}) EXPECT_NEAR(m(0.1 + 0.6 * x * x), x, 0.004) << x;
+  // Beyond the end points: slope 1.
+  EXPECT_NEAR(m(m.from.back() + 0.1) - m.to.back(), 0.1, 1e-12);
+  EXPECT_NEAR(m(m.from.front() - 0.1) - m.to.front(), -0.1, 1e-12);
+  // Constant output: one point, a shift to the mean of the wanted quantiles (about the mean).
+  const QuantileMap c = fit_quantile_map(std::vector<float>(200, 0.3f), wanted);
+  ASSERT_EQ(c.from.size(), 1u);
+  EXPECT_NEAR(c(0.3), 0.5, 0.01);
+  EXPECT_THROW(fit_quantile_map(std::vector<float>(10, 0.3f), wanted), Error);
+}
