@@ -256,7 +256,11 @@ void run_crossval(Options& o) {
   const std::vector<std::string> subjects = bids_subjects(o);
   if (fs::exists(state_path)) {
     state = nlohmann::json::parse(read_text_file(state_path));
-    if (state.at("config") != o.config())
+    // Folders from before --end-noise and --calibrate existed ran with their defaults.
+    auto& stored = state.at("config");
+    if (!stored.contains("end_noise")) stored["end_noise"] = "none";
+    if (!stored.contains("calibrate")) stored["calibrate"] = false;
+    if (stored != o.config())
       throw UsageError(o.out + " holds a cross-validation with other options (" + state_path +
                        "); use another OUT_DIR, or the same options to continue it");
     log::info("continuing the cross-validation in " + o.out);

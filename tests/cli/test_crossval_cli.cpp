@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <vector>
 
 #include "cli/run_cli.hpp"
 #include "core/files.hpp"
@@ -21,15 +23,26 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   ASSERT_EQ(run_cli("simulate " + dir + "/cohort --subjects 4 --resolution 4 -q --threads 2").status, 0);
-  const std::string args = "crossval " + dir + "/cohort " + dir + "/cv --folds 2 --spacing 4 --slice-size 48 " +
-                           "--mask-dir " + dir + "/cohort/derivatives/truth --no-deformable --preset tiny " +
-                           "--train-steps 6 --batch 2 --sampler ddim --steps 3 --threads 2";
+  const std::string args =
+      "crossval " + dir + "/cohort " + dir + "/cv --folds 2 --spacing 4 --slice-size 48 " + "--mask-dir " + dir +
+      "/cohort/derivatives/truth --no-deformable --preset tiny " +
+      "--train-steps 6 --batch 2 --sampler ddim --steps 3 --end-noise auto --calibrate --threads 2";
   auto r = run_cli(args);
   ASSERT_EQ(r.status, 0) << r.output;
   for (const char* f :
        {"report.md", "report.html", "metrics.csv", "crossval.json", "tables/table1.csv", "harmonize_crossval.json",
-        "prep/dataset.json", "models/fold-1_1p5T-to-3T/model.pt", "models/fold-2_3T-to-1p5T/model.pt"})
+        "prep/dataset.json", "models/fold-1_1p5T-to-3T/model.pt", "models/fold-2_3T-to-1p5T/model.pt",
+        "models/fold-1_1p5T-to-3T/calibration.json", "models/fold-2_3T-to-1p5T/calibration.json"})
     EXPECT_TRUE(fs::exists(dir + "/cv/" + f)) << f;
+  // The calibration: a monotone map fitted on the fold's training subjects (the other fold).
+  const auto cal =
+      nlohmann::json::parse(harmonize::read_text_file(dir + "/cv/models/fold-1_1p5T-to-3T/calibration.json"));
+  const auto from = cal.at("from").get<std::vector<double>>(), to = cal.at("to").get<std::vector<double>>();
+  ASSERT_EQ(from.size(), to.size());
+  ASSERT_GE(from.size(), 10u);
+  for (std::size_t i = 1; i < from.size(); ++i) EXPECT_TRUE(from[i] > from[i - 1] && to[i] >= to[i - 1]) << i;
+  EXPECT_EQ(cal.at("training_subjects").size(), 2u);
+  EXPECT_NE(r.output.find("sampling ends at noise sd"), std::string::npos) << r.output;
 
   const auto rows = harmonize::read_metrics_csv(dir + "/cv/metrics.csv");
   std::set<std::string> subjects, methods, directions;
@@ -45,6 +58,8 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   const std::string md = harmonize::read_text_file(dir + "/cv/report.md");
   EXPECT_NE(md.find("Table 1"), std::string::npos);
   EXPECT_NE(md.find("figures/1p5T-to-3T_sub-001_slices.png"), std::string::npos);
+  EXPECT_NE(md.find("`--end-noise auto`"), std::string::npos);
+  EXPECT_NE(md.find("`--calibrate`"), std::string::npos);
 
   // A rerun does no work again and leaves the results as they were.
   const std::string before = harmonize::read_text_file(dir + "/cv/metrics.csv");
@@ -62,6 +77,7 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   r = run_cli(args);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("harmonizing 1 subjects"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("calibrating"), std::string::npos) << "the saved calibration is reused: " << r.output;
   EXPECT_NE(r.output.find("evaluating 1 subject"), std::string::npos) << r.output;
 
   // Other options in the same folder are refused before any work.
