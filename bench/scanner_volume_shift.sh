@@ -5,10 +5,12 @@
 # it as the main job does (2 mm, affine pair registration, truth brain masks),
 # segment both scans of every subject (`harmonize evaluate`, Original only)
 # and print, per class, the mean signed difference (the systematic shift, with
-# its standard error and t), the mean absolute difference (what the report's
-# "Original" row shows), and the mean absolute difference left after removing
-# the mean shift (about the best an ideal harmonizer could reach: its output
-# still differs from the target scan by that scan's own variation).
+# its standard error and t), the same per group of participants.tsv (controls
+# and patients: the anatomy changes it), the mean absolute difference (what
+# the report's "Original" row shows), and what is left of it after removing
+# the mean shift and after removing each group's shift: parts that depend on
+# the image are what a harmonizer can remove; what stays is closer to the
+# scan-to-scan variation that no harmonizer can.
 #   bash bench/scanner_volume_shift.sh [OUT_DIR] [SUBJECTS]    (default /tmp/hz_shift, 40)
 # About 7 minutes for 40 subjects on 2 cores after the build. Rerun: finished steps are skipped.
 set -euo pipefail
@@ -30,6 +32,7 @@ done
 python3 - "$out" <<'PY'
 import csv, glob, statistics as st, sys
 out = sys.argv[1]
+group = {r["participant_id"]: r["group"] for r in csv.DictReader(open(out + "/cohort/participants.tsv"), delimiter="\t")}
 vol = {}
 for f in glob.glob(out + "/metrics/sub-*.csv"):
     for r in csv.DictReader(open(f)):
@@ -37,13 +40,21 @@ for f in glob.glob(out + "/metrics/sub-*.csv"):
             vol.setdefault(r["subject"], {})[(r["method"], r["class"])] = float(r["value"])
 subs = sorted(vol)
 print(f"{len(subs)} subjects; volumes of the 1.5 T scan's segmentation minus the 3 T scan's, mm^3")
-print("| class | 3 T volume | mean shift [se] | t | mean abs difference | without the shift | change |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+groups = sorted(set(group[s] for s in subs))
+print("| class | 3 T volume | mean shift [se] | t | " + " | ".join(f"shift {g} [sd]" for g in groups) +
+      " | mean abs difference | without the mean shift | without the group shifts |")
+print("|---|---:|---:|---:|" + "---:|" * len(groups) + "---:|---:|---:|")
 for c in ("CSF", "GM", "WM"):
-    d = [vol[s][("Original", c)] - vol[s][("Target", c)] for s in subs]
-    m, se = st.mean(d), st.stdev(d) / len(d) ** 0.5
-    a = st.mean(abs(x) for x in d)
-    b = st.mean(abs(x - m) for x in d)
+    d = {s: vol[s][("Original", c)] - vol[s][("Target", c)] for s in subs}
+    x = list(d.values())
+    m, se = st.mean(x), st.stdev(x) / len(x) ** 0.5
+    gm = {g: st.mean(d[s] for s in subs if group[s] == g) for g in groups}
+    gsd = {g: st.stdev([d[s] for s in subs if group[s] == g]) for g in groups}
+    a = st.mean(abs(v) for v in x)
+    b = st.mean(abs(v - m) for v in x)
+    g2 = st.mean(abs(d[s] - gm[group[s]]) for s in subs)
     v = st.mean(vol[s][("Target", c)] for s in subs)
-    print(f"| {c} | {v:.0f} | {m:+.0f} [{se:.0f}] | {m / se:+.1f} | {a:.0f} | {b:.0f} | {100 * (b - a) / a:+.0f} % |")
+    print(f"| {c} | {v:.0f} | {m:+.0f} [{se:.0f}] | {m / se:+.1f} | " +
+          " | ".join(f"{gm[g]:+.0f} [{gsd[g]:.0f}]" for g in groups) +
+          f" | {a:.0f} | {b:.0f} ({100 * (b - a) / a:+.0f} %) | {g2:.0f} ({100 * (g2 - a) / a:+.0f} %) |")
 PY
