@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Set-up command 1: installs the Debian packages, builds, and runs the main job
 # on the embedded default anatomy (Colin27 from Debian's mricron-data):
-#   1. simulate a paired 1.5 T / 3 T cohort (8 subjects, 4 controls and 4 MS
+#   1. simulate a paired 1.5 T / 3 T cohort (16 subjects, 9 controls and 7 MS
 #      patients, 2 mm) with its ground truth;
 #   2. cross-validate on it: preprocess, 2 folds x 2 directions of the
 #      diffusion model (the "small" CPU preset, a short training budget),
-#      harmonize the held-out subjects, histogram matching as the baseline,
-#      segment and evaluate everything;
+#      harmonize the held-out subjects (DDIM, 10 steps, ending at the target
+#      scanner's noise level, each model's intensities calibrated on its own
+#      training subjects), histogram matching as the baseline, segment and
+#      evaluate everything;
 #   3. the report: OUT/crossval/report.html (open it in a browser) and report.md.
 # About 25 minutes after the build on 2 cores. The full-size study is in
 # README.md ("The full-size study"). Rerunning continues a killed run.
@@ -19,12 +21,12 @@ out="${1:-demo}"
 shift || true
 hz=./build/harmonize
 if [ ! -f "$out/cohort/participants.tsv" ]; then
-  "$hz" simulate "$out/cohort" --subjects 8 --resolution 2 --preview --force
+  "$hz" simulate "$out/cohort" --subjects 16 --resolution 2 --preview --force
 fi
 "$hz" crossval "$out/cohort" "$out/crossval" \
   --folds 2 --spacing 2 --slice-size 96 --no-deformable \
   --mask-dir "$out/cohort/derivatives/truth" \
   --preset small --prediction x0 --train-steps 1500 \
   --lr 1e-3 --lr-schedule cosine --warmup-steps 100 --grad-clip 1 --ema 0.995 \
-  --sampler ddim --steps 20 "$@"
+  --sampler ddim --steps 10 --end-noise auto --calibrate "$@"
 echo "Open $out/crossval/report.html"
