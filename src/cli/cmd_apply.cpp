@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -14,6 +15,7 @@
 #include "io/nifti.hpp"
 #include "learn/tensor.hpp"
 #include "pipeline/preprocess.hpp"
+#include "prep/intensity.hpp"
 #include "preprocess/resample.hpp"
 #include "train/apply.hpp"
 
@@ -24,7 +26,7 @@ namespace harmonize::cli {
 void register_apply(CLI::App& app) {
   struct Options {
     GlobalOptions global;
-    std::string model, device = "cpu", output_dir, end_noise = "none";
+    std::string model, device = "cpu", output_dir, end_noise = "none", calibration;
     std::vector<std::string> inputs, outputs, masks;
     HarmonizeOptions harmonize;
     PreprocessOptions prep;
@@ -46,6 +48,9 @@ void register_apply(CLI::App& app) {
   cmd->add_option("--eta", opt->harmonize.eta, "DDIM eta (0: deterministic)")->capture_default_str();
   add_step_spacing_option(cmd, opt->harmonize.spacing);
   add_end_noise_option(cmd, opt->end_noise);
+  cmd->add_option("--calibration", opt->calibration,
+                  "Quantile map applied to the harmonized intensities (calibration.json of a crossval model folder, "
+                  "written by --calibrate)");
   cmd->add_option("--batch", opt->harmonize.batch, "Slices per network call")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda")->capture_default_str();
   add_templates_option(cmd, opt->prep.template_dir);
@@ -75,6 +80,8 @@ void register_apply(CLI::App& app) {
       if (!is_nifti_path(out)) throw OutputError(out, "output name must end in .nii or .nii.gz");
       check_output_path(out, o.global.force);
     }
+    std::optional<QuantileMap> calibration;
+    if (!o.calibration.empty()) calibration = read_quantile_map(o.calibration);
     const LoadedModel model = load_model(o.model, o.harmonize.device);
     log::info("model " + o.model + ": " + model.header.direction + ", step " + std::to_string(model.header.step));
     o.harmonize.end_noise = resolve_end_noise(o.end_noise, model.header, o.model);
@@ -127,7 +134,13 @@ void register_apply(CLI::App& app) {
     const auto out = harmonize_stacks(model, stacks, has_brain, o.harmonize);
     progress.finish();
     for (std::size_t i = 0; i < raws.size(); ++i) {
-      const Volume on_prep = from_slices(from_tensor(out[i], layouts[i].stack_geometry()), layouts[i]);
+      Volume on_prep = from_slices(from_tensor(out[i], layouts[i].stack_geometry()), layouts[i]);
+      if (calibration && on_prep.data.size() != prepared[i].brain.data.size())
+        throw Error("apply: harmonized slices and brain mask of " + o.inputs[i] + " differ in size");
+      if (calibration)
+        for (std::size_t n = 0; n < on_prep.data.size(); ++n)
+          if (prepared[i].brain.data[n])
+            on_prep.data[n] = std::clamp(float((*calibration)(on_prep.data[n])), 0.0f, 1.0f);
       Volume result = resample(on_prep, raws[i].geom);
       const Mask brain = resample(prepared[i].brain, raws[i].geom);
       for (std::size_t n = 0; n < result.data.size(); ++n)
@@ -144,6 +157,7 @@ void register_apply(CLI::App& app) {
                                    {"StepSpacing", o.harmonize.spacing},
                                    {"Eta", o.harmonize.eta},
                                    {"EndNoise", o.harmonize.end_noise},
+                                   {"Calibration", o.calibration},
                                    {"Seed", o.global.seed},
                                    {"CommandLine", command_line()},
                                    {"Versions", versions()}};

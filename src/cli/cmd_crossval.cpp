@@ -207,15 +207,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 QuantileMap calibrate(const Options& o, const Paths& p, int f, const std::string& dir, const LoadedModel& model,
                       HarmonizeOptions h, const std::vector<std::string>& test) {
   const std::string path = p.model_dir(f, dir) + "/calibration.json";
-  if (fs::exists(path)) {
-    try {
-      const auto j = nlohmann::json::parse(read_text_file(path));
-      QuantileMap m{j.at("from").get<std::vector<double>>(), j.at("to").get<std::vector<double>>()};
-      if (m.from.size() == m.to.size() && !m.from.empty()) return m;
-    } catch (const nlohmann::json::exception&) {
-    }
-    throw InputError(path, "not a calibration written by harmonize crossval (delete it to recompute)");
-  }
+  if (fs::exists(path)) return read_quantile_map(path);
   std::vector<std::string> training;
   for (const auto& s : bids_subjects(o))
     if (std::find(test.begin(), test.end(), s) == test.end()) training.push_back(s);
@@ -239,8 +231,7 @@ QuantileMap calibrate(const Options& o, const Paths& p, int f, const std::string
       }
   }
   const QuantileMap m = fit_quantile_map(std::move(a), std::move(b));
-  write_text_atomically(path,
-                        nlohmann::json{{"from", m.from}, {"to", m.to}, {"training_subjects", training}}.dump(1) + "\n");
+  write_quantile_map(path, m, {{"training_subjects", training}});
   return m;
 }
 

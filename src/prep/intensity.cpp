@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 
 namespace harmonize {
 
@@ -81,6 +82,33 @@ QuantileMap fit_quantile_map(std::vector<float> produced, std::vector<float> wan
     m.to.push_back(b);
     merged = 1;
   }
+  return m;
+}
+
+}  // namespace harmonize
+
+namespace harmonize {
+
+void write_quantile_map(const std::string& path, const QuantileMap& m, const nlohmann::json& extra) {
+  nlohmann::json j = extra.is_object() ? extra : nlohmann::json::object();
+  j["from"] = m.from;
+  j["to"] = m.to;
+  write_text_atomically(path, j.dump(1) + "\n");
+}
+
+QuantileMap read_quantile_map(const std::string& path) {
+  const std::string text = read_text_file(path);
+  QuantileMap m;
+  try {
+    const auto j = nlohmann::json::parse(text);
+    m.from = j.at("from").get<std::vector<double>>();
+    m.to = j.at("to").get<std::vector<double>>();
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path, std::string("not a calibration (a quantile map with \"from\" and \"to\"): ") + e.what());
+  }
+  bool ok = !m.from.empty() && m.from.size() == m.to.size();
+  for (std::size_t i = 1; ok && i < m.from.size(); ++i) ok = m.from[i] > m.from[i - 1] && m.to[i] >= m.to[i - 1];
+  if (!ok) throw InputError(path, "not a calibration: \"from\" and \"to\" must be increasing lists of one length");
   return m;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // Intensity normalisation of the paper's preprocessing: clip at the lower and
 // upper percentiles of the brain voxels, scale to [0, 1], background 0.
+#include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "core/volume.hpp"
@@ -37,5 +39,11 @@ struct QuantileMap {
 // Quantiles 0.5, 1.5, ..., 99.5 % of `produced` matched to the same quantiles
 // of `wanted` (equal `from` points merged into their mean). Throws Error for fewer than 100 values.
 QuantileMap fit_quantile_map(std::vector<float> produced, std::vector<float> wanted);
+// A calibration file (crossval --calibrate writes one per model as
+// calibration.json; apply --calibration reads it): {"from": [...], "to": [...]}
+// plus free-form `extra` keys. Written atomically; reading throws InputError
+// naming the file when it is missing or not such a map.
+void write_quantile_map(const std::string& path, const QuantileMap& m, const nlohmann::json& extra = {});
+QuantileMap read_quantile_map(const std::string& path);
 
 }  // namespace harmonize

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,34 @@ TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
   }
   EXPECT_GT(inside_nonzero, 100u);
   EXPECT_TRUE(fs::exists(dir + "/out.json"));
+
+  // --calibration: a map that adds 0.1 moves every brain voxel up by 0.1 (same seed, same sample).
+  {
+    std::ofstream(dir + "/calibration.json") << R"({"from": [0.0, 1.0], "to": [0.1, 1.1]})";
+    const std::string out_cal = dir + "/out_cal.nii.gz";
+    const Result rc = run("apply --model " + dir + "/model.pt --input " + scan + " --mask " + mask + " --output " +
+                          out_cal + " --steps 2 --batch 16 --calibration " + dir + "/calibration.json -q");
+    ASSERT_EQ(rc.status, 0) << rc.output;
+    const Volume cal = read_nifti(out_cal);
+    std::size_t n_in = 0, n_shifted = 0;
+    for (std::size_t n = 0; n < res.data.size(); ++n) {
+      if (m.data[n] == 0) {
+        ASSERT_EQ(cal.data[n], 0.0f);
+        continue;
+      }
+      if (res.data[n] < 0.05f || res.data[n] > 0.85f) continue;
+      ++n_in;
+      n_shifted += std::abs(cal.data[n] - res.data[n] - 0.1f) < 1e-3f;
+    }
+    ASSERT_GT(n_in, 100u);
+    EXPECT_GT(double(n_shifted) / double(n_in), 0.9) << n_shifted << " of " << n_in;
+    std::ofstream(dir + "/bad_cal.json") << R"({"from": [0.5, 0.2], "to": [0.1, 0.2]})";
+    const Result bad = run("apply --model " + dir + "/model.pt --input " + scan + " --mask " + mask + " --output " +
+                           dir + "/o4.nii.gz --calibration " + dir + "/bad_cal.json -q");
+    EXPECT_NE(bad.status, 0);
+    EXPECT_NE(bad.output.find("bad_cal.json"), std::string::npos) << bad.output;
+    EXPECT_FALSE(fs::exists(dir + "/o4.nii.gz"));
+  }
 
   // Refusals: existing output, a model file of the wrong kind, a missing input.
   Result again = run("apply --model " + dir + "/model.pt --input " + scan + " --mask " + mask + " --output " + out);
