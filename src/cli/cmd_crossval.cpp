@@ -487,11 +487,11 @@ void run_crossval(Options& o) {
   for (const char* k : {"preprocess", "train", "harmonize", "evaluate", "report"}) work += secs.value(k, 0.0);
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "Time on %d threads: %.1f min of stage work (preprocess %.1f, train %.1f, harmonize %.1f, evaluate "
+                "Time on %d thread%s: %.1f min of stage work (preprocess %.1f, train %.1f, harmonize %.1f, evaluate "
                 "%.1f, report %.1f min; summed over resumed invocations); this invocation %.1f min",
-                threads(), work / 60, secs.value("preprocess", 0.0) / 60, secs.value("train", 0.0) / 60,
-                secs.value("harmonize", 0.0) / 60, secs.value("evaluate", 0.0) / 60, secs.value("report", 0.0) / 60,
-                seconds_since(t_start) / 60);
+                threads(), threads() == 1 ? "" : "s", work / 60, secs.value("preprocess", 0.0) / 60,
+                secs.value("train", 0.0) / 60, secs.value("harmonize", 0.0) / 60, secs.value("evaluate", 0.0) / 60,
+                secs.value("report", 0.0) / 60, seconds_since(t_start) / 60);
   std::size_t n_train = subjects.size() - folds[0].size();
   report.settings = {
       "Data: `" + o.bids + "`, " + std::to_string(subjects.size()) + " subjects with " + o.source_session + " and " +

@@ -38,6 +38,13 @@ Denoiser gaussian_data_oracle(const GaussianDiffusion& base, double s) {
   };
 }
 
+// A network with prediction "x0" (and a learned-variance channel) that knows x0 exactly.
+Denoiser x0_oracle(const torch::Tensor& x0) {
+  return [x0](const torch::Tensor& xt, const torch::Tensor&) {
+    return torch::cat({x0.expand_as(xt), torch::zeros_like(xt)}, 1);
+  };
+}
+
 double variance_of(const torch::Tensor& x) { return x.to(torch::kFloat64).var().item<double>(); }
 
 }  // namespace
@@ -171,9 +178,7 @@ TEST(Samplers, X0PredictionOracleRecoversX0WithDdpmAndDdim) {
   c.prediction = "x0";
   const GaussianDiffusion base{c};
   const auto x0 = torch::rand({2, 1, 8, 8}) * 1.8 - 0.9;
-  const Denoiser knows_x0 = [x0](const torch::Tensor& xt, const torch::Tensor&) {
-    return torch::cat({x0.expand_as(xt), torch::zeros_like(xt)}, 1);
-  };
+  const Denoiser knows_x0 = x0_oracle(x0);
   SamplerOptions o;
   o.seed = 5;
   EXPECT_LT((sample_ddpm(base.respaced("20"), knows_x0, {2, 1, 8, 8}, o) - x0).abs().max().item<float>(), 1e-3);
@@ -228,9 +233,7 @@ TEST(Samplers, EndingAtANoiseLevelAddsExactlyThatNoise) {
   c.prediction = "x0";
   const GaussianDiffusion base{c};
   const auto x0 = torch::rand({4, 1, 32, 32}) * 1.6 - 0.8;
-  const Denoiser knows_x0 = [x0](const torch::Tensor& xt, const torch::Tensor&) {
-    return torch::cat({x0.expand_as(xt), torch::zeros_like(xt)}, 1);
-  };
+  const Denoiser knows_x0 = x0_oracle(x0);
   SamplerOptions o;
   o.seed = 9;
   o.end_sigma = 0.066;
