@@ -135,12 +135,7 @@ void register_apply(CLI::App& app) {
     progress.finish();
     for (std::size_t i = 0; i < raws.size(); ++i) {
       Volume on_prep = from_slices(from_tensor(out[i], layouts[i].stack_geometry()), layouts[i]);
-      if (calibration && on_prep.data.size() != prepared[i].brain.data.size())
-        throw Error("apply: harmonized slices and brain mask of " + o.inputs[i] + " differ in size");
-      if (calibration)
-        for (std::size_t n = 0; n < on_prep.data.size(); ++n)
-          if (prepared[i].brain.data[n])
-            on_prep.data[n] = std::clamp(float((*calibration)(on_prep.data[n])), 0.0f, 1.0f);
+      if (calibration) apply_quantile_map(on_prep, prepared[i].brain, *calibration);
       Volume result = resample(on_prep, raws[i].geom);
       const Mask brain = resample(prepared[i].brain, raws[i].geom);
       for (std::size_t n = 0; n < result.data.size(); ++n)

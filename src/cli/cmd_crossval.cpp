@@ -393,9 +393,8 @@ void run_crossval(Options& o) {
           Volume v = volumes[i];
           const Mask brain = read_nifti_mask(p.brain(todo[i]));
           for (std::size_t n = 0; n < v.data.size(); ++n)
-            v.data[n] = brain.data[n]
-                            ? (calibration ? std::clamp(float((*calibration)(v.data[n])), 0.0f, 1.0f) : v.data[n])
-                            : 0.0f;
+            if (!brain.data[n]) v.data[n] = 0.0f;
+          if (calibration) apply_quantile_map(v, brain, *calibration);
           write_nifti(p.harmonized(dir, todo[i], "harmonized"), v);
         }
         add_seconds("harmonize", seconds_since(t0));

@@ -89,6 +89,12 @@ QuantileMap fit_quantile_map(std::vector<float> produced, std::vector<float> wan
 
 namespace harmonize {
 
+void apply_quantile_map(Volume& v, const Mask& mask, const QuantileMap& m) {
+  if (mask.data.size() != v.data.size()) throw Error("apply_quantile_map: mask and image sizes differ");
+  for (std::size_t n = 0; n < v.data.size(); ++n)
+    if (mask.data[n]) v.data[n] = std::clamp(float(m(v.data[n])), 0.0f, 1.0f);
+}
+
 void write_quantile_map(const std::string& path, const QuantileMap& m, const nlohmann::json& extra) {
   nlohmann::json j = extra.is_object() ? extra : nlohmann::json::object();
   j["from"] = m.from;

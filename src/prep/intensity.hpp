@@ -39,6 +39,9 @@ struct QuantileMap {
 // Quantiles 0.5, 1.5, ..., 99.5 % of `produced` matched to the same quantiles
 // of `wanted` (equal `from` points merged into their mean). Throws Error for fewer than 100 values.
 QuantileMap fit_quantile_map(std::vector<float> produced, std::vector<float> wanted);
+// Maps the voxels of v inside mask through m, clamped to [0, 1]; the rest
+// untouched. Throws Error when the sizes differ.
+void apply_quantile_map(Volume& v, const Mask& mask, const QuantileMap& m);
 // A calibration file (crossval --calibrate writes one per model as
 // calibration.json; apply --calibration reads it): {"from": [...], "to": [...]}
 // plus free-form `extra` keys. Written atomically; reading throws InputError
