@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/rng.hpp"
 
 namespace harmonize {
 
@@ -116,6 +117,27 @@ QuantileMap read_quantile_map(const std::string& path) {
   for (std::size_t i = 1; ok && i < m.from.size(); ++i) ok = m.from[i] > m.from[i - 1] && m.to[i] >= m.to[i - 1];
   if (!ok) throw InputError(path, "not a calibration: \"from\" and \"to\" must be increasing lists of one length");
   return m;
+}
+
+void add_end_noise(Volume& v, const Mask& mask, double sd, std::uint64_t seed) {
+  if (mask.data.size() != v.data.size()) throw Error("add_end_noise: mask and image sizes differ");
+  Rng rng(seed);
+  for (std::size_t n = 0; n < v.data.size(); ++n)
+    if (mask.data[n]) v.data[n] = std::clamp(float(v.data[n] + (sd > 0 ? sd * rng.normal() : 0.0)), 0.0f, 1.0f);
+}
+
+std::optional<double> read_calibration_end_noise(const std::string& path) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path, std::string("not a calibration (JSON): ") + e.what());
+  }
+  if (!j.is_object() || !j.contains("end_noise")) return std::nullopt;
+  const auto& v = j["end_noise"];
+  if (!v.is_number() || !(v.get<double>() >= 0.0 && v.get<double>() < 0.5))
+    throw InputError(path, "\"end_noise\" must be a number in [0, 0.5)");
+  return v.get<double>();
 }
 
 }  // namespace harmonize

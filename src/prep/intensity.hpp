@@ -2,6 +2,8 @@
 // Intensity normalisation of the paper's preprocessing: clip at the lower and
 // upper percentiles of the brain voxels, scale to [0, 1], background 0.
 #include <nlohmann/json.hpp>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,5 +50,13 @@ void apply_quantile_map(Volume& v, const Mask& mask, const QuantileMap& m);
 // naming the file when it is missing or not such a map.
 void write_quantile_map(const std::string& path, const QuantileMap& m, const nlohmann::json& extra = {});
 QuantileMap read_quantile_map(const std::string& path);
+// The end noise of a harmonized scan made after sampling: adds N(0, sd^2) to
+// the voxels of v inside mask, then clamps them to [0, 1]. The same seed and
+// mask give the same noise; sd = 0 only clamps. Throws Error when the sizes differ.
+void add_end_noise(Volume& v, const Mask& mask, double sd, std::uint64_t seed);
+// The "end_noise" a calibration file records (the white-noise sd its map was
+// fitted after; crossval writes it), if any. Throws InputError naming the file
+// when it cannot be read or the value is not a number in [0, 0.5).
+std::optional<double> read_calibration_end_noise(const std::string& path);
 
 }  // namespace harmonize

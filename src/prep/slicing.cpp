@@ -119,4 +119,25 @@ Volume from_slices(const Volume& stack, const SliceLayout& l) {
   return restore_orientation(s, l.orientation);
 }
 
+Mask harmonized_slices(const Volume& produced, const Mask& brain) {
+  if (brain.data.size() != produced.data.size()) throw Error("harmonized_slices: mask and image sizes differ");
+  const Geometry& g = produced.geom;
+  const int lr = sagittal_reorientation(g).perm[2];  // the file axis along left-right
+  std::vector<std::uint8_t> used(g.size[lr], 0);
+  for (std::size_t k = 0; k < g.size[2]; ++k)
+    for (std::size_t j = 0; j < g.size[1]; ++j)
+      for (std::size_t i = 0; i < g.size[0]; ++i) {
+        const std::size_t n = produced.index(i, j, k), slice = lr == 0 ? i : lr == 1 ? j : k;
+        if (brain.data[n] && produced.data[n] != 0.0f) used[slice] = 1;
+      }
+  Mask region(g, 0);
+  for (std::size_t k = 0; k < g.size[2]; ++k)
+    for (std::size_t j = 0; j < g.size[1]; ++j)
+      for (std::size_t i = 0; i < g.size[0]; ++i) {
+        const std::size_t n = produced.index(i, j, k), slice = lr == 0 ? i : lr == 1 ? j : k;
+        region.data[n] = brain.data[n] && used[slice];
+      }
+  return region;
+}
+
 }  // namespace harmonize

@@ -32,4 +32,10 @@ Volume to_slices(const Volume& v, const SliceLayout& layout);
 // The inverse: a volume on the original grid; voxels outside the window are 0.
 Volume from_slices(const Volume& stack, const SliceLayout& layout);
 
+// The brain voxels of the sagittal slices a model has harmonized when it was
+// asked for only some of them (the rest left 0): slices along the subject's
+// left-right axis on which any brain voxel of `produced` is nonzero. Throws
+// Error when the grids differ.
+Mask harmonized_slices(const Volume& produced, const Mask& brain);
+
 }  // namespace harmonize

@@ -80,3 +80,31 @@ TEST(Slicing, MarksEmptySlicesAndClipsOversizedBrains) {
   const SliceLayout small = plan_slices(c.v.geom, c.m, 16, 16);
   EXPECT_TRUE(small.clipped);
 }
+
+TEST(Slicing, HarmonizedSlicesAreTheBrainOfTheSlicesWithOutput) {
+  // Identity direction (LPS): file axis i runs left-right, so sagittal slices are i = const.
+  Geometry g;
+  g.size = {12, 12, 12};
+  Mask brain(g, 0);
+  Volume produced(g, 0.0f);
+  for (std::size_t k = 2; k < 10; ++k)
+    for (std::size_t j = 2; j < 10; ++j)
+      for (std::size_t i = 2; i < 10; ++i) {
+        brain.at(i, j, k) = 1;
+        if (i % 3 == 0 && !(j == 5 && k == 5)) produced.at(i, j, k) = 0.4f;  // one dark voxel stays 0
+      }
+  const Mask r = harmonized_slices(produced, brain);
+  for (std::size_t k = 0; k < 12; ++k)
+    for (std::size_t j = 0; j < 12; ++j)
+      for (std::size_t i = 0; i < 12; ++i)
+        ASSERT_EQ(r.at(i, j, k), brain.at(i, j, k) && i % 3 == 0 ? 1 : 0) << i << " " << j << " " << k;
+  // A grid whose left-right axis is k: the slices are k = const.
+  Geometry h = g;
+  h.direction = {0, 0, 1, 1, 0, 0, 0, 1, 0};  // columns: i -> y, j -> z, k -> x
+  Volume p2(h, 0.0f);
+  Mask b2(h, 1);
+  p2.at(3, 4, 6) = 0.5f;
+  const Mask r2 = harmonized_slices(p2, b2);
+  EXPECT_EQ(r2.at(0, 0, 6), 1);
+  EXPECT_EQ(r2.at(3, 4, 5), 0);
+}
