@@ -28,5 +28,5 @@ fi
   --mask-dir "$out/cohort/derivatives/truth" \
   --preset small --prediction x0 --train-steps 1500 \
   --lr 1e-3 --lr-schedule cosine --warmup-steps 100 --grad-clip 1 --ema 0.995 \
-  --sampler ddim --steps 10 --end-noise 0.02 --calibrate "$@"
+  --sampler ddim --steps 10 --end-noise 0.02 --calibrate --volume-fit "$@"
 echo "Open $out/crossval/report.html"

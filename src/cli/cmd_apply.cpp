@@ -49,14 +49,15 @@ void register_apply(CLI::App& app) {
   add_step_spacing_option(cmd, opt->harmonize.spacing);
   add_end_noise_option(cmd, opt->end_noise);
   cmd->add_option("--calibration", opt->calibration,
-                  "Quantile map applied to the harmonized intensities (calibration.json of a crossval model folder, "
-                  "written by --calibrate)");
+                  "Quantile map applied to the harmonized intensities (calibration.json or calibration-texture.json "
+                  "of a crossval model folder, written by --calibrate / --texture-match). Without --end-noise, the "
+                  "end noise the map was fitted after (recorded in the file) is used");
   cmd->add_option("--batch", opt->harmonize.batch, "Slices per network call")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda")->capture_default_str();
   add_templates_option(cmd, opt->prep.template_dir);
   add_global_options(cmd, opt->global);
 
-  cmd->callback([opt] {
+  cmd->callback([opt, cmd] {
     apply_global_options(opt->global);
     Options& o = *opt;
     if (o.device == "cuda") {
@@ -81,7 +82,12 @@ void register_apply(CLI::App& app) {
       check_output_path(out, o.global.force);
     }
     std::optional<QuantileMap> calibration;
-    if (!o.calibration.empty()) calibration = read_quantile_map(o.calibration);
+    if (!o.calibration.empty()) {
+      calibration = read_quantile_map(o.calibration);
+      // The map holds for the outputs it was fitted on: with the same end noise.
+      if (cmd->count("--end-noise") == 0)
+        if (const auto sd = read_calibration_end_noise(o.calibration)) o.end_noise = std::to_string(*sd);
+    }
     const LoadedModel model = load_model(o.model, o.harmonize.device);
     log::info("model " + o.model + ": " + model.header.direction + ", step " + std::to_string(model.header.step));
     o.harmonize.end_noise = resolve_end_noise(o.end_noise, model.header, o.model);

@@ -23,12 +23,15 @@
 #include "core/parallel.hpp"
 #include "core/png.hpp"
 #include "core/progress.hpp"
+#include "core/rng.hpp"
 #include "crossval/folds.hpp"
 #include "evaluate/evaluate.hpp"
 #include "evaluate/histogram_matching.hpp"
 #include "evaluate/metrics_table.hpp"
+#include "evaluate/noise_fit.hpp"
 #include "io/nifti.hpp"
 #include "prep/intensity.hpp"
+#include "prep/slicing.hpp"
 #include "preprocess/resample.hpp"
 #include "report/report.hpp"
 #include "train/apply.hpp"
@@ -68,6 +71,7 @@ struct Options {
   std::string step_spacing = "uniform";
   std::string end_noise = "none";
   bool calibrate = false;
+  bool volume_fit = false;
   int sample_batch = 16;
   std::string model_name = "harmonize DM";
   std::string device = "cpu";  // not part of the configuration: a job may move between machines
@@ -98,11 +102,14 @@ struct Options {
             {"step_spacing", step_spacing},
             {"end_noise", end_noise},
             {"calibrate", calibrate},
+            {"volume_fit", volume_fit},
             {"steps", steps},
             {"model_name", model_name},
             {"seed", global.seed}};
   }
 };
+
+std::string fitted_method_name(const Options& o) { return o.model_name + " (noise fitted to volumes)"; }
 
 std::string ses_tag(const std::string& ses) { return ses.rfind("ses-", 0) == 0 ? ses.substr(4) : ses; }
 
@@ -199,40 +206,87 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// The intensity calibration of one fold's model (--calibrate): the model
-// harmonizes every third brain slice of the fold's training subjects, and the
-// quantile map from those outputs to the same subjects' target scans (brain
-// voxels of the sampled slices: the same anatomy on both sides) is saved as
-// calibration.json in the model folder; a rerun reads it back.
-QuantileMap calibrate(const Options& o, const Paths& p, int f, const std::string& dir, const LoadedModel& model,
-                      HarmonizeOptions h, const std::vector<std::string>& test) {
+// The calibration of one fold's model (--calibrate, --volume-fit): the model
+// harmonizes every third brain slice of the fold's training subjects, without
+// end noise. The main output's noise (--end-noise) is added and the quantile
+// map from those slices to the same subjects' target scans (brain voxels of
+// the harmonized slices: the same anatomy on both sides) is saved as
+// calibration.json in the model folder. With --volume-fit, the model also
+// harmonizes every slice of every third training subject; the end noise whose
+// outputs (through the map refitted on the slices with that noise) give those
+// subjects the tissue volumes of their target scans' segmentations, and its
+// map, are saved as calibration-volumes.json. A rerun reads them back.
+struct Calibration {
+  QuantileMap map;                        // of the main output
+  std::optional<double> fitted_sd;        // of the volume-fitted output ...
+  std::optional<QuantileMap> fitted_map;  // ... and its map
+};
+
+Calibration calibrate(const Options& o, const Paths& p, int f, const std::string& dir, const LoadedModel& model,
+                      HarmonizeOptions h, double end_noise, const std::vector<std::string>& test) {
   const std::string path = p.model_dir(f, dir) + "/calibration.json";
-  if (fs::exists(path)) return read_quantile_map(path);
-  std::vector<std::string> training;
+  const std::string fitted_path = p.model_dir(f, dir) + "/calibration-volumes.json";
+  Calibration c;
+  if (fs::exists(path) && (!o.volume_fit || fs::exists(fitted_path))) {
+    c.map = read_quantile_map(path);
+    if (o.volume_fit) {
+      c.fitted_map = read_quantile_map(fitted_path);
+      c.fitted_sd = read_calibration_end_noise(fitted_path).value_or(0.0);
+    }
+    return c;
+  }
+  std::vector<std::string> training, scored;
   for (const auto& s : bids_subjects(o))
     if (std::find(test.begin(), test.end(), s) == test.end()) training.push_back(s);
+  for (std::size_t i = 0; i < training.size(); i += 3) scored.push_back(training[i]);
   const Direction d = parse_direction(dir);
-  h.slice_stride = 3;
+  h.end_noise = 0.0;
   h.progress = nullptr;
   h.seed += 1;
   log::info("calibrating fold " + std::to_string(f + 1) + " " + dir + " on every third slice of " +
-            std::to_string(training.size()) + " training subjects");
-  const auto produced = harmonize_prepared(model, p.prep(), training, h);
+            std::to_string(training.size()) + " training subjects" +
+            (o.volume_fit ? " and all slices of " + std::to_string(scored.size()) + " of them" : ""));
+  HarmonizeOptions thirds = h;
+  thirds.slice_stride = 3;
+  NoiseFitData slices{harmonize_prepared(model, p.prep(), training, thirds), {}, {}};
   std::vector<float> a, b;
   for (std::size_t i = 0; i < training.size(); ++i) {
-    const Mask brain = read_nifti_mask(p.brain(training[i]));
-    const Volume target = read_nifti(p.image(training[i], d.target_session));
-    if (target.data.size() != produced[i].data.size())
+    slices.target.push_back(read_nifti(p.image(training[i], d.target_session)));
+    if (slices.target[i].data.size() != slices.produced[i].data.size())
       throw InputError(p.image(training[i], d.target_session), "grid differs from its harmonized slices");
-    for (std::size_t n = 0; n < brain.data.size(); ++n)
-      if (brain.data[n] && produced[i].data[n] > 0.0f) {  // on a sampled slice
-        a.push_back(produced[i].data[n]);
-        b.push_back(target.data[n]);
+    slices.region.push_back(harmonized_slices(slices.produced[i], read_nifti_mask(p.brain(training[i]))));
+    Volume noisy = slices.produced[i];
+    add_end_noise(noisy, slices.region[i], end_noise, derive_seed(h.seed, i));
+    for (std::size_t n = 0; n < slices.region[i].data.size(); ++n)
+      if (slices.region[i].data[n]) {
+        a.push_back(noisy.data[n]);
+        b.push_back(slices.target[i].data[n]);
       }
   }
-  const QuantileMap m = fit_quantile_map(std::move(a), std::move(b));
-  write_quantile_map(path, m, {{"training_subjects", training}});
-  return m;
+  c.map = fit_quantile_map(std::move(a), std::move(b));
+  write_quantile_map(path, c.map, {{"training_subjects", training}, {"end_noise", end_noise}});
+  if (o.volume_fit) {
+    NoiseFitData whole{harmonize_prepared(model, p.prep(), scored, h), {}, {}};
+    for (const auto& s : scored) {
+      whole.target.push_back(read_nifti(p.image(s, d.target_session)));
+      whole.region.push_back(read_nifti_mask(p.brain(s)));
+    }
+    const EndNoiseFit fit = fit_end_noise_to_volumes(slices, whole, derive_seed(h.seed, 1u << 20));
+    std::string tried;
+    nlohmann::json table = nlohmann::json::array();
+    for (const auto& [sd, score] : fit.tried) {
+      tried += (tried.empty() ? "" : ", ") + std::to_string(sd).substr(0, 5) + ": " + std::to_string(int(score));
+      table.push_back({{"end_noise", sd}, {"mean_abs_volume_difference_mm3", score}});
+    }
+    log::info("volume-fitted end noise of fold " + std::to_string(f + 1) + " " + dir + ": sd " +
+              std::to_string(fit.sd).substr(0, 5) + " (mean |volume difference| mm3 per sd: " + tried + ")");
+    c.fitted_sd = fit.sd;
+    c.fitted_map = fit.map;
+    write_quantile_map(fitted_path, fit.map,
+                       {{"training_subjects", training}, {"scored_subjects", scored}, {"end_noise", fit.sd},
+                        {"tried", table}});
+  }
+  return c;
 }
 
 void run_crossval(Options& o) {
@@ -247,10 +301,11 @@ void run_crossval(Options& o) {
   const std::vector<std::string> subjects = bids_subjects(o);
   if (fs::exists(state_path)) {
     state = nlohmann::json::parse(read_text_file(state_path));
-    // Folders from before --end-noise and --calibrate existed ran with their defaults.
+    // Folders from before --end-noise, --calibrate and --volume-fit existed ran with their defaults.
     auto& stored = state.at("config");
     if (!stored.contains("end_noise")) stored["end_noise"] = "none";
     if (!stored.contains("calibrate")) stored["calibrate"] = false;
+    if (!stored.contains("volume_fit")) stored["volume_fit"] = false;
     if (stored != o.config())
       throw UsageError(o.out + " holds a cross-validation with other options (" + state_path +
                        "); use another OUT_DIR, or the same options to continue it");
@@ -361,7 +416,9 @@ void run_crossval(Options& o) {
       const Direction d = parse_direction(dir);
       std::vector<std::string> todo;
       for (const auto& sub : folds[f])
-        if (!fs::exists(p.harmonized(dir, sub, "harmonized"))) todo.push_back(sub);
+        if (!fs::exists(p.harmonized(dir, sub, "harmonized")) ||
+            (o.volume_fit && !fs::exists(p.harmonized(dir, sub, "volumefit"))))
+          todo.push_back(sub);
       const std::string label = "fold " + std::to_string(f + 1) + " " + dir;
       if (!todo.empty()) {
         log::info("[3/5] harmonizing " + std::to_string(todo.size()) + " subjects, " + label + " (" + o.sampler + ", " +
@@ -374,8 +431,11 @@ void run_crossval(Options& o) {
         h.steps = o.steps;
         h.eta = o.eta;
         h.spacing = o.step_spacing;
-        h.end_noise = resolve_end_noise(o.end_noise, model.header, p.model_dir(f, dir) + "/model.pt");
-        if (h.end_noise > 0) log::info("sampling ends at noise sd " + std::to_string(h.end_noise).substr(0, 6));
+        // The network's output is sampled once, without end noise; each output
+        // (the main one, the volume-fitted one) adds its own white noise.
+        const double end_noise = resolve_end_noise(o.end_noise, model.header, p.model_dir(f, dir) + "/model.pt");
+        if (end_noise > 0) log::info("sampling ends at noise sd " + std::to_string(end_noise).substr(0, 6));
+        h.end_noise = 0.0;
         h.batch = o.sample_batch;
         h.seed = o.global.seed + 7919 * std::uint64_t(f + 1);
         std::unique_ptr<Progress> progress;
@@ -385,17 +445,26 @@ void run_crossval(Options& o) {
           progress->advance(done - last);
           last = done;
         };
-        std::optional<QuantileMap> calibration;
-        if (o.calibrate) calibration = calibrate(o, p, f, dir, model, h, folds[f]);
+        std::optional<Calibration> calibration;
+        if (o.calibrate) calibration = calibrate(o, p, f, dir, model, h, end_noise, folds[f]);
+        if (calibration && calibration->fitted_sd)
+          log::info("volume-fitted output: end noise sd " + std::to_string(*calibration->fitted_sd).substr(0, 5));
         const auto volumes = harmonize_prepared(model, p.prep(), todo, h);
         if (progress) progress->finish();
         for (std::size_t i = 0; i < todo.size(); ++i) {
-          Volume v = volumes[i];
           const Mask brain = read_nifti_mask(p.brain(todo[i]));
-          for (std::size_t n = 0; n < v.data.size(); ++n)
-            if (!brain.data[n]) v.data[n] = 0.0f;
-          if (calibration) apply_quantile_map(v, brain, *calibration);
-          write_nifti(p.harmonized(dir, todo[i], "harmonized"), v);
+          // The noise of a subject depends on its place among all subjects, not on this run's to-do list.
+          const std::uint64_t k = std::uint64_t(std::find(subjects.begin(), subjects.end(), todo[i]) - subjects.begin());
+          auto finish = [&](double sd, const QuantileMap* map, std::uint64_t stream, const std::string& desc) {
+            Volume v = volumes[i];
+            for (std::size_t n = 0; n < v.data.size(); ++n)
+              if (!brain.data[n]) v.data[n] = 0.0f;
+            add_end_noise(v, brain, sd, derive_seed(h.seed, stream));
+            if (map) apply_quantile_map(v, brain, *map);
+            write_nifti(p.harmonized(dir, todo[i], desc), v);
+          };
+          finish(end_noise, calibration ? &calibration->map : nullptr, 2 * k, "harmonized");
+          if (o.volume_fit) finish(*calibration->fitted_sd, &*calibration->fitted_map, 2 * k + 1, "volumefit");
         }
         add_seconds("harmonize", seconds_since(t0));
       }
@@ -440,6 +509,8 @@ void run_crossval(Options& o) {
         in.brain = read_nifti_mask(p.brain(sub));
         in.methods.emplace_back("Histogram matching", read_nifti(p.harmonized(dir, sub, "histmatch")));
         in.methods.emplace_back(o.model_name, read_nifti(p.harmonized(dir, sub, "harmonized")));
+        if (o.volume_fit)
+          in.methods.emplace_back(fitted_method_name(o), read_nifti(p.harmonized(dir, sub, "volumefit")));
         in.truth_dseg = truth_on(o, sub, in.target.geom, in.brain);
         fs::create_directories(fs::path(p.metrics(dir, sub)).parent_path());
         write_metrics_csv(p.metrics(dir, sub), evaluate_subject(in, EvaluateOptions{}));
@@ -492,6 +563,21 @@ void run_crossval(Options& o) {
                 secs.value("train", 0.0) / 60, secs.value("harmonize", 0.0) / 60, secs.value("evaluate", 0.0) / 60,
                 secs.value("report", 0.0) / 60, seconds_since(t_start) / 60);
   std::size_t n_train = subjects.size() - folds[0].size();
+  std::string fitted_line;
+  if (o.volume_fit) {
+    fitted_line = "Volume-fitted output (`" + fitted_method_name(o) +
+                  "`, `--volume-fit`): the same samples with the white noise, chosen per model from sd 0-0.1, "
+                  "whose outputs on every third training subject of the fold, after their own quantile map, give "
+                  "tissue volumes closest to those of their target scans' segmentations; noise sd per model:";
+    for (const auto& dir : o.directions)
+      for (int f = 0; f < o.folds; ++f) {
+        const auto sd = read_calibration_end_noise(p.model_dir(f, dir) + "/calibration-volumes.json");
+        char b[96];
+        std::snprintf(b, sizeof b, " %s fold %d %.3f%s", dir.c_str(), f + 1, sd.value_or(0.0),
+                      f + 1 < o.folds || dir != o.directions.back() ? "," : "");
+        fitted_line += b;
+      }
+  }
   report.settings = {
       "Data: `" + o.bids + "`, " + std::to_string(subjects.size()) + " subjects with " + o.source_session + " and " +
           o.target_session + " scans",
@@ -519,10 +605,13 @@ void run_crossval(Options& o) {
                          "(`--calibrate`)"
                        : "") +
           " (the paper: 1000 DDPM steps)",
+      fitted_line,
       "Histogram matching: ITK's filter, each test subject's source scan matched to the target-contrast scan of the "
       "first training subject of its fold",
       buf,
   };
+  report.settings.erase(std::remove(report.settings.begin(), report.settings.end(), std::string()),
+                        report.settings.end());
   write_report(report);
   std::printf("Report: %s/report.html and report.md\n", o.out.c_str());
 }
@@ -566,6 +655,11 @@ void register_crossval(CLI::App& app) {
   cmd->add_flag("--calibrate", opt->calibrate,
                 "Correct each model's systematic intensity bias: a quantile map from its outputs on the fold's "
                 "training subjects (every third slice) to their target scans, applied to the test subjects");
+  cmd->add_flag("--volume-fit", opt->volume_fit,
+                "Also evaluate each model's volume-fitted output, as a method of its own: the same samples with the "
+                "white noise (sd 0-0.1) that, on every third training subject of the fold, gives tissue volumes "
+                "closest to the target scans' segmentations, then its own quantile map (needs --calibrate). A "
+                "briefly trained model's outputs are smoother than real scans, which biases tissue volumes");
   cmd->add_option("--sample-batch", opt->sample_batch, "Slices per network call when sampling")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda (training and sampling)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
@@ -583,6 +677,7 @@ void register_crossval(CLI::App& app) {
     for (const auto& d : o.directions) parse_direction(d);
     if (o.train_steps < 1) throw UsageError("--train-steps must be positive");
     if (o.steps < 1) throw UsageError("--steps must be positive");
+    if (o.volume_fit && !o.calibrate) throw UsageError("--volume-fit needs --calibrate");
     fs::create_directories(o.out);
     RunRecord record(o.out, "harmonize_crossval", o.config(), o.global);
     run_crossval(o);

@@ -80,6 +80,27 @@ TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
     }
     ASSERT_GT(n_in, 100u);
     EXPECT_GT(double(n_shifted) / double(n_in), 0.9) << n_shifted << " of " << n_in;
+    // The end noise a calibration records is used unless --end-noise says otherwise.
+    std::ofstream(dir + "/noisy_cal.json") << R"({"from": [0.0, 1.0], "to": [0.0, 1.0], "end_noise": 0.05})";
+    const std::string base = "apply --model " + dir + "/model.pt --input " + scan + " --mask " + mask +
+                             " --steps 2 --batch 16 --calibration " + dir + "/noisy_cal.json -q --output ";
+    ASSERT_EQ(run(base + dir + "/out_noisy.nii.gz").status, 0);
+    ASSERT_EQ(run(base + dir + "/out_quiet.nii.gz --end-noise none").status, 0);
+    const Volume noisy = read_nifti(dir + "/out_noisy.nii.gz"), quiet = read_nifti(dir + "/out_quiet.nii.gz");
+    double diff_noisy = 0, diff_quiet = 0;
+    for (std::size_t n = 0; n < res.data.size(); ++n)
+      if (m.data[n] && res.data[n] > 0.2f && res.data[n] < 0.8f) {
+        diff_noisy = std::max(diff_noisy, double(std::abs(noisy.data[n] - res.data[n])));
+        diff_quiet = std::max(diff_quiet, double(std::abs(quiet.data[n] - res.data[n])));
+      }
+    EXPECT_GT(diff_noisy, 0.03);
+    EXPECT_LT(diff_quiet, 1e-5);
+    std::ofstream(dir + "/bad_noise.json") << R"({"from": [0.0, 1.0], "to": [0.0, 1.0], "end_noise": 0.7})";
+    const Result bad_noise = run("apply --model " + dir + "/model.pt --input " + scan + " --mask " + mask +
+                                 " --output " + dir + "/o5.nii.gz --calibration " + dir + "/bad_noise.json -q");
+    EXPECT_NE(bad_noise.status, 0);
+    EXPECT_NE(bad_noise.output.find("bad_noise.json"), std::string::npos) << bad_noise.output;
+    EXPECT_FALSE(fs::exists(dir + "/o5.nii.gz"));
     std::ofstream(dir + "/bad_cal.json") << R"({"from": [0.5, 0.2], "to": [0.1, 0.2]})";
     const Result bad = run("apply --model " + dir + "/model.pt --input " + scan + " --mask " + mask + " --output " +
                            dir + "/o4.nii.gz --calibration " + dir + "/bad_cal.json -q");

@@ -26,13 +26,15 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   const std::string args =
       "crossval " + dir + "/cohort " + dir + "/cv --folds 2 --spacing 4 --slice-size 48 " + "--mask-dir " + dir +
       "/cohort/derivatives/truth --no-deformable --preset tiny " +
-      "--train-steps 6 --batch 2 --sampler ddim --steps 3 --end-noise auto --calibrate --threads 2";
+      "--train-steps 6 --batch 2 --sampler ddim --steps 3 --end-noise auto --calibrate --volume-fit --threads 2";
   auto r = run_cli(args);
   ASSERT_EQ(r.status, 0) << r.output;
   for (const char* f :
        {"report.md", "report.html", "metrics.csv", "crossval.json", "tables/table1.csv", "harmonize_crossval.json",
         "prep/dataset.json", "models/fold-1_1p5T-to-3T/model.pt", "models/fold-2_3T-to-1p5T/model.pt",
-        "models/fold-1_1p5T-to-3T/calibration.json", "models/fold-2_3T-to-1p5T/calibration.json"})
+        "models/fold-1_1p5T-to-3T/calibration.json", "models/fold-2_3T-to-1p5T/calibration.json",
+        "models/fold-2_3T-to-1p5T/calibration-volumes.json",
+        "harmonized/3T-to-1p5T/sub-001_desc-volumefit_T1w.nii.gz"})
     EXPECT_TRUE(fs::exists(dir + "/cv/" + f)) << f;
   // The calibration: a monotone map fitted on the fold's training subjects (the other fold).
   const auto cal =
@@ -42,6 +44,18 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   ASSERT_GE(from.size(), 10u);
   for (std::size_t i = 1; i < from.size(); ++i) EXPECT_TRUE(from[i] > from[i - 1] && to[i] >= to[i - 1]) << i;
   EXPECT_EQ(cal.at("training_subjects").size(), 2u);
+  // --volume-fit: the noise level chosen among those tried, each with its score.
+  const auto fit =
+      nlohmann::json::parse(harmonize::read_text_file(dir + "/cv/models/fold-2_3T-to-1p5T/calibration-volumes.json"));
+  const double sd = fit.at("end_noise").get<double>();
+  EXPECT_TRUE(sd >= 0.0 && sd <= 0.1) << sd;
+  ASSERT_GE(fit.at("tried").size(), 6u);
+  bool chosen_tried = false;
+  for (const auto& t : fit.at("tried")) {
+    chosen_tried |= t.at("end_noise").get<double>() == sd;
+    EXPECT_GE(t.at("mean_abs_volume_difference_mm3").get<double>(), 0.0);
+  }
+  EXPECT_TRUE(chosen_tried);
   EXPECT_NE(r.output.find("sampling ends at noise sd"), std::string::npos) << r.output;
 
   const auto rows = harmonize::read_metrics_csv(dir + "/cv/metrics.csv");
@@ -53,13 +67,16 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   }
   EXPECT_EQ(subjects.size(), 4u);
   EXPECT_EQ(directions, (std::set<std::string>{"1p5T-to-3T", "3T-to-1p5T"}));
-  for (const char* m : {"Original", "Histogram matching", "harmonize DM", "Target"}) EXPECT_TRUE(methods.count(m)) << m;
+  for (const char* m :
+       {"Original", "Histogram matching", "harmonize DM", "harmonize DM (noise fitted to volumes)", "Target"})
+    EXPECT_TRUE(methods.count(m)) << m;
   EXPECT_TRUE(truth) << "the simulated truth was not used";
   const std::string md = harmonize::read_text_file(dir + "/cv/report.md");
   EXPECT_NE(md.find("Table 1"), std::string::npos);
   EXPECT_NE(md.find("figures/1p5T-to-3T_sub-001_slices.png"), std::string::npos);
   EXPECT_NE(md.find("`--end-noise auto`"), std::string::npos);
   EXPECT_NE(md.find("`--calibrate`"), std::string::npos);
+  EXPECT_NE(md.find("`--volume-fit`"), std::string::npos);
 
   // A rerun does no work again and leaves the results as they were.
   const std::string before = harmonize::read_text_file(dir + "/cv/metrics.csv");
