@@ -5,12 +5,13 @@
 #      patients, 2 mm) with its ground truth;
 #   2. cross-validate on it: preprocess, 2 folds x 2 directions of the
 #      diffusion model (the "small" CPU preset, a short training budget),
-#      harmonize the held-out subjects (DDIM, 10 steps, ending at noise sd
+#      harmonize the held-out subjects (DDIM, 8 steps, ending at noise sd
 #      0.02, about half the scanners' own noise, each model's intensities
-#      calibrated on its own training subjects), histogram matching as the
-#      baseline, segment and evaluate everything;
+#      calibrated on its own training subjects; a second output per model
+#      whose end noise is fitted to tissue volumes on training subjects),
+#      histogram matching as the baseline, segment and evaluate everything;
 #   3. the report: OUT/crossval/report.html (open it in a browser) and report.md.
-# About 25 minutes after the build on 2 cores. The full-size study is in
+# About 26 minutes after the build on 2 cores. The full-size study is in
 # README.md ("The full-size study"). Rerunning continues a killed run.
 # Usage: scripts/demo.sh [OUT_DIR] [extra crossval options]
 set -euo pipefail
@@ -28,5 +29,5 @@ fi
   --mask-dir "$out/cohort/derivatives/truth" \
   --preset small --prediction x0 --train-steps 1500 \
   --lr 1e-3 --lr-schedule cosine --warmup-steps 100 --grad-clip 1 --ema 0.995 \
-  --sampler ddim --steps 10 --end-noise 0.02 --calibrate --volume-fit "$@"
+  --sampler ddim --steps 8 --end-noise 0.02 --calibrate --volume-fit "$@"
 echo "Open $out/crossval/report.html"

@@ -212,7 +212,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // map from those slices to the same subjects' target scans (brain voxels of
 // the harmonized slices: the same anatomy on both sides) is saved as
 // calibration.json in the model folder. With --volume-fit, the model also
-// harmonizes every slice of every third training subject; the end noise whose
+// harmonizes every slice of every fourth training subject; the end noise whose
 // outputs (through the map refitted on the slices with that noise) give those
 // subjects the tissue volumes of their target scans' segmentations, and its
 // map, are saved as calibration-volumes.json. A rerun reads them back.
@@ -238,7 +238,7 @@ Calibration calibrate(const Options& o, const Paths& p, int f, const std::string
   std::vector<std::string> training, scored;
   for (const auto& s : bids_subjects(o))
     if (std::find(test.begin(), test.end(), s) == test.end()) training.push_back(s);
-  for (std::size_t i = 0; i < training.size(); i += 3) scored.push_back(training[i]);
+  for (std::size_t i = 0; i < training.size(); i += 4) scored.push_back(training[i]);
   const Direction d = parse_direction(dir);
   h.end_noise = 0.0;
   h.progress = nullptr;
@@ -567,7 +567,7 @@ void run_crossval(Options& o) {
   if (o.volume_fit) {
     fitted_line = "Volume-fitted output (`" + fitted_method_name(o) +
                   "`, `--volume-fit`): the same samples with the white noise, chosen per model from sd 0-0.1, "
-                  "whose outputs on every third training subject of the fold, after their own quantile map, give "
+                  "whose outputs on every fourth training subject of the fold, after their own quantile map, give "
                   "tissue volumes closest to those of their target scans' segmentations; noise sd per model:";
     for (const auto& dir : o.directions)
       for (int f = 0; f < o.folds; ++f) {
@@ -657,7 +657,7 @@ void register_crossval(CLI::App& app) {
                 "training subjects (every third slice) to their target scans, applied to the test subjects");
   cmd->add_flag("--volume-fit", opt->volume_fit,
                 "Also evaluate each model's volume-fitted output, as a method of its own: the same samples with the "
-                "white noise (sd 0-0.1) that, on every third training subject of the fold, gives tissue volumes "
+                "white noise (sd 0-0.1) that, on every fourth training subject of the fold, gives tissue volumes "
                 "closest to the target scans' segmentations, then its own quantile map (needs --calibrate). A "
                 "briefly trained model's outputs are smoother than real scans, which biases tissue volumes");
   cmd->add_option("--sample-batch", opt->sample_batch, "Slices per network call when sampling")->capture_default_str();
