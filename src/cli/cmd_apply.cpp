@@ -49,8 +49,8 @@ void register_apply(CLI::App& app) {
   add_step_spacing_option(cmd, opt->harmonize.spacing);
   add_end_noise_option(cmd, opt->end_noise);
   cmd->add_option("--calibration", opt->calibration,
-                  "Quantile map applied to the harmonized intensities (calibration.json or calibration-texture.json "
-                  "of a crossval model folder, written by --calibrate / --texture-match). Without --end-noise, the "
+                  "Quantile map applied to the harmonized intensities (calibration.json or calibration-volumes.json "
+                  "of a crossval model folder, written by --calibrate / --volume-fit). Without --end-noise, the "
                   "end noise the map was fitted after (recorded in the file) is used");
   cmd->add_option("--batch", opt->harmonize.batch, "Slices per network call")->capture_default_str();
   cmd->add_option("--device", opt->device, "cpu or cuda")->capture_default_str();

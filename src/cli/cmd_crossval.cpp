@@ -217,9 +217,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // subjects the tissue volumes of their target scans' segmentations, and its
 // map, are saved as calibration-volumes.json. A rerun reads them back.
 struct Calibration {
-  QuantileMap map;                        // of the main output
-  std::optional<double> fitted_sd;        // of the volume-fitted output ...
-  std::optional<QuantileMap> fitted_map;  // ... and its map
+  QuantileMap map;                   // of the main output
+  std::optional<EndNoiseFit> fitted;  // of the volume-fitted output (sd and map)
 };
 
 Calibration calibrate(const Options& o, const Paths& p, int f, const std::string& dir, const LoadedModel& model,
@@ -229,10 +228,8 @@ Calibration calibrate(const Options& o, const Paths& p, int f, const std::string
   Calibration c;
   if (fs::exists(path) && (!o.volume_fit || fs::exists(fitted_path))) {
     c.map = read_quantile_map(path);
-    if (o.volume_fit) {
-      c.fitted_map = read_quantile_map(fitted_path);
-      c.fitted_sd = read_calibration_end_noise(fitted_path).value_or(0.0);
-    }
+    if (o.volume_fit)
+      c.fitted = EndNoiseFit{read_calibration_end_noise(fitted_path).value_or(0.0), read_quantile_map(fitted_path), {}};
     return c;
   }
   std::vector<std::string> training, scored;
@@ -249,21 +246,13 @@ Calibration calibrate(const Options& o, const Paths& p, int f, const std::string
   HarmonizeOptions thirds = h;
   thirds.slice_stride = 3;
   NoiseFitData slices{harmonize_prepared(model, p.prep(), training, thirds), {}, {}};
-  std::vector<float> a, b;
   for (std::size_t i = 0; i < training.size(); ++i) {
     slices.target.push_back(read_nifti(p.image(training[i], d.target_session)));
     if (slices.target[i].data.size() != slices.produced[i].data.size())
       throw InputError(p.image(training[i], d.target_session), "grid differs from its harmonized slices");
     slices.region.push_back(harmonized_slices(slices.produced[i], read_nifti_mask(p.brain(training[i]))));
-    Volume noisy = slices.produced[i];
-    add_end_noise(noisy, slices.region[i], end_noise, derive_seed(h.seed, i));
-    for (std::size_t n = 0; n < slices.region[i].data.size(); ++n)
-      if (slices.region[i].data[n]) {
-        a.push_back(noisy.data[n]);
-        b.push_back(slices.target[i].data[n]);
-      }
   }
-  c.map = fit_quantile_map(std::move(a), std::move(b));
+  c.map = fit_noisy_map(slices, end_noise, h.seed);
   write_quantile_map(path, c.map, {{"training_subjects", training}, {"end_noise", end_noise}});
   if (o.volume_fit) {
     NoiseFitData whole{harmonize_prepared(model, p.prep(), scored, h), {}, {}};
@@ -280,8 +269,7 @@ Calibration calibrate(const Options& o, const Paths& p, int f, const std::string
     }
     log::info("volume-fitted end noise of fold " + std::to_string(f + 1) + " " + dir + ": sd " +
               std::to_string(fit.sd).substr(0, 5) + " (mean |volume difference| mm3 per sd: " + tried + ")");
-    c.fitted_sd = fit.sd;
-    c.fitted_map = fit.map;
+    c.fitted = fit;
     write_quantile_map(fitted_path, fit.map,
                        {{"training_subjects", training}, {"scored_subjects", scored}, {"end_noise", fit.sd},
                         {"tried", table}});
@@ -447,8 +435,8 @@ void run_crossval(Options& o) {
         };
         std::optional<Calibration> calibration;
         if (o.calibrate) calibration = calibrate(o, p, f, dir, model, h, end_noise, folds[f]);
-        if (calibration && calibration->fitted_sd)
-          log::info("volume-fitted output: end noise sd " + std::to_string(*calibration->fitted_sd).substr(0, 5));
+        if (calibration && calibration->fitted)
+          log::info("volume-fitted output: end noise sd " + std::to_string(calibration->fitted->sd).substr(0, 5));
         const auto volumes = harmonize_prepared(model, p.prep(), todo, h);
         if (progress) progress->finish();
         for (std::size_t i = 0; i < todo.size(); ++i) {
@@ -464,7 +452,7 @@ void run_crossval(Options& o) {
             write_nifti(p.harmonized(dir, todo[i], desc), v);
           };
           finish(end_noise, calibration ? &calibration->map : nullptr, 2 * k, "harmonized");
-          if (o.volume_fit) finish(*calibration->fitted_sd, &*calibration->fitted_map, 2 * k + 1, "volumefit");
+          if (o.volume_fit) finish(calibration->fitted->sd, &calibration->fitted->map, 2 * k + 1, "volumefit");
         }
         add_seconds("harmonize", seconds_since(t0));
       }

@@ -23,16 +23,27 @@ void check(const NoiseFitData& d, const char* what) {
 
 }  // namespace
 
+QuantileMap fit_noisy_map(const NoiseFitData& d, double sd, std::uint64_t seed) {
+  check(d, "map");
+  std::vector<float> noisy, wanted;
+  for (std::size_t s = 0; s < d.produced.size(); ++s) {
+    Volume v = d.produced[s];
+    add_end_noise(v, d.region[s], sd, derive_seed(seed, s));
+    for (std::size_t n = 0; n < v.data.size(); ++n)
+      if (d.region[s].data[n]) {
+        noisy.push_back(v.data[n]);
+        wanted.push_back(d.target[s].data[n]);
+      }
+  }
+  return fit_quantile_map(std::move(noisy), std::move(wanted));
+}
+
 EndNoiseFit fit_end_noise_to_volumes(const NoiseFitData& map_data, const NoiseFitData& score_data,
                                      std::uint64_t seed, const std::vector<double>& coarse,
                                      const SegmentOptions& seg) {
   check(map_data, "map");
   check(score_data, "score");
   if (coarse.empty()) throw Error("end-noise fit: no candidate noise levels");
-  std::vector<float> target_voxels;
-  for (std::size_t s = 0; s < map_data.produced.size(); ++s)
-    for (std::size_t n = 0; n < map_data.region[s].data.size(); ++n)
-      if (map_data.region[s].data[n]) target_voxels.push_back(map_data.target[s].data[n]);
   std::vector<std::array<double, 3>> wanted;
   for (std::size_t s = 0; s < score_data.produced.size(); ++s)
     wanted.push_back(segment_tissues(score_data.target[s], score_data.region[s], seg).volume_mm3);
@@ -40,14 +51,7 @@ EndNoiseFit fit_end_noise_to_volumes(const NoiseFitData& map_data, const NoiseFi
   std::map<double, std::pair<double, QuantileMap>> scores;
   auto score = [&](double sd) {
     if (scores.count(sd)) return;
-    std::vector<float> voxels;
-    for (std::size_t s = 0; s < map_data.produced.size(); ++s) {
-      Volume v = map_data.produced[s];
-      add_end_noise(v, map_data.region[s], sd, derive_seed(seed, s));
-      for (std::size_t n = 0; n < v.data.size(); ++n)
-        if (map_data.region[s].data[n]) voxels.push_back(v.data[n]);
-    }
-    const QuantileMap map = fit_quantile_map(std::move(voxels), target_voxels);
+    const QuantileMap map = fit_noisy_map(map_data, sd, seed);
     double sum = 0;
     for (std::size_t s = 0; s < score_data.produced.size(); ++s) {
       Volume v = score_data.produced[s];

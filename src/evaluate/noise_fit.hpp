@@ -33,6 +33,11 @@ struct EndNoiseFit {
   std::vector<std::pair<double, double>> tried;
 };
 
+// The quantile map from `d`'s outputs with white noise of `sd` added to their
+// regions (add_end_noise; subject s uses derive_seed(seed, s)) to their
+// targets, over all subjects' region voxels.
+QuantileMap fit_noisy_map(const NoiseFitData& d, double sd, std::uint64_t seed);
+
 // For each candidate sd: seeded white noise is added to the region of every
 // output (add_end_noise; `map_data` subject s uses derive_seed(seed, s),
 // `score_data` subject s derive_seed(seed, 1000 + s), the same field for every
