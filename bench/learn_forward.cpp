@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "learn/conditional.hpp"
-#include "learn/samplers.hpp"
+#include "model/conditional.hpp"
+#include "model/samplers.hpp"
 
 using namespace harmonize;
 

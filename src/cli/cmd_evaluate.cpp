@@ -23,22 +23,10 @@ namespace fs = std::filesystem;
 namespace harmonize::cli {
 namespace {
 
-std::string size_text(const Geometry& g) {
-  return std::to_string(g.size[0]) + "x" + std::to_string(g.size[1]) + "x" + std::to_string(g.size[2]);
-}
-
-// Refuses `path` unless its grid is the reference's (same size, corner voxels within 1e-3 mm).
+// Refuses `path` unless its grid is the reference's (core's same_grid rule).
 void require_grid(const std::string& path, const Geometry& g, const std::string& ref_path, const Geometry& ref) {
-  if (g.size != ref.size)
-    throw InputError(path, "size " + size_text(g) + " differs from " + ref_path + " (" + size_text(ref) +
-                               "); all volumes must lie on one grid");
-  const double d = g.max_corner_distance(ref);
-  if (!(d <= 1e-3)) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.4g", d);
-    throw InputError(path, std::string("not on the grid of ") + ref_path + " (corner voxels " + buf +
-                               " mm apart: spacing, origin or direction differ); all volumes must lie on one grid");
-  }
+  if (const std::string why = grid_mismatch(g, ref); !why.empty())
+    throw InputError(path, "not on the grid of " + ref_path + " (" + why + "); all volumes must lie on one grid");
 }
 
 Mask read_mask(const std::string& path) {

@@ -90,12 +90,8 @@ void register_segment(CLI::App& app) {
     Mask brain(image.geom, 0);
     if (!o.mask.empty()) {
       const Volume m = read_nifti(o.mask);
-      if (m.geom.size != image.geom.size)
-        throw InputError(o.mask, "grid " + m.geom.describe() + " differs from the input's " + image.geom.describe());
-      const double smin = std::min({image.geom.spacing[0], image.geom.spacing[1], image.geom.spacing[2]});
-      if (m.geom.max_corner_distance(image.geom) > 0.05 * smin)
-        throw InputError(o.mask, "lies elsewhere in space than " + o.input + " (corners differ by " +
-                                     std::to_string(m.geom.max_corner_distance(image.geom)) + " mm)");
+      const std::string why = grid_mismatch(m.geom, image.geom);
+      if (!why.empty()) throw InputError(o.mask, "not on the grid of " + o.input + " (" + why + ")");
       for (std::size_t n = 0; n < m.data.size(); ++n) brain.data[n] = m.data[n] != 0.0f;
     } else {
       for (std::size_t n = 0; n < image.data.size(); ++n) brain.data[n] = image.data[n] > 0.0f;

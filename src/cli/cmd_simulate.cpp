@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 
+#include "bids/layout.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "core/error.hpp"
@@ -75,20 +76,15 @@ class AnatomyLibrary {
   std::map<int, std::shared_ptr<const LabelVolume>> cache_;
 };
 
-std::string sub_ses(const std::string& id, const std::string& ses) { return "sub-" + id + "_ses-" + ses; }
-
 void write_subject(const std::string& root, const SubjectResult& r) {
-  const std::string& id = r.plan.id;
+  const std::string sub = "sub-" + r.plan.id, truth = bids::truth_root(root);
   for (int s = 0; s < 2; ++s) {
-    const std::string ses = kSessionNames[s];
-    const std::string anat = root + "/sub-" + id + "/ses-" + ses + "/anat";
-    const std::string truth = root + "/derivatives/truth/sub-" + id + "/ses-" + ses + "/anat";
-    fs::create_directories(anat);
-    fs::create_directories(truth);
-    const std::string stem = sub_ses(id, ses);
+    const std::string ses = std::string("ses-") + kSessionNames[s];
+    fs::create_directories(bids::anat_dir(root, sub, ses));
+    fs::create_directories(bids::anat_dir(truth, sub, ses));
     const SessionImages& im = r.images[s];
     const MprageProtocol& p = r.sessions[s].protocol;
-    write_nifti(anat + "/" + stem + "_T1w.nii.gz", im.t1w);
+    write_nifti(bids::t1w(root, sub, ses), im.t1w);
     const nlohmann::json sidecar = {{"Manufacturer", "harmonize simulation"},
                                     {"MagneticFieldStrength", p.field_tesla},
                                     {"MRAcquisitionType", "3D"},
@@ -99,20 +95,20 @@ void write_subject(const std::string& root, const SubjectResult& r) {
                                     {"FlipAngle", p.flip_deg},
                                     {"EchoSpacing", p.echo_spacing_ms / 1000},
                                     {"SimulatedSNR", r.sessions[s].snr}};
-    write_text_atomically(anat + "/" + stem + "_T1w.json", sidecar.dump(2) + "\n");
-    write_nifti(truth + "/" + stem + "_desc-brain_mask.nii.gz", im.brain);
-    write_nifti(truth + "/" + stem + "_label-lesion_mask.nii.gz", im.lesion);
-    write_nifti(truth + "/" + stem + "_label-CSF_probseg.nii.gz", im.csf);
-    write_nifti(truth + "/" + stem + "_label-GM_probseg.nii.gz", im.gm);
-    write_nifti(truth + "/" + stem + "_label-WM_probseg.nii.gz", im.wm);
-    write_nifti(truth + "/" + stem + "_dseg.nii.gz", im.dseg);
+    write_text_atomically(bids::file(root, sub, ses, "T1w", {}, ".json"), sidecar.dump(2) + "\n");
+    write_nifti(bids::brain_mask(truth, sub, ses), im.brain);
+    write_nifti(bids::lesion_mask(truth, sub, ses), im.lesion);
+    write_nifti(bids::probseg(truth, sub, ses, "CSF"), im.csf);
+    write_nifti(bids::probseg(truth, sub, ses, "GM"), im.gm);
+    write_nifti(bids::probseg(truth, sub, ses, "WM"), im.wm);
+    write_nifti(bids::file(truth, sub, ses, "dseg"), im.dseg);
   }
   // The head positions, so registration can be checked against the truth.
   nlohmann::json pose = nlohmann::json::object();
   for (int s = 0; s < 2; ++s)
     pose[std::string("ses-") + kSessionNames[s]] = {{"rotation_matrix", r.sessions[s].head_rotation},
                                                     {"translation_mm", r.sessions[s].head_translation}};
-  write_text_atomically(root + "/derivatives/truth/sub-" + id + "/sub-" + id + "_pose.json", pose.dump(2) + "\n");
+  write_text_atomically(bids::pose(truth, sub), pose.dump(2) + "\n");
 }
 
 void write_dataset_files(const std::string& root, const std::vector<SubjectResult>& results,
@@ -154,8 +150,8 @@ void write_dataset_files(const std::string& root, const std::vector<SubjectResul
                           {"BIDSVersion", "1.8.0"},
                           {"DatasetType", "derivative"},
                           {"GeneratedBy", generated}};
-  write_text_atomically(root + "/derivatives/truth/dataset_description.json", tdesc.dump(2) + "\n");
-  write_text_atomically(root + "/derivatives/truth/dseg.tsv",
+  write_text_atomically(bids::truth_root(root) + "/dataset_description.json", tdesc.dump(2) + "\n");
+  write_text_atomically(bids::truth_root(root) + "/dseg.tsv",
                         "index\tname\tabbreviation\n0\tbackground\tBG\n1\tcerebrospinal fluid\tCSF\n"
                         "2\tgray matter\tGM\n3\twhite matter\tWM\n");
   (void)o;
@@ -186,7 +182,9 @@ void register_simulate(CLI::App& app) {
   auto* patients = cmd->add_option("--patients", c.patients,
                                    "How many of them are MS patients (default: 18 of 40, "
                                    "scaled to --subjects)");
-  cmd->add_option("--resolution", c.resolution_mm, "Isotropic voxel size of the scans, mm")->capture_default_str();
+  cmd->add_option("--resolution", c.resolution_mm, "Isotropic voxel size of the scans, mm")
+      ->check(CLI::Range(0.5, 4.0))
+      ->capture_default_str();
   cmd->add_option("--snr-1p5T", c.scanners[0].snr, "1.5 T: pure-WM signal / noise sd")->capture_default_str();
   cmd->add_option("--snr-3T", c.scanners[1].snr, "3 T: pure-WM signal / noise sd")->capture_default_str();
   cmd->add_option("--bias-1p5T", c.scanners[0].bias, "1.5 T: sd of the log receive-bias field")->capture_default_str();

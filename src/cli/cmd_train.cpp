@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/options.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
@@ -32,13 +33,7 @@ void register_train(CLI::App& app) {
   auto* direction = cmd->add_option("--direction", t.direction, "1p5T-to-3T or 3T-to-1p5T");
   cmd->add_option("--out", opt->out, "Run folder (must not exist, unless --force)");
   cmd->add_option("--resume", opt->resume, "Continue the run in this folder from its last checkpoint");
-  auto* preset =
-      cmd->add_option("--preset", t.preset, "Network: paper, cpu, small or tiny (see README)")->capture_default_str();
-  auto* lr = cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str();
-  const std::vector<CLI::Option*> schedule = add_lr_schedule_options(cmd, t.lr_schedule, t.warmup_steps, t.grad_clip);
-  auto* batch = cmd->add_option("--batch", t.batch, "Slices per batch")->capture_default_str();
-  auto* ema = cmd->add_option("--ema", t.ema_rate, "EMA rate of the weights")->capture_default_str();
-  auto* prediction = add_prediction_option(cmd, t.diffusion.prediction);
+  const std::vector<CLI::Option*> recipe = add_train_options(cmd, t);
   cmd->add_option("--max-steps", t.max_steps, "Train up to this step (counted from the start of the run)")
       ->capture_default_str();
   cmd->add_option("--max-minutes", t.max_minutes, "Stop after this many minutes (0: no limit)")->capture_default_str();
@@ -58,9 +53,8 @@ void register_train(CLI::App& app) {
   add_global_options(cmd, opt->global);
 
   // Options a resumed run takes from its config.json.
-  std::vector<CLI::Option*> fixed{direction,  preset, lr,   batch,          ema,
-                                  prediction, val,    flip, train_subjects, val_subjects};
-  fixed.insert(fixed.end(), schedule.begin(), schedule.end());
+  std::vector<CLI::Option*> fixed{direction, val, flip, train_subjects, val_subjects};
+  fixed.insert(fixed.end(), recipe.begin(), recipe.end());
   cmd->callback([opt, cmd, direction, fixed] {
     apply_global_options(opt->global);
     TrainOptions& t = opt->train;

@@ -1,5 +1,7 @@
 #include "cli/common.hpp"
 
+#include "cli/options.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -14,7 +16,7 @@
 #include "io/nifti.hpp"
 #endif
 #if HARMONIZE_WITH_TORCH
-#include "learn/tensor.hpp"
+#include "model/tensor.hpp"
 #endif
 
 namespace harmonize::cli {
@@ -27,68 +29,7 @@ std::string now_iso() {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
 }
-// CLI11's NonNegativeNumber names the largest double in its message; this says "must be >= 0".
-CLI::Validator non_negative() {
-  return CLI::Validator(
-      [](std::string& in) -> std::string {
-        double v = 0;
-        if (!CLI::detail::lexical_cast(in, v) || !(v >= 0)) return "must be a number >= 0, not '" + in + "'";
-        return {};
-      },
-      "NONNEGATIVE");
-}
 }  // namespace
-
-void add_step_spacing_option(CLI::App* cmd, std::string& spacing) {
-  cmd->add_option("--step-spacing", spacing,
-                  "Timesteps kept by the respaced sampler: uniform (an even stride, the reference code's) or "
-                  "quadratic (dense at low noise, where the target's fine texture is drawn)")
-      ->check(CLI::IsMember({"uniform", "quadratic"}))
-      ->capture_default_str();
-}
-
-void add_end_noise_option(CLI::App* cmd, std::string& end_noise) {
-  cmd->add_option("--end-noise", end_noise,
-                  "Noise level at which sampling ends: none (at x0, the paper's), auto (the target scanner's noise "
-                  "sd, measured on the training targets and kept in the model file) or an sd on the [0,1] scale. "
-                  "A briefly trained model returns noise-free slices; auto gives them the target's noise texture")
-      ->check([](const std::string& in) -> std::string {
-        if (in == "none" || in == "auto") return {};
-        double v = 0;
-        if (!CLI::detail::lexical_cast(in, v) || !(v >= 0 && v < 0.5))
-          return "must be none, auto or a number in [0, 0.5), not '" + in + "'";
-        return {};
-      })
-      ->capture_default_str();
-}
-
-CLI::Option* add_prediction_option(CLI::App* cmd, std::string& prediction) {
-  return cmd
-      ->add_option("--prediction", prediction,
-                   "What the network predicts: eps (the noise, the paper's), x0 (the target slice; learns in far "
-                   "fewer steps) or v (x0-like at high noise, eps-like at low noise, so the target's fine texture "
-                   "is kept)")
-      ->check(CLI::IsMember({"eps", "x0", "v"}))
-      ->capture_default_str();
-}
-
-std::vector<CLI::Option*> add_lr_schedule_options(CLI::App* cmd, std::string& schedule, std::int64_t& warmup_steps,
-                                                  double& grad_clip) {
-  return {cmd->add_option("--lr-schedule", schedule, "constant (the paper's) or cosine (decays to 0 at the last step)")
-              ->check(CLI::IsMember({"constant", "cosine"}))
-              ->capture_default_str(),
-          cmd->add_option("--warmup-steps", warmup_steps, "Linear learning-rate warm-up, steps")
-              ->check(non_negative())
-              ->capture_default_str(),
-          cmd->add_option("--grad-clip", grad_clip, "Clip the gradients' global norm to this (0: off)")
-              ->check(non_negative())
-              ->capture_default_str()};
-}
-
-void add_templates_option(CLI::App* cmd, std::string& dir) {
-  cmd->add_option("--templates", dir, "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
-      ->capture_default_str();
-}
 
 void add_global_options(CLI::App* cmd, GlobalOptions& g) {
   cmd->add_option("--threads", g.threads, "Worker threads for harmonize, ITK and LibTorch (default: all cores)")
@@ -134,23 +75,6 @@ void set_command_line(int argc, char** argv) {
   }
 }
 std::string command_line() { return g_command_line; }
-
-PartialFolder::PartialFolder(std::string out) : out_(std::move(out)), work_(out_ + ".partial") {
-  std::filesystem::remove_all(work_);
-  std::filesystem::create_directories(work_);
-}
-
-PartialFolder::~PartialFolder() {
-  if (committed_) return;
-  std::error_code ec;
-  std::filesystem::remove_all(work_, ec);
-}
-
-void PartialFolder::commit() {
-  std::filesystem::remove_all(out_);
-  std::filesystem::rename(work_, out_);
-  committed_ = true;
-}
 
 RunRecord::RunRecord(std::string dir, std::string name, nlohmann::json config, const GlobalOptions& g)
     : dir_(std::move(dir)), name_(std::move(name)) {

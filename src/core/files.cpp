@@ -68,4 +68,21 @@ std::string read_text_file(const std::string& path) {
   return s.str();
 }
 
+PartialFolder::PartialFolder(std::string out) : out_(std::move(out)), work_(out_ + ".partial") {
+  std::filesystem::remove_all(work_);
+  std::filesystem::create_directories(work_);
+}
+
+PartialFolder::~PartialFolder() {
+  if (committed_) return;
+  std::error_code ec;
+  std::filesystem::remove_all(work_, ec);
+}
+
+void PartialFolder::commit() {
+  std::filesystem::remove_all(out_);
+  std::filesystem::rename(work_, out_);
+  committed_ = true;
+}
+
 }  // namespace harmonize

@@ -20,4 +20,22 @@ void check_output_path(const std::string& path, bool overwrite, bool make_parent
 
 std::string read_text_file(const std::string& path);
 
+// An output folder built under "<out>.partial" and renamed onto <out> by
+// commit(); if the run fails before that, the partial folder is removed, so a
+// failure leaves neither a half-written <out> nor debris.
+class PartialFolder {
+ public:
+  explicit PartialFolder(std::string out);
+  ~PartialFolder();
+  PartialFolder(const PartialFolder&) = delete;
+  PartialFolder& operator=(const PartialFolder&) = delete;
+  const std::string& path() const { return work_; }
+  void commit();  // replaces an existing <out>
+
+ private:
+  std::string out_, work_;
+  bool committed_ = false;
+};
+
+
 }  // namespace harmonize

@@ -5,7 +5,7 @@
 namespace harmonize {
 
 double dice(const Mask& a, const Mask& b, std::uint8_t label) {
-  if (a.data.size() != b.data.size()) throw Error("dice: the label maps have different sizes");
+  require_same_grid(a.geom, b.geom, "dice: the label maps are not on one grid");
   double both = 0, na = 0, nb = 0;
   for (std::size_t n = 0; n < a.data.size(); ++n) {
     const bool x = a.data[n] == label, y = b.data[n] == label;

@@ -1,6 +1,7 @@
 #include "core/volume.hpp"
 
 #include <cmath>
+#include <iomanip>
 #include <limits>
 #include <sstream>
 
@@ -89,6 +90,33 @@ std::string Geometry::describe() const {
   s << size[0] << "x" << size[1] << "x" << size[2] << " voxels of " << spacing[0] << "x" << spacing[1] << "x"
     << spacing[2] << " mm";
   return s.str();
+}
+
+bool same_grid(const Geometry& a, const Geometry& b) {
+  return a.size == b.size && a.max_corner_distance(b) <= kGridToleranceMm;
+}
+
+std::string grid_mismatch(const Geometry& a, const Geometry& b) {
+  if (same_grid(a, b)) return "";
+  auto size = [](const Geometry& g) {
+    return std::to_string(g.size[0]) + "x" + std::to_string(g.size[1]) + "x" + std::to_string(g.size[2]);
+  };
+  auto spacing = [](const Geometry& g) {
+    std::ostringstream s;
+    s << g.spacing[0] << "x" << g.spacing[1] << "x" << g.spacing[2] << " mm";
+    return s.str();
+  };
+  const bool same_spacing = a.spacing == b.spacing;
+  if (a.size != b.size) return same_spacing ? size(a) + " voxels vs " + size(b) : a.describe() + " vs " + b.describe();
+  std::ostringstream s;
+  s << "same size, but voxel corners up to " << std::setprecision(3) << a.max_corner_distance(b) << " mm apart";
+  if (!same_spacing) s << " (voxels of " << spacing(a) << " vs " << spacing(b) << ")";
+  return s.str();
+}
+
+void require_same_grid(const Geometry& a, const Geometry& b, const std::string& what) {
+  const std::string why = grid_mismatch(a, b);
+  if (!why.empty()) throw Error(what + ": " + why);
 }
 
 float sample_linear(const Volume& v, const Vec3& p, float outside) {

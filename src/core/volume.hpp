@@ -39,6 +39,21 @@ struct Geometry {
   std::string describe() const;
 };
 
+// One rule for "the same grid", used wherever two images (or an image and a
+// mask) must lie voxel on voxel: the same size and corner voxels within
+// kGridToleranceMm of each other (this covers spacing, origin and direction;
+// grids read back from NIfTI differ from computed ones by float rounding only,
+// far below it).
+inline constexpr double kGridToleranceMm = 1e-3;
+
+// "" when a and b are the same grid, else a short description of how they
+// differ, e.g. "96x96x80 voxels vs 96x96x81" or "same size, but voxel corners
+// up to 2.31 mm apart".
+std::string grid_mismatch(const Geometry& a, const Geometry& b);
+bool same_grid(const Geometry& a, const Geometry& b);
+// Throws Error(what + ": " + grid_mismatch(a, b)) unless a and b are the same grid.
+void require_same_grid(const Geometry& a, const Geometry& b, const std::string& what);
+
 template <class T>
 struct Image {
   Geometry geom;

@@ -16,16 +16,9 @@
 namespace harmonize {
 namespace {
 
-// Grids agree when their sizes are equal and their corner voxels lie within
-// 1e-3 mm of each other (that covers spacing, origin and direction).
-template <class T>
-void check_grid(const Image<T>& v, const Geometry& target, const std::string& what) {
-  if (v.geom.size != target.size || v.data.size() != target.voxels())
-    throw Error(what + ": size " + std::to_string(v.geom.size[0]) + "x" + std::to_string(v.geom.size[1]) + "x" +
-                std::to_string(v.geom.size[2]) + " differs from the target's " + std::to_string(target.size[0]) + "x" +
-                std::to_string(target.size[1]) + "x" + std::to_string(target.size[2]));
-  const double d = v.geom.max_corner_distance(target);
-  if (!(d <= 1e-3)) throw Error(what + ": not on the target's grid (corner voxels " + std::to_string(d) + " mm apart)");
+// Every input lies on the target's grid (same_grid: same size, corners within kGridToleranceMm).
+void check_grid(const Geometry& g, const Geometry& target, const std::string& what) {
+  require_same_grid(g, target, what + ": not on the target's grid");
 }
 
 struct IntensityMetrics {
@@ -37,16 +30,16 @@ struct IntensityMetrics {
 std::vector<MetricRow> evaluate_subject(const EvaluateInput& in, const EvaluateOptions& options) {
   const Geometry& g = in.target.geom;
   if (in.target.data.size() != g.voxels() || g.voxels() == 0) throw Error("target: empty or inconsistent volume");
-  check_grid(in.source, g, "source");
-  check_grid(in.brain, g, "brain mask");
+  check_grid(in.source.geom, g, "source");
+  check_grid(in.brain.geom, g, "brain mask");
   std::set<std::string> names{"Original", "Target"};
   for (const auto& [name, v] : in.methods) {
     if (name.empty()) throw Error("a method has an empty name");
     if (!names.insert(name).second) throw Error("method name \"" + name + "\" is reserved or given twice");
-    check_grid(v, g, "method \"" + name + "\"");
+    check_grid(v.geom, g, "method \"" + name + "\"");
   }
   if (in.truth_dseg) {
-    check_grid(*in.truth_dseg, g, "truth segmentation");
+    check_grid(in.truth_dseg->geom, g, "truth segmentation");
     for (std::uint8_t l : in.truth_dseg->data)
       if (l > 3) throw Error("truth segmentation: label " + std::to_string(int(l)) + " (expected 0..3)");
   }

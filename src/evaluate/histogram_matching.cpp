@@ -17,8 +17,8 @@ using Line = itk::Image<float, 1>;
 
 // The brain voxels of `v` as a 1-D ITK image.
 Line::Pointer brain_line(const Volume& v, const Mask& brain, const char* what) {
-  if (brain.data.size() != v.data.size())
-    throw Error(std::string("histogram matching: the ") + what + " mask has a different size than its image");
+  require_same_grid(brain.geom, v.geom,
+                    std::string("histogram matching: the ") + what + " mask is not on its image's grid");
   std::vector<float> values;
   for (std::size_t n = 0; n < v.data.size(); ++n)
     if (brain.data[n]) {

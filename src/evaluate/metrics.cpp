@@ -10,17 +10,15 @@
 namespace harmonize {
 namespace {
 
-void check_same_size(const Volume& a, const Volume& b, const Mask* mask, const char* what) {
-  if (a.geom.size != b.geom.size || a.data.size() != b.data.size())
-    throw Error(std::string(what) + ": the volumes have different sizes");
-  if (mask && mask->data.size() != a.data.size())
-    throw Error(std::string(what) + ": the mask has a different size than the volumes");
+void check_same_grid(const Volume& a, const Volume& b, const Mask* mask, const char* what) {
+  require_same_grid(a.geom, b.geom, std::string(what) + ": the volumes are not on one grid");
+  if (mask) require_same_grid(mask->geom, a.geom, std::string(what) + ": the mask is not on the volumes' grid");
 }
 
 }  // namespace
 
 double mse_sum(const Volume& a, const Volume& b, const Mask* mask) {
-  check_same_size(a, b, mask, "mse");
+  check_same_grid(a, b, mask, "mse");
   double sum = 0;
   for (std::size_t n = 0; n < a.data.size(); ++n) {
     if (mask && !mask->data[n]) continue;
@@ -31,7 +29,7 @@ double mse_sum(const Volume& a, const Volume& b, const Mask* mask) {
 }
 
 double mse_mean(const Volume& a, const Volume& b, const Mask* mask) {
-  check_same_size(a, b, mask, "mse");
+  check_same_grid(a, b, mask, "mse");
   std::size_t n = a.data.size();
   if (mask) n = std::size_t(std::count_if(mask->data.begin(), mask->data.end(), [](std::uint8_t m) { return m != 0; }));
   if (n == 0) return std::numeric_limits<double>::quiet_NaN();
@@ -45,8 +43,7 @@ int histogram_bin(double x) {
 }
 
 std::vector<double> intensity_histogram(const Volume& v, const Mask* mask) {
-  if (mask && mask->data.size() != v.data.size())
-    throw Error("histogram: the mask has a different size than the volume");
+  if (mask) require_same_grid(mask->geom, v.geom, "histogram: the mask is not on the volume's grid");
   std::vector<double> h(kAhdBins, 0.0);
   for (std::size_t n = 0; n < v.data.size(); ++n) {
     if (mask && !mask->data[n]) continue;
@@ -58,7 +55,7 @@ std::vector<double> intensity_histogram(const Volume& v, const Mask* mask) {
 }
 
 double ahd(const Volume& a, const Volume& b, const Mask* mask) {
-  check_same_size(a, b, mask, "ahd");
+  check_same_grid(a, b, mask, "ahd");
   const auto ha = intensity_histogram(a, mask), hb = intensity_histogram(b, mask);
   double sum = 0;
   for (int k = 0; k < kAhdBins; ++k) sum += std::abs(ha[k] - hb[k]);

@@ -71,8 +71,7 @@ std::vector<double> directed(const std::vector<unsigned char>& from, const std::
 }  // namespace
 
 SurfaceDistances surface_distances(const Mask& a, const Mask& b, std::uint8_t label) {
-  if (a.geom.size != b.geom.size || a.data.size() != b.data.size())
-    throw Error("surface distance: the label maps have different sizes");
+  require_same_grid(a.geom, b.geom, "surface distance: the label maps are not on one grid");
   const auto& n = a.geom.size;
   // Bounding box of both sets.
   std::array<std::size_t, 3> lo{n[0], n[1], n[2]}, hi{0, 0, 0};

@@ -117,9 +117,8 @@ Mask refine_mask(const Mask& m, int radius) {
 
 Mask template_brain_mask(const Volume& scan, const Volume& template_head, const Mask& template_brain,
                          const RegistrationOptions& o) {
-  if (template_brain.geom.size != template_head.geom.size ||
-      template_brain.geom.max_corner_distance(template_head.geom) > 1e-3)
-    throw Error("brain mask: the template brain mask is not on the template head's grid");
+  require_same_grid(template_brain.geom, template_head.geom,
+                    "brain mask: the template brain mask is not on the template head's grid");
   const PairTransform t = register_images(scan, template_head, o);
   Volume soft(template_brain.geom, 0.0f);
   for (std::size_t n = 0; n < soft.data.size(); ++n) soft.data[n] = template_brain.data[n] ? 1.0f : 0.0f;

@@ -14,9 +14,7 @@ namespace harmonize {
 
 Volume n4_bias_field(const Volume& v, const Mask& mask, const N4Options& o) {
   using namespace itkb;
-  if (mask.geom.size != v.geom.size || mask.geom.max_corner_distance(v.geom) > 1e-3)
-    throw Error("n4: the mask grid (" + mask.geom.describe() + ") differs from the image grid (" + v.geom.describe() +
-                ")");
+  require_same_grid(mask.geom, v.geom, "n4: the mask is not on the image's grid");
   if (o.shrink < 1 || o.iterations.empty() || o.control_points < 4)
     throw Error("n4: shrink must be >= 1, at least one level, control points >= 4");
   // N4 works on log intensities: only positive voxels may take part.

@@ -40,8 +40,9 @@ void check_inputs(const Volume& fixed, const Volume& moving, const RegistrationO
   check(fixed, "fixed");
   check(moving, "moving");
   auto check_mask = [](const Mask* m, const Volume& v, const char* what) {
-    if (m && (m->geom.size != v.geom.size || m->geom.max_corner_distance(v.geom) > 1e-3))
-      throw Error(std::string("registration: the ") + what + " mask is not on the " + what + " image's grid");
+    if (m)
+      require_same_grid(m->geom, v.geom,
+                        std::string("registration: the ") + what + " mask is not on the " + what + " image's grid");
   };
   check_mask(o.fixed_mask, fixed, "fixed");
   check_mask(o.moving_mask, moving, "moving");

@@ -37,9 +37,9 @@ const char* view_name(SliceView v) {
 std::uint8_t to_byte(double x) { return std::uint8_t(std::lround(std::clamp(x, 0.0, 1.0) * 255.0)); }
 
 void check_same_grid(const Volume& a, const Volume& b, const Mask& m, const char* what) {
-  if (a.geom.size != b.geom.size || a.geom.size != m.geom.size || a.geom.max_corner_distance(b.geom) > 1e-3 ||
-      a.geom.max_corner_distance(m.geom) > 1e-3)
-    throw Error(std::string(what) + ": source, target, harmonized and brain mask must share one grid");
+  const std::string rule = std::string(what) + ": source, target, harmonized and brain mask must share one grid";
+  require_same_grid(a.geom, b.geom, rule);
+  require_same_grid(a.geom, m.geom, rule);
 }
 
 // draw_text plus '|' (a vertical bar, which the built-in font lacks).

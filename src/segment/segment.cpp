@@ -20,34 +20,17 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/parallel.hpp"
+#include "segment/bias_field.hpp"
 
 namespace harmonize {
 namespace {
 
 constexpr int K = 3;
-constexpr std::size_t kChunk = 1 << 15;  // voxels per work item and per partial sum
 constexpr double kLog2Pi = 1.8378770664093453;
-
-// The working region: the mask's bounding box with a one-voxel border, so that
-// every brain voxel has all six neighbours inside the box.
-struct Region {
-  std::array<std::size_t, 3> lo{}, n{};  // offset in the image, size
-  std::vector<std::uint32_t> voxels;     // brain voxels (box indices), ascending
-  std::vector<std::uint8_t> inside;      // per box voxel
-  std::array<std::ptrdiff_t, 6> offset{};
-  std::array<float, 6> weight{};  // neighbour weights: smallest spacing / spacing along the axis
-
-  std::size_t box_index(std::size_t i, std::size_t j, std::size_t k) const { return i + n[0] * (j + n[1] * k); }
-};
-
-std::size_t chunks(std::size_t n) { return (n + kChunk - 1) / kChunk; }
-
-// Calls fn(begin, end, chunk) over fixed chunks of [0, n) in parallel.
-template <class F>
-void for_chunks(std::size_t n, F&& fn) {
-  parallel_for(0, chunks(n), [&](std::size_t c) { fn(c * kChunk, std::min(n, (c + 1) * kChunk), c); });
-}
+using segment_detail::BiasSmoother;
+using segment_detail::chunks;
+using segment_detail::for_chunks;
+using segment_detail::Region;
 
 Region make_region(const Mask& brain) {
   const auto& s = brain.geom.size;
@@ -144,96 +127,6 @@ Classes initial_classes(const std::vector<float>& y) {
   return cl;
 }
 
-// Bias field update: g = G * N / G * D with N = sum_k q_k y mu_k / sd_k^2 and
-// D = sum_k q_k mu_k^2 / sd_k^2 (the weighted least-squares gain between the
-// corrected image y and the class means, locally), G a Gaussian of the given
-// FWHM; the field is multiplied by g. Evaluated on blocks of about 4 mm and
-// interpolated trilinearly back onto the voxels.
-class BiasSmoother {
- public:
-  BiasSmoother(const Region& r, const Vec3& spacing, double fwhm_mm) : r_(r) {
-    for (int d = 0; d < 3; ++d) {
-      step_[d] = std::max<std::size_t>(1, std::size_t(std::lround(4.0 / spacing[d])));
-      m_[d] = (r.n[d] + step_[d] - 1) / step_[d];
-      const double sigma = fwhm_mm / (2 * std::sqrt(2 * std::log(2.0))) / (double(step_[d]) * spacing[d]);
-      const int radius = std::max(1, int(std::ceil(3 * sigma)));
-      kernel_[d].resize(2 * radius + 1);
-      for (int t = -radius; t <= radius; ++t) kernel_[d][t + radius] = std::exp(-0.5 * t * t / (sigma * sigma));
-    }
-  }
-
-  // num/den per box voxel (brain voxels only are read) -> bias per brain voxel (box-indexed output).
-  void estimate(const std::vector<float>& num, const std::vector<float>& den, std::vector<float>& bias) const {
-    const std::size_t M = m_[0] * m_[1] * m_[2];
-    std::vector<double> bn(M, 0.0), bd(M, 0.0);
-    // Block sums: one work item per block slab along k (fixed order inside).
-    parallel_for(0, m_[2], [&](std::size_t bk) {
-      for (std::size_t k = bk * step_[2]; k < std::min(r_.n[2], (bk + 1) * step_[2]); ++k)
-        for (std::size_t j = 0; j < r_.n[1]; ++j)
-          for (std::size_t i = 0; i < r_.n[0]; ++i) {
-            const std::size_t b = r_.box_index(i, j, k);
-            if (!r_.inside[b]) continue;
-            const std::size_t c = i / step_[0] + m_[0] * (j / step_[1] + m_[1] * bk);
-            bn[c] += num[b], bd[c] += den[b];
-          }
-    });
-    smooth(bn), smooth(bd);
-    std::vector<float> ratio(M, 1.0f);
-    double dmax = 0;
-    for (double d : bd) dmax = std::max(dmax, d);
-    for (std::size_t c = 0; c < M; ++c)
-      if (bd[c] > 1e-9 * dmax) ratio[c] = float(bn[c] / bd[c]);
-    // Trilinear interpolation at the voxel centres (block centres at (c + 0.5) step - 0.5).
-    for_chunks(r_.voxels.size(), [&](std::size_t a, std::size_t e, std::size_t) {
-      for (std::size_t v = a; v < e; ++v) {
-        const std::uint32_t b = r_.voxels[v];
-        const std::size_t ijk[3] = {b % r_.n[0], (b / r_.n[0]) % r_.n[1], b / (r_.n[0] * r_.n[1])};
-        std::size_t c0[3];
-        double t[3];
-        for (int d = 0; d < 3; ++d) {
-          const double x = std::clamp((double(ijk[d]) + 0.5) / double(step_[d]) - 0.5, 0.0, double(m_[d] - 1));
-          c0[d] = std::min<std::size_t>(std::size_t(x), m_[d] > 1 ? m_[d] - 2 : 0);
-          t[d] = m_[d] > 1 ? x - double(c0[d]) : 0.0;
-        }
-        double s = 0;
-        for (int nb = 0; nb < 8; ++nb) {
-          const int dx = nb & 1, dy = (nb >> 1) & 1, dz = (nb >> 2) & 1;
-          const double w = (dx ? t[0] : 1 - t[0]) * (dy ? t[1] : 1 - t[1]) * (dz ? t[2] : 1 - t[2]);
-          if (w == 0) continue;
-          s += w * ratio[(c0[0] + dx) + m_[0] * ((c0[1] + dy) + m_[1] * (c0[2] + dz))];
-        }
-        bias[b] = float(s);
-      }
-    });
-  }
-
- private:
-  void smooth(std::vector<double>& a) const {
-    std::vector<double> tmp(a.size());
-    for (int d = 0; d < 3; ++d) {
-      const auto& ker = kernel_[d];
-      const int radius = int(ker.size() / 2);
-      const std::size_t stride = d == 0 ? 1 : d == 1 ? m_[0] : m_[0] * m_[1];
-      const std::size_t len = m_[d];
-      for (std::size_t c = 0; c < a.size(); ++c) {
-        const std::size_t pos = (c / stride) % len;
-        double s = 0;
-        for (int t = -radius; t <= radius; ++t) {
-          const std::ptrdiff_t p = std::ptrdiff_t(pos) + t;
-          if (p < 0 || p >= std::ptrdiff_t(len)) continue;
-          s += ker[t + radius] * a[c + std::size_t(p - std::ptrdiff_t(pos)) * stride];
-        }
-        tmp[c] = s;
-      }
-      a.swap(tmp);
-    }
-  }
-
-  const Region& r_;
-  std::array<std::size_t, 3> step_{}, m_{};
-  std::array<std::vector<double>, 3> kernel_;
-};
-
 // Sums of fixed chunks, added in chunk order.
 template <int N>
 using Sums = std::array<double, N>;
@@ -255,13 +148,7 @@ Sums<N> reduce(std::size_t n, F&& per_voxel) {
 
 SegmentResult segment_tissues(const Volume& image, const Mask& brain, const SegmentOptions& o) {
   const Geometry& g = image.geom;
-  if (brain.geom.size != g.size)
-    throw Error("segment: the brain mask's grid (" + brain.geom.describe() + ") differs from the image's (" +
-                g.describe() + ")");
-  const double smin = std::min({g.spacing[0], g.spacing[1], g.spacing[2]});
-  if (brain.geom.max_corner_distance(g) > 0.05 * smin)
-    throw Error("segment: the brain mask lies elsewhere in space than the image (corners differ by " +
-                std::to_string(brain.geom.max_corner_distance(g)) + " mm)");
+  require_same_grid(brain.geom, g, "segment: the brain mask is not on the image's grid");
   if (!(o.beta >= 0) || o.iterations < 1 || o.bias_iterations < 0 || !(o.tolerance >= 0))
     throw UsageError("segment: need beta >= 0, iterations >= 1, bias iterations >= 0, tolerance >= 0");
 

@@ -60,9 +60,9 @@ nlohmann::json to_json(const CohortOptions& o) {
 }
 
 void validate(const CohortOptions& o) {
-  if (o.subjects < 1) throw UsageError("--subjects must be at least 1");
-  if (o.patients < 0 || o.patients > o.subjects) throw UsageError("--patients must be between 0 and --subjects");
-  if (!(o.resolution_mm >= 0.5 && o.resolution_mm <= 4)) throw UsageError("--resolution must be in [0.5, 4] mm");
+  if (o.subjects < 1) throw UsageError("subjects must be at least 1");
+  if (o.patients < 0 || o.patients > o.subjects) throw UsageError("patients must be between 0 and subjects");
+  if (!(o.resolution_mm >= 0.5 && o.resolution_mm <= 4)) throw UsageError("resolution_mm must be in [0.5, 4] mm");
   for (const auto& s : o.scanners) {
     validate(s.protocol);
     if (!(s.snr > 0)) throw UsageError("SNR must be positive");
@@ -71,7 +71,7 @@ void validate(const CohortOptions& o) {
   if (o.deformation_mm < 0 || o.shape_sd < 0 || o.rotation_deg < 0 || o.translation_mm < 0 || o.t1_variation < 0 ||
       o.pd_variation < 0 || o.patient.atrophy_mm < 0 || o.patient.lesion_count < 0 || o.patient.lesion_radius_mm <= 0)
     throw UsageError("simulation knobs must be non-negative (lesion radius positive)");
-  if (o.deformation_mm > 6) throw UsageError("--deformation above 6 mm may fold the anatomy");
+  if (o.deformation_mm > 6) throw UsageError("deformation_mm above 6 mm may fold the anatomy");
 }
 
 std::vector<SubjectPlan> plan_cohort(const CohortOptions& o, int n_anatomies) {

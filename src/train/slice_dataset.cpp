@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "bids/layout.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/rng.hpp"
@@ -134,15 +135,8 @@ SubjectSlicePaths subject_slice_paths(const std::string& data_dir, const std::st
   const std::string index = data_dir + "/dataset.json";
   if (!ds["subjects"].contains(subject)) throw UsageError("subject '" + subject + "' is not in " + index);
   const auto [cond_key, target_key] = direction_keys(ds, parse_direction(direction), index);
-  return {data_dir + "/" + subject + "/" + subject_entry(ds, subject, cond_key, index),
-          data_dir + "/" + subject + "/" + subject_entry(ds, subject, target_key, index)};
-}
-
-std::vector<std::string> dataset_subjects(const std::string& data_dir) {
-  std::vector<std::string> ids;
-  for (const auto& [id, _] : read_dataset_index(data_dir)["subjects"].items()) ids.push_back(id);
-  std::sort(ids.begin(), ids.end());
-  return ids;
+  return {bids::subject_path(data_dir, subject, subject_entry(ds, subject, cond_key, index)),
+          bids::subject_path(data_dir, subject, subject_entry(ds, subject, target_key, index))};
 }
 
 PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetOptions& o) {
@@ -180,9 +174,9 @@ PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetO
   auto load_set = [&](const std::vector<std::string>& subjects) {
     std::vector<torch::Tensor> srcs, tgts;
     for (const auto& id : subjects) {
-      std::string cpath = subject_entry(ds, id, cond_key, index), tpath = subject_entry(ds, id, target_key, index);
-      cpath = data_dir + "/" + id + "/" + cpath;
-      tpath = data_dir + "/" + id + "/" + tpath;
+      // dataset.json records each stack relative to the subject's folder (bids::slices_relative).
+      const std::string cpath = bids::subject_path(data_dir, id, subject_entry(ds, id, cond_key, index));
+      const std::string tpath = bids::subject_path(data_dir, id, subject_entry(ds, id, target_key, index));
       const Stack c = read_stack(cpath), t = read_stack(tpath);
       if (c.slices.sizes() != t.slices.sizes())
         throw InputError(tpath, "stack of shape " + shape_of(t.slices) + " but " + cpath + " has shape " +

@@ -76,9 +76,6 @@ struct PairedSlices {
 // dataset does not have.
 PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetOptions& o);
 
-// The sorted subject ids of a preprocessed dataset (throws like load_paired_slices).
-std::vector<std::string> dataset_subjects(const std::string& data_dir);
-
 // Where one subject's condition and target slice stacks lie for a direction.
 struct SubjectSlicePaths {
   std::string condition, target;

@@ -13,9 +13,9 @@
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/rng.hpp"
-#include "learn/conditional.hpp"
-#include "learn/noise.hpp"
-#include "train/checkpoint.hpp"
+#include "model/conditional.hpp"
+#include "model/noise.hpp"
+#include "model/checkpoint.hpp"
 #include "train/slice_dataset.hpp"
 
 namespace fs = std::filesystem;
@@ -38,21 +38,21 @@ void TrainOptions::validate() const {
   require(unet.in_channels == 2, "the conditional model needs unet in_channels 2 (source + noisy target)");
   require(unet.out_channels == (diffusion.variance == ModelVariance::LearnedRange ? 2 : 1),
           "unet out_channels must be 2 for the learned-range variance, 1 for a fixed one");
-  require(lr > 0 && std::isfinite(lr), "--lr must be positive");
+  require(lr > 0 && std::isfinite(lr), "lr must be positive");
   require(lr_schedule == "constant" || lr_schedule == "cosine",
-          "--lr-schedule must be constant or cosine, not '" + lr_schedule + "'");
-  require(warmup_steps >= 0, "--warmup-steps must be >= 0");
-  require(grad_clip >= 0 && std::isfinite(grad_clip), "--grad-clip must be >= 0");
-  require(batch >= 1, "--batch must be at least 1");
-  require(ema_rate >= 0 && ema_rate < 1, "--ema must be in [0, 1)");
-  require(max_steps >= 1, "--max-steps must be at least 1");
-  require(max_minutes >= 0, "--max-minutes must be >= 0");
-  require(save_every >= 1, "--save-every must be at least 1");
-  require(log_every >= 1, "--log-every must be at least 1");
-  require(validate_every >= 0, "--validate-every must be >= 0");
+          "lr_schedule must be constant or cosine, not '" + lr_schedule + "'");
+  require(warmup_steps >= 0, "warmup_steps must be >= 0");
+  require(grad_clip >= 0 && std::isfinite(grad_clip), "grad_clip must be >= 0");
+  require(batch >= 1, "batch must be at least 1");
+  require(ema_rate >= 0 && ema_rate < 1, "ema_rate must be in [0, 1)");
+  require(max_steps >= 1, "max_steps must be at least 1");
+  require(max_minutes >= 0, "max_minutes must be >= 0");
+  require(save_every >= 1, "save_every must be at least 1");
+  require(log_every >= 1, "log_every must be at least 1");
+  require(validate_every >= 0, "validate_every must be >= 0");
   require(validation_batch >= 1, "validation batch must be at least 1");
-  require(val_fraction >= 0 && val_fraction < 1, "--val-fraction must be in [0, 1)");
-  require(device == "cpu" || device == "cuda", "--device must be cpu or cuda, not '" + device + "'");
+  require(val_fraction >= 0 && val_fraction < 1, "val_fraction must be in [0, 1)");
+  require(device == "cpu" || device == "cuda", "device must be cpu or cuda, not '" + device + "'");
 }
 
 nlohmann::json to_json(const TrainOptions& o) {
@@ -167,7 +167,7 @@ namespace {
 torch::Device device_of(const std::string& name) {
   if (name == "cuda") {
     if (!torch::cuda::is_available())
-      throw UsageError("--device cuda: no CUDA device available (LibTorch without CUDA, or no GPU visible)");
+      throw UsageError("device cuda: no CUDA device available (LibTorch without CUDA, or no GPU visible)");
     return torch::Device(torch::kCUDA);
   }
   return torch::Device(torch::kCPU);
@@ -271,7 +271,7 @@ Trainer& Trainer::operator=(Trainer&&) noexcept = default;
 
 Trainer Trainer::start(TrainOptions o, const std::string& run_dir, bool overwrite) {
   if (fs::exists(run_dir) && !overwrite)
-    throw OutputError(run_dir, "already exists (use --resume to continue its run, --force to replace it)");
+    throw OutputError(run_dir, "already exists (resume its run, or replace it: train --resume, --force)");
   o.data_dir = fs::absolute(o.data_dir).lexically_normal().string();
   auto s = build(std::move(o), run_dir);  // validates before anything is written
   fs::remove_all(run_dir);
@@ -295,7 +295,7 @@ Trainer Trainer::resume(const std::string& run_dir, const std::function<void(Tra
   if (adjust) adjust(o);
   if (o.lr_schedule == "cosine" && o.max_steps != planned_steps)
     log::warn("the cosine learning-rate schedule of " + run_dir + " was planned for " + std::to_string(planned_steps) +
-              " steps; with --max-steps " + std::to_string(o.max_steps) + " the remaining steps follow the new length");
+              " steps; with max_steps " + std::to_string(o.max_steps) + " the remaining steps follow the new length");
   std::string ckpt = run_dir + "/checkpoints/last.pt";
   if (!fs::exists(ckpt)) ckpt = run_dir + "/checkpoints/previous.pt";
   if (!fs::exists(ckpt)) throw InputError(run_dir + "/checkpoints/last.pt", "no checkpoint to resume from");
@@ -307,7 +307,7 @@ Trainer Trainer::resume(const std::string& run_dir, const std::function<void(Tra
   s->step = h.step;
   s->elapsed_before = h.elapsed_s;
   if (s->step > s->o.max_steps)
-    throw UsageError("the run is at step " + std::to_string(s->step) + ", beyond --max-steps " +
+    throw UsageError("the run is at step " + std::to_string(s->step) + ", beyond max_steps " +
                      std::to_string(s->o.max_steps));
   write_config(*s);
   truncate_csv(s->csv_path(), s->step);

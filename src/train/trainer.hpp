@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "learn/config.hpp"
+#include "model/config.hpp"
 
 namespace harmonize {
 

@@ -12,9 +12,9 @@
 
 #include "cli/run_cli.hpp"
 #include "io/nifti.hpp"
-#include "learn/config.hpp"
-#include "learn/unet.hpp"
-#include "train/checkpoint.hpp"
+#include "model/config.hpp"
+#include "model/unet.hpp"
+#include "model/checkpoint.hpp"
 
 using namespace harmonize;
 namespace fs = std::filesystem;

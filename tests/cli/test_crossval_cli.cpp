@@ -14,6 +14,7 @@
 #include "cli/run_cli.hpp"
 #include "core/files.hpp"
 #include "evaluate/metrics_table.hpp"
+#include "io/nifti.hpp"
 
 namespace fs = std::filesystem;
 using harmonize::test::run_cli;
@@ -30,7 +31,7 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   auto r = run_cli(args);
   ASSERT_EQ(r.status, 0) << r.output;
   for (const char* f :
-       {"report.md", "report.html", "metrics.csv", "crossval.json", "tables/table1.csv", "harmonize_crossval.json",
+       {"report.md", "report.html", "metrics.csv", "plan.json", "state.json", "tables/table1.csv", "harmonize_crossval.json",
         "prep/dataset.json", "models/fold-1_1p5T-to-3T/model.pt", "models/fold-2_3T-to-1p5T/model.pt",
         "models/fold-1_1p5T-to-3T/calibration.json", "models/fold-2_3T-to-1p5T/calibration.json",
         "models/fold-2_3T-to-1p5T/calibration-volumes.json",
@@ -78,6 +79,40 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   EXPECT_NE(md.find("`--calibrate`"), std::string::npos);
   EXPECT_NE(md.find("`--volume-fit`"), std::string::npos);
 
+  // `apply` gives the same voxels as crossval for the same model, seed and
+  // options: the fold's test subjects' preprocessed images, in the fold's
+  // order, sampled with the seed the model folder records and finished with
+  // its calibration (sub-001 is the first subject, so its end noise stream is
+  // the first of both).
+  {
+    const auto plan = nlohmann::json::parse(harmonize::read_text_file(dir + "/cv/plan.json"));
+    const auto folds = plan.at("folds").get<std::vector<std::vector<std::string>>>();
+    const int f = folds[0].front() == "sub-001" ? 0 : 1;
+    ASSERT_EQ(folds[f].front(), "sub-001");
+    const std::string model = dir + "/cv/models/fold-" + std::to_string(f + 1) + "_1p5T-to-3T";
+    const auto recipe = nlohmann::json::parse(harmonize::read_text_file(model + "/harmonize.json"));
+    std::string cmd = "apply --model " + model + "/model.pt --calibration " + model +
+                      "/calibration.json --preprocessed --sampler ddim --steps 3 --batch 16 --end-noise auto --seed " +
+                      std::to_string(recipe.at("seed").get<std::uint64_t>()) + " --threads 2 -q --output-dir " + dir +
+                      "/applied";
+    for (const auto& sub : folds[f])
+      cmd += " --input " + dir + "/cv/prep/" + sub + "/ses-1p5T/anat/" + sub +
+             "_ses-1p5T_space-ses3T_desc-preproc_T1w.nii.gz --mask " + dir + "/cv/prep/" + sub + "/ses-3T/anat/" + sub +
+             "_ses-3T_desc-brain_mask.nii.gz";
+    const auto a = run_cli(cmd);
+    ASSERT_EQ(a.status, 0) << a.output;
+    const auto applied = harmonize::read_nifti(dir + "/applied/sub-001_ses-1p5T_space-ses3T_desc-preproc_T1w_harmonized.nii.gz");
+    const auto evaluated = harmonize::read_nifti(dir + "/cv/harmonized/1p5T-to-3T/sub-001_desc-harmonized_T1w.nii.gz");
+    ASSERT_TRUE(harmonize::same_grid(applied.geom, evaluated.geom));
+    std::size_t brain = 0, differ = 0;
+    for (std::size_t n = 0; n < applied.data.size(); ++n) {
+      brain += evaluated.data[n] != 0.0f;
+      differ += applied.data[n] != evaluated.data[n];
+    }
+    EXPECT_GT(brain, 1000u);
+    EXPECT_EQ(differ, 0u) << "of " << applied.data.size() << " voxels";
+  }
+
   // A rerun does no work again and leaves the results as they were.
   const std::string before = harmonize::read_text_file(dir + "/cv/metrics.csv");
   r = run_cli(args);
@@ -100,6 +135,6 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   // Other options in the same folder are refused before any work.
   r = run_cli("crossval " + dir + "/cohort " + dir + "/cv --folds 2 --train-steps 7 --threads 2");
   EXPECT_NE(r.status, 0);
-  EXPECT_NE(r.output.find("other options"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("another plan"), std::string::npos) << r.output;
   fs::remove_all(dir);
 }

@@ -11,7 +11,7 @@
 #include "core/files.hpp"
 #include "core/volfile.hpp"
 #include "io/nifti.hpp"
-#include "prep/slicing.hpp"
+#include "preprocess/slicing.hpp"
 #include "preprocess/resample.hpp"
 
 using namespace harmonize;

@@ -42,6 +42,70 @@ TEST(Geometry, SampleLinearIsExactOnLinearFunction) {
   EXPECT_EQ(sample_linear(v, {-5, 0, 0}, -7.0f), -7.0f);
 }
 
+#include "core/error.hpp"
+
+namespace {
+Geometry oblique_grid() {
+  Geometry g;
+  g.size = {96, 96, 80};
+  g.spacing = {1.0, 1.0, 1.2};
+  g.origin = {-48.0, -60.5, -40.0};
+  g.direction = rotation_xyz(0.1, -0.05, 0.2);
+  return g;
+}
+}  // namespace
+
+TEST(Geometry, SameGridAllowsRoundingOnly) {
+  const Geometry g = oblique_grid();
+  EXPECT_TRUE(same_grid(g, g));
+  EXPECT_EQ(grid_mismatch(g, g), "");
+  Geometry h = g;
+  h.origin[1] += 1e-5;  // float rounding of a NIfTI header
+  EXPECT_TRUE(same_grid(g, h));
+  EXPECT_EQ(grid_mismatch(g, h), "");
+
+  h = g;
+  h.size[2] = 81;
+  EXPECT_FALSE(same_grid(g, h));
+  EXPECT_EQ(grid_mismatch(g, h), "96x96x80 voxels vs 96x96x81");
+  h.spacing = {2, 2, 2};  // another size and spacing: both described
+  EXPECT_NE(grid_mismatch(g, h).find("96x96x80 voxels of 1x1x1.2 mm"), std::string::npos) << grid_mismatch(g, h);
+  EXPECT_NE(grid_mismatch(g, h).find("96x96x81 voxels of 2x2x2 mm"), std::string::npos) << grid_mismatch(g, h);
+
+  h = g;
+  h.origin[0] += 0.01;
+  EXPECT_FALSE(same_grid(g, h));
+  EXPECT_NE(grid_mismatch(g, h).find("same size"), std::string::npos) << grid_mismatch(g, h);
+  EXPECT_NE(grid_mismatch(g, h).find("0.01 mm"), std::string::npos) << grid_mismatch(g, h);
+
+  h = g;
+  h.direction = mat_mul(rotation_xyz(0, 0, 0.01), g.direction);  // 0.01 rad: about 1 mm at the far corner
+  EXPECT_FALSE(same_grid(g, h));
+  EXPECT_FALSE(same_grid(h, g));
+  EXPECT_NE(grid_mismatch(g, h), "");
+
+  h = g;
+  h.spacing[0] = 1.01;  // same size, the far corner 0.95 mm away
+  EXPECT_NE(grid_mismatch(g, h).find("voxels of 1x1x1.2 mm vs 1.01x1x1.2 mm"), std::string::npos)
+      << grid_mismatch(g, h);
+}
+
+TEST(Geometry, RequireSameGridNamesWhatDiffers) {
+  const Geometry g = oblique_grid();
+  EXPECT_NO_THROW(require_same_grid(g, g, "unused"));
+  Geometry h = g;
+  h.size[0] = 95;
+  try {
+    require_same_grid(h, g, "segment: the brain mask");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "segment: the brain mask: 95x96x80 voxels vs 96x96x80");
+  }
+  h = g;
+  h.origin[2] += 2.5;
+  EXPECT_THROW(require_same_grid(g, h, "x"), Error);
+}
+
 #include "core/overlap.hpp"
 
 TEST(Overlap, DiceOfKnownShapes) {
@@ -56,4 +120,7 @@ TEST(Overlap, DiceOfKnownShapes) {
   a.at(0, 0, 1) = 2;
   EXPECT_DOUBLE_EQ(dice(a, b, 2), 0.0);
   EXPECT_DOUBLE_EQ(mean_tissue_dice(a, b), (0.4 + 0.0 + 1.0) / 3);
+  Geometry h = g;
+  h.origin[0] = 0.5;  // same size, another place
+  EXPECT_THROW(dice(a, Mask(h, 0), 1), Error);
 }

@@ -8,7 +8,6 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "io/nifti.hpp"
 #include "phantom.hpp"
 #include "preprocess/registration.hpp"
 
@@ -128,22 +127,4 @@ TEST(Registration, RefusesAPairWithoutOverlap) {
   Volume flat = p.r.images[1].t1w;
   std::fill(flat.data.begin(), flat.data.end(), 5.0f);
   EXPECT_THROW(register_images(p.r.images[0].t1w, flat, o), Error);
-}
-
-// Timing of a real-sized pair: set HARMONIZE_PAIR_DIR to the subject folder of
-// `harmonize simulate DIR --subjects 1` (DIR/sub-001); skipped otherwise.
-TEST(Registration, OneMillimetrePairTiming) {
-  const char* dir = std::getenv("HARMONIZE_PAIR_DIR");
-  if (!dir) GTEST_SKIP() << "HARMONIZE_PAIR_DIR not set";
-  const std::string base = std::string(dir) + "/ses-";
-  const Volume fixed = read_nifti(base + "1p5T/anat/sub-001_ses-1p5T_T1w.nii.gz");
-  const Volume moving = read_nifti(base + "3T/anat/sub-001_ses-3T_T1w.nii.gz");
-  for (bool deformable : {false, true}) {
-    RegistrationOptions o;
-    o.deformable = deformable;
-    const auto start = std::chrono::steady_clock::now();
-    const PairTransform t = register_images(fixed, moving, o);
-    std::printf("[   INFO   ] 1 mm pair, %s: %.1f s\n", deformable ? "rigid+affine+B-spline" : "rigid+affine",
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
 }

@@ -8,11 +8,10 @@
 #include <set>
 
 #include "core/error.hpp"
-#include "learn/conditional.hpp"
-#include "learn/noise.hpp"
+#include "model/conditional.hpp"
+#include "model/noise.hpp"
 #include "synthetic_data.hpp"
-#include "train/apply.hpp"
-#include "train/checkpoint.hpp"
+#include "model/checkpoint.hpp"
 #include "train/slice_dataset.hpp"
 #include "train/trainer.hpp"
 
@@ -399,7 +398,7 @@ TEST(Trainer, LearningRateSchedules) {
   EXPECT_DOUBLE_EQ(learning_rate_at(o, 110), 0.0);
   o.lr_schedule = "step";
   o.data_dir = "x";
-  EXPECT_TRUE(contains(error_of([&] { o.validate(); }), "--lr-schedule"));
+  EXPECT_TRUE(contains(error_of([&] { o.validate(); }), "lr_schedule"));
 }
 
 TEST(Trainer, LogsTheScheduledLearningRate) {
@@ -464,15 +463,3 @@ class RemoveTemporaries : public ::testing::Environment {
 };
 const auto* const remove_temporaries = ::testing::AddGlobalTestEnvironment(new RemoveTemporaries);
 }  // namespace
-
-TEST(Apply, EndNoiseOptionResolves) {
-  ModelHeader h = tiny_header(1);
-  EXPECT_EQ(resolve_end_noise("none", h, "m.pt"), 0.0);
-  EXPECT_EQ(resolve_end_noise("0.03", h, "m.pt"), 0.03);
-  const std::string e = error_of([&] { resolve_end_noise("auto", h, "m.pt"); });
-  EXPECT_TRUE(contains(e, "m.pt") && contains(e, "noise")) << e;
-  h.target_noise_sd = 0.041;
-  EXPECT_EQ(resolve_end_noise("auto", h, "m.pt"), 0.041);
-  for (const char* bad : {"0.6", "-0.1", "0.03x", "", "loud"})
-    EXPECT_THROW(resolve_end_noise(bad, h, "m.pt"), UsageError) << bad;
-}

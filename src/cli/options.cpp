@@ -1,0 +1,100 @@
+#include "cli/options.hpp"
+
+#include <map>
+
+namespace harmonize::cli {
+
+// CLI11's NonNegativeNumber names the largest double in its message; this says "must be >= 0".
+CLI::Validator non_negative() {
+  return CLI::Validator(
+      [](std::string& in) -> std::string {
+        double v = 0;
+        if (!CLI::detail::lexical_cast(in, v) || !(v >= 0)) return "must be a number >= 0, not '" + in + "'";
+        return {};
+      },
+      "NONNEGATIVE");
+}
+
+void add_sampling_options(CLI::App* cmd, SamplingOptions& s, const std::string& batch_flag) {
+  cmd->add_option("--sampler", s.sampler, "ddpm (ancestral, the paper's) or ddim")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, Sampler>{{"ddpm", Sampler::Ddpm}, {"ddim", Sampler::Ddim}}))
+      ->default_str(to_string(s.sampler));
+  cmd->add_option("--steps", s.steps, "Sampling steps (respaced; the model's own count, 1000, is the paper's full chain)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  cmd->add_option("--eta", s.eta, "DDIM eta: 0 deterministic, 1 the DDPM posterior variance")
+      ->check(non_negative())
+      ->capture_default_str();
+  cmd->add_option("--step-spacing", s.spacing,
+                  "Timesteps kept by the respaced sampler: uniform (an even stride, the reference code's) or "
+                  "quadratic (dense at low noise, where the target's fine texture is drawn)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, StepSpacing>{{"uniform", StepSpacing::Uniform}, {"quadratic", StepSpacing::Quadratic}}))
+      ->default_str(to_string(s.spacing));
+  cmd->add_option(batch_flag, s.batch, "Slices per network call when sampling")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+}
+
+CLI::Option* add_end_noise_option(CLI::App* cmd, EndNoise& e) {
+  return cmd
+      ->add_option_function<std::string>(
+          "--end-noise", [&e](const std::string& v) { e = EndNoise::parse(v); },
+          "White noise added to the harmonized brain after sampling: none (the paper's chain ends at x0), auto "
+          "(the target scanner's noise sd, measured on the training targets and kept in the model file) or an sd "
+          "on the [0,1] scale. A briefly trained model returns noise-free slices; auto gives them the target's "
+          "noise texture")
+      ->check([](const std::string& in) -> std::string {
+        try {
+          EndNoise::parse(in);
+        } catch (const std::exception&) {
+          return "must be none, auto or a number in [0, 0.5), not '" + in + "'";
+        }
+        return {};
+      })
+      ->default_str(e.to_string());
+}
+
+#if HARMONIZE_WITH_TORCH
+std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
+  return {
+      cmd->add_option("--preset", t.preset, "Network: paper, cpu, small or tiny (see README)")->capture_default_str(),
+      cmd->add_option("--batch", t.batch, "Training slices per batch")->check(CLI::PositiveNumber)->capture_default_str(),
+      cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str(),
+      cmd->add_option("--lr-schedule", t.lr_schedule, "constant (the paper's) or cosine (decays to 0 at the last step)")
+          ->check(CLI::IsMember({"constant", "cosine"}))
+          ->capture_default_str(),
+      cmd->add_option("--warmup-steps", t.warmup_steps, "Linear learning-rate warm-up, steps")
+          ->check(non_negative())
+          ->capture_default_str(),
+      cmd->add_option("--grad-clip", t.grad_clip, "Clip the gradients' global norm to this (0: off)")
+          ->check(non_negative())
+          ->capture_default_str(),
+      cmd->add_option("--ema", t.ema_rate, "EMA rate of the weights")->capture_default_str(),
+      cmd->add_option("--prediction", t.diffusion.prediction,
+                      "What the network predicts: eps (the noise, the paper's), x0 (the target slice; learns in far "
+                      "fewer steps) or v (x0-like at high noise, eps-like at low noise, so the target's fine texture "
+                      "is kept)")
+          ->check(CLI::IsMember({"eps", "x0", "v"}))
+          ->capture_default_str()};
+}
+#endif
+
+#if HARMONIZE_WITH_ITK
+void add_preprocess_options(CLI::App* cmd, PreprocessOptions& p) {
+  cmd->add_option("--spacing", p.spacing_mm, "Isotropic voxel size after preprocessing, mm")
+      ->check(CLI::Range(0.2, 4.0))
+      ->capture_default_str();
+  cmd->add_option("--slice-size", p.slice_height, "In-plane size of the square sagittal slices")
+      ->check(CLI::Range(8, 4096))
+      ->capture_default_str();
+  cmd->add_flag("--no-deformable{false}", p.deformable, "Register pairs with an affine transform only");
+}
+#endif
+
+void add_templates_option(CLI::App* cmd, std::string& dir) {
+  cmd->add_option("--templates", dir, "Folder with Colin27 ch2.nii.gz and ch2better.nii.gz (or ch2bet.nii.gz)")
+      ->capture_default_str();
+}
+
+}  // namespace harmonize::cli

@@ -1,0 +1,108 @@
+// Stage 3 of a cross-validation: each fold's test subjects harmonized by the
+// fold's models, and histogram matching to a training subject's target scan
+// as the baseline.
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+
+#include "core/files.hpp"
+#include "core/log.hpp"
+#include "core/progress.hpp"
+#include "crossval/calibrate.hpp"
+#include "crossval/seeds.hpp"
+#include "crossval/stages.hpp"
+#include "evaluate/histogram_matching.hpp"
+#include "harmonize/correction.hpp"
+#include "harmonize/sample.hpp"
+#include "io/nifti.hpp"
+#include "train/slice_dataset.hpp"
+
+namespace fs = std::filesystem;
+
+namespace harmonize {
+
+namespace {
+
+// The fold's models sample its test subjects once, without end noise; each
+// output (the main one, the volume-fitted one) is finished from those samples.
+void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const std::vector<std::string>& todo) {
+  const CrossvalPlan& p = r.plan;
+  const CrossvalLayout& L = r.layout;
+  log::info("[3/5] harmonizing " + std::to_string(todo.size()) + " subjects, fold " + std::to_string(f + 1) + " " +
+            dir + " (" + to_string(p.sampling.sampler) + ", " + std::to_string(p.sampling.steps) + " steps)");
+  const auto t0 = std::chrono::steady_clock::now();
+  HarmonizeOptions h;
+  h.device = r.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  const std::string model_path = L.model_dir(f, dir) + "/model.pt";
+  const LoadedModel model = load_model(model_path, h.device);
+  h.sampling = p.sampling;
+  h.seed = crossval_seeds::sampling(p.seed, f);
+  const double end_noise = p.end_noise.resolve(model.header.target_noise_sd, model_path);
+  if (end_noise > 0) log::info("sampling ends at noise sd " + std::to_string(end_noise).substr(0, 6));
+  std::unique_ptr<Progress> progress;
+  std::size_t last = 0;
+  h.progress = [&](std::size_t done, std::size_t all) {
+    if (!progress) progress = std::make_unique<Progress>("sample", all);
+    progress->advance(done - last);
+    last = done;
+  };
+  ModelCalibration c;
+  c.main.end_noise_sd = end_noise;
+  if (p.calibrate) c = calibrate_model(p, L, f, dir, model, h, end_noise, r.training_subjects(f));
+  if (c.fitted) log::info("volume-fitted output: end noise sd " + std::to_string(c.fitted->end_noise_sd).substr(0, 5));
+  // How this model harmonized its test subjects, for `apply` to repeat it on
+  // the same preprocessed images (subject k's end noise: output_noise(seed, k, 0)).
+  write_text_atomically(L.model_dir(f, dir) + "/harmonize.json",
+                        nlohmann::json{{"seed", h.seed},
+                                       {"sampling", h.sampling},
+                                       {"end_noise", end_noise},
+                                       {"calibration", p.calibrate ? "calibration.json" : ""},
+                                       {"subjects", r.folds[f]}}
+                                .dump(2) +
+                            "\n");
+  const auto volumes = harmonize_prepared(model, L.prep(), todo, h);
+  if (progress) progress->finish();
+  for (std::size_t i = 0; i < todo.size(); ++i) {
+    const Mask brain = read_nifti_mask(L.brain(todo[i]));
+    // The noise of a subject depends on its place among all subjects, not on this run's to-do list.
+    const std::size_t k = std::size_t(std::find(r.subjects.begin(), r.subjects.end(), todo[i]) - r.subjects.begin());
+    Volume v = volumes[i];
+    finish_output(v, brain, c.main, crossval_seeds::output_noise(h.seed, k, 0));
+    write_nifti(L.harmonized(dir, todo[i], "harmonized"), v);
+    if (p.volume_fit) {
+      Volume w = volumes[i];
+      finish_output(w, brain, *c.fitted, crossval_seeds::output_noise(h.seed, k, 1));
+      write_nifti(L.harmonized(dir, todo[i], "volumefit"), w);
+    }
+  }
+  r.add_seconds("harmonize", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+}  // namespace
+
+void harmonize_stage(const CrossvalRun& r) {
+  const CrossvalPlan& p = r.plan;
+  const CrossvalLayout& L = r.layout;
+  for (int f = 0; f < p.folds; ++f)
+    for (const auto& dir : p.directions) {
+      std::vector<std::string> todo;
+      for (const auto& sub : r.folds[f])
+        if (!fs::exists(L.harmonized(dir, sub, "harmonized")) ||
+            (p.volume_fit && !fs::exists(L.harmonized(dir, sub, "volumefit"))))
+          todo.push_back(sub);
+      if (!todo.empty()) harmonize_fold(r, f, dir, todo);
+      // The baseline's reference: the first training subject of this fold.
+      const Direction d = parse_direction(dir);
+      const std::string ref = r.training_subjects(f).front();
+      for (const auto& sub : r.folds[f]) {
+        const std::string out = L.harmonized(dir, sub, "histmatch");
+        if (fs::exists(out)) continue;
+        const Mask brain = read_nifti_mask(L.brain(sub)), ref_brain = read_nifti_mask(L.brain(ref));
+        write_nifti(out, histogram_match(read_nifti(L.image(sub, d.condition_session)), brain,
+                                         read_nifti(L.image(ref, d.target_session)), ref_brain));
+      }
+    }
+}
+
+}  // namespace harmonize

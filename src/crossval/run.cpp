@@ -1,0 +1,89 @@
+#include "crossval/run.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "bids/layout.hpp"
+#include "core/error.hpp"
+#include "core/files.hpp"
+#include "core/log.hpp"
+#include "core/parallel.hpp"
+#include "crossval/folds.hpp"
+#include "crossval/stages.hpp"
+
+namespace fs = std::filesystem;
+
+namespace harmonize {
+
+void run_crossval(const CrossvalPlan& plan, const CrossvalContext& ctx) {
+  const auto t_start = std::chrono::steady_clock::now();
+  plan.validate();
+  CrossvalRun r;
+  r.plan = plan;
+  r.layout = CrossvalLayout{ctx.out, plan.target_session};
+  r.device = ctx.device;
+  r.versions = ctx.versions;
+  const CrossvalLayout& L = r.layout;
+  if (!fs::is_directory(plan.bids)) throw InputError(plan.bids, "BIDS folder does not exist");
+  r.subjects = bids::paired_subjects(plan.bids, plan.source_session, plan.target_session);
+  fs::create_directories(ctx.out);
+  check_output_path(L.plan(), true);
+
+  // The plan and folds of this folder (fixed at the first run).
+  const nlohmann::json wanted = to_json(plan);
+  nlohmann::json state = {{"seconds", nlohmann::json::object()}};
+  if (fs::exists(L.plan())) {
+    nlohmann::json stored;
+    try {
+      stored = nlohmann::json::parse(read_text_file(L.plan()));
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(L.plan(), std::string("is not valid JSON: ") + e.what());
+    }
+    r.folds = stored.value("folds", std::vector<std::vector<std::string>>{});
+    stored.erase("folds");
+    if (stored != wanted)
+      throw UsageError(ctx.out + " holds a cross-validation with another plan (" + L.plan() +
+                       "); use another OUT_DIR, or the same options to continue it");
+    if (fs::exists(L.state())) state = nlohmann::json::parse(read_text_file(L.state()));
+    log::info("continuing the cross-validation in " + ctx.out);
+  } else {
+    if (fs::exists(ctx.out + "/crossval.json"))
+      throw UsageError(ctx.out + " holds a cross-validation of an older harmonize (crossval.json); use another OUT_DIR");
+    if (r.subjects.size() < std::size_t(plan.folds))
+      throw InputError(plan.bids, "has " + std::to_string(r.subjects.size()) + " subjects with both sessions; " +
+                                      std::to_string(plan.folds) + " folds need at least as many");
+    const auto groups = read_participant_groups(plan.bids + "/participants.tsv");
+    r.folds = make_folds(r.subjects, groups, plan.folds, plan.seed);
+    nlohmann::json written = wanted;
+    written["folds"] = r.folds;
+    write_text_atomically(L.plan(), written.dump(2) + "\n");
+  }
+  if (int(r.folds.size()) != plan.folds) throw InputError(L.plan(), "does not hold one subject list per fold");
+  r.add_seconds = [&](const std::string& stage, double s) {
+    state["seconds"][stage] = state["seconds"].value(stage, 0.0) + s;
+    write_text_atomically(L.state(), state.dump(2) + "\n");
+  };
+
+  preprocess_stage(r);
+  train_stage(r);
+  harmonize_stage(r);
+  const auto rows = evaluate_stage(r);
+  report_stage(r, rows, [&] {
+    const auto& secs = state["seconds"];
+    double work = 0;
+    for (const char* k : {"preprocess", "train", "harmonize", "evaluate", "report"}) work += secs.value(k, 0.0);
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  "Time on %d thread%s: %.1f min of stage work (preprocess %.1f, train %.1f, harmonize %.1f, "
+                  "evaluate %.1f, report %.1f min; summed over resumed invocations); this invocation %.1f min",
+                  threads(), threads() == 1 ? "" : "s", work / 60, secs.value("preprocess", 0.0) / 60,
+                  secs.value("train", 0.0) / 60, secs.value("harmonize", 0.0) / 60, secs.value("evaluate", 0.0) / 60,
+                  secs.value("report", 0.0) / 60,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() / 60);
+    return std::string(buf);
+  });
+  std::printf("Report: %s/report.html and report.md\n", ctx.out.c_str());
+}
+
+}  // namespace harmonize

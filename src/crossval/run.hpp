@@ -1,0 +1,21 @@
+#pragma once
+// A whole cross-validation (the paper's experiment) in one folder: the plan is
+// written first (or, on a rerun, must equal the one there), then the stages of
+// crossval/stages.hpp run in order, each skipping what is done.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "crossval/plan.hpp"
+
+namespace harmonize {
+
+struct CrossvalContext {
+  std::string out;              // the run folder (absolute)
+  std::string device = "cpu";   // not part of the plan: a run may move between machines
+  nlohmann::json versions;      // recorded with the preprocessed data
+};
+
+// Throws UsageError when `out` holds another plan, InputError for unusable data.
+void run_crossval(const CrossvalPlan& plan, const CrossvalContext& ctx);
+
+}  // namespace harmonize

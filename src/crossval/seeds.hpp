@@ -1,0 +1,22 @@
+#pragma once
+// Every seed of a cross-validation, derived from the run's one seed (the
+// values are those of the first cross-validations, so their results repeat).
+#include <cstdint>
+
+#include "core/rng.hpp"
+
+namespace harmonize::crossval_seeds {
+
+// Training the model of fold f (0-based).
+inline std::uint64_t training(std::uint64_t seed, int fold) { return seed + 1000 * std::uint64_t(fold); }
+// The sampler of fold f's test subjects (one generator per fold and direction).
+inline std::uint64_t sampling(std::uint64_t seed, int fold) { return seed + 7919 * std::uint64_t(fold + 1); }
+// The end noise of an output: subject k (its place among all subjects), output 0 (main) or 1 (volume-fitted).
+inline std::uint64_t output_noise(std::uint64_t sampling_seed, std::size_t subject, int output) {
+  return derive_seed(sampling_seed, 2 * std::uint64_t(subject) + std::uint64_t(output));
+}
+// The calibration's sampler and its maps' noise; the volume fit's noise.
+inline std::uint64_t calibration(std::uint64_t sampling_seed) { return sampling_seed + 1; }
+inline std::uint64_t volume_fit(std::uint64_t calibration_seed) { return derive_seed(calibration_seed, 1u << 20); }
+
+}  // namespace harmonize::crossval_seeds

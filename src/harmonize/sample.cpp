@@ -1,0 +1,101 @@
+#include "harmonize/sample.hpp"
+
+#include "core/error.hpp"
+#include "core/volfile.hpp"
+#include "model/conditional.hpp"
+#include "model/diffusion.hpp"
+#include "model/samplers.hpp"
+#include "model/schedule.hpp"
+#include "model/tensor.hpp"
+#include "preprocess/slicing.hpp"
+#include "train/slice_dataset.hpp"
+
+namespace harmonize {
+
+std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vector<torch::Tensor>& stacks,
+                                            const std::vector<std::vector<std::uint8_t>>& has_brain,
+                                            const HarmonizeOptions& o) {
+  if (stacks.size() != has_brain.size()) throw Error("harmonize_stacks: one has_brain list per stack");
+  const SamplingOptions& sampling = o.sampling;
+  sampling.validate(m.header.diffusion.steps);
+  if (o.slice_stride < 1) throw UsageError("the slice stride must be positive");
+  // The process the sampler runs: the model's own chain, or the kept timesteps.
+  const GaussianDiffusion base(m.header.diffusion);
+  const int T = m.header.diffusion.steps;
+  const GaussianDiffusion d =
+      sampling.steps == T && sampling.sampler == Sampler::Ddpm ? base
+      : sampling.spacing == StepSpacing::Quadratic        ? base.respaced(quadratic_timesteps(T, sampling.steps))
+      : sampling.sampler == Sampler::Ddim                 ? base.respaced(ddim_timesteps(T, sampling.steps))
+                                                     : base.respaced(even_timesteps(T, sampling.steps));
+  const int multiple = m.header.unet.size_multiple();
+
+  // Every (stack, slice) to harmonize, in order.
+  std::vector<std::pair<std::size_t, int64_t>> work;
+  std::vector<torch::Tensor> out;
+  for (std::size_t s = 0; s < stacks.size(); ++s) {
+    const auto& st = stacks[s];
+    if (st.dim() != 3 || std::size_t(st.size(0)) != has_brain[s].size())
+      throw Error("harmonize_stacks: stack " + std::to_string(s) + " does not match its slice list");
+    if (st.size(1) % multiple || st.size(2) % multiple)
+      throw UsageError("slices of " + std::to_string(st.size(1)) + "x" + std::to_string(st.size(2)) +
+                       " are not a multiple of " + std::to_string(multiple) + " (the model's levels)");
+    out.push_back(torch::zeros_like(st, torch::kFloat32));
+    int64_t brain_slices = 0;
+    for (int64_t k = 0; k < st.size(0); ++k)
+      if (has_brain[s][std::size_t(k)] && brain_slices++ % o.slice_stride == 0) work.emplace_back(s, k);
+  }
+  torch::NoGradGuard no_grad;
+  torch::Generator gen = at::detail::createCPUGenerator(o.seed);
+  std::size_t done = 0;
+  std::size_t b = 0;
+  while (b < work.size()) {
+    const std::size_t e = std::min(work.size(), b + std::size_t(sampling.batch));
+    // A batch holds one slice size; it ends where the size changes.
+    std::size_t end = b + 1;
+    while (end < e && stacks[work[end].first].sizes() == stacks[work[b].first].sizes()) ++end;
+    std::vector<torch::Tensor> src;
+    for (std::size_t w = b; w < end; ++w) src.push_back(stacks[work[w].first][work[w].second].unsqueeze(0));
+    const torch::Tensor source = torch::stack(src).to(torch::kFloat32);  // [B, 1, H, W]
+    SamplerOptions so;
+    so.generator = gen;
+    so.device = o.device;
+    const auto denoiser = conditional_denoiser(m.model, source);
+    const std::vector<int64_t> shape{source.size(0), 1, source.size(2), source.size(3)};
+    torch::Tensor x =
+        sampling.sampler == Sampler::Ddim ? sample_ddim(d, denoiser, shape, sampling.eta, so) : sample_ddpm(d, denoiser, shape, so);
+    x = from_model_range(x).clamp(0.0, 1.0).to(torch::kCPU);
+    for (std::size_t w = b; w < end; ++w) out[work[w].first][work[w].second].copy_(x[int64_t(w - b)][0]);
+    done += end - b;
+    if (o.progress) o.progress(done, work.size());
+    b = end;
+  }
+  return out;
+}
+
+std::vector<Volume> harmonize_prepared(const LoadedModel& model, const std::string& data_dir,
+                                       const std::vector<std::string>& subjects, const HarmonizeOptions& o) {
+  std::vector<torch::Tensor> stacks;
+  std::vector<std::vector<std::uint8_t>> has_brain;
+  std::vector<SliceLayout> layouts;
+  for (const auto& id : subjects) {
+    const std::string path = subject_slice_paths(data_dir, model.header.direction, id).condition;
+    nlohmann::json meta;
+    const Volume stack = read_hvol<float>(path, &meta);
+    try {
+      layouts.push_back(SliceLayout::from_json(meta.at("layout")));
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(path, std::string("no valid slice layout in its header: ") + e.what());
+    }
+    if (int(stack.size()[0]) != layouts.back().width || int(stack.size()[1]) != layouts.back().height)
+      throw InputError(path, "stack size does not match its layout");
+    stacks.push_back(to_tensor(stack));
+    has_brain.push_back(layouts.back().has_brain);
+  }
+  const auto out = harmonize_stacks(model, stacks, has_brain, o);
+  std::vector<Volume> volumes;
+  for (std::size_t i = 0; i < subjects.size(); ++i)
+    volumes.push_back(from_slices(from_tensor(out[i], layouts[i].stack_geometry()), layouts[i]));
+  return volumes;
+}
+
+}  // namespace harmonize

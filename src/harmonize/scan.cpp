@@ -1,0 +1,80 @@
+#include "harmonize/scan.hpp"
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/rng.hpp"
+#include "model/tensor.hpp"
+#include "preprocess/resample.hpp"
+#include "preprocess/slicing.hpp"
+
+namespace harmonize {
+
+PreprocessOptions preprocessing_of(const ModelHeader& header, PreprocessOptions p, const std::string& model_path) {
+  const auto it = header.training.find("preprocessing");
+  if (it == header.training.end() || !it->is_object() || it->empty()) {
+    log::warn(model_path + " does not record its data's preprocessing; using the defaults (" +
+              std::to_string(p.spacing_mm).substr(0, 4) + " mm, " + std::to_string(p.slice_height) + "x" +
+              std::to_string(p.slice_width) + ")");
+    return p;
+  }
+  try {
+    const nlohmann::json& j = *it;
+    p.spacing_mm = j.value("spacing_mm", p.spacing_mm);
+    p.percentile_lo = j.value("percentile_lo", p.percentile_lo);
+    p.percentile_hi = j.value("percentile_hi", p.percentile_hi);
+    p.slice_height = j.value("slice_height", p.slice_height);
+    p.slice_width = j.value("slice_width", p.slice_width);
+    p.n4 = j.value("n4", p.n4);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(model_path, std::string("invalid preprocessing record: ") + e.what());
+  }
+  return p;
+}
+
+std::uint64_t output_noise_seed(std::uint64_t seed, std::size_t i) { return derive_seed(seed, 2 * std::uint64_t(i)); }
+
+std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<ScanInput>& inputs,
+                                    const BrainTemplate* tmpl, const ScanOptions& o) {
+  // 1. The image to sample and its brain, per scan.
+  std::vector<PreparedScan> prepared;
+  std::vector<SliceLayout> layouts;
+  std::vector<torch::Tensor> stacks;
+  std::vector<std::vector<std::uint8_t>> has_brain;
+  StepTimes times;
+  for (const auto& in : inputs) {
+    if (o.preprocessed) {
+      if (!in.brain) throw InputError(in.name, "a preprocessed image needs its brain mask");
+      require_same_grid(in.image.geom, in.brain->geom, in.name + ": image and brain mask");
+      PreparedScan p;
+      p.image = in.image;
+      p.brain = *in.brain;
+      p.input_grid = in.image.geom;
+      prepared.push_back(std::move(p));
+    } else {
+      prepared.push_back(prepare_scan(in.name, in.image, in.brain ? &*in.brain : nullptr, tmpl, o.prep, times));
+    }
+    const PreparedScan& p = prepared.back();
+    layouts.push_back(plan_slices(p.image.geom, p.brain, o.prep.slice_height, o.prep.slice_width));
+    stacks.push_back(to_tensor(to_slices(p.image, layouts.back())));
+    has_brain.push_back(layouts.back().has_brain);
+  }
+  // 2. Sampling, slices batched across scans.
+  const auto sampled = harmonize_stacks(model, stacks, has_brain, o.harmonize);
+  // 3. The finishing step, then the input's grid.
+  std::vector<Volume> out;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    Volume v = from_slices(from_tensor(sampled[i], layouts[i].stack_geometry()), layouts[i]);
+    finish_output(v, prepared[i].brain, o.correction, output_noise_seed(o.harmonize.seed, i));
+    if (!same_grid(v.geom, inputs[i].image.geom)) {
+      v = resample(v, inputs[i].image.geom);
+      // The brain on the input's grid: the given mask, else the prepared one carried back.
+      const Mask brain = inputs[i].brain ? *inputs[i].brain : resample(prepared[i].brain, inputs[i].image.geom);
+      for (std::size_t n = 0; n < v.data.size(); ++n)
+        if (!brain.data[n]) v.data[n] = 0.0f;
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace harmonize

@@ -1,0 +1,50 @@
+#pragma once
+// The harmonize stage for scans as a user has them: each scan is preprocessed
+// as the model's training data was (brain mask, N4, isotropic grid, [0, 1]
+// window; preprocess/pipeline.hpp), its brain slices are sampled
+// (harmonize/sample.hpp, batched across scans), the volume is finished
+// (harmonize/correction.hpp) and put back on the scan's own grid and geometry,
+// 0 outside the brain. `apply` (and the BIDS app) call this; crossval samples
+// the stacks its preprocessing cut and finishes them with the same step.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harmonize/correction.hpp"
+#include "harmonize/sample.hpp"
+#include "preprocess/pipeline.hpp"
+
+namespace harmonize {
+
+struct ScanInput {
+  std::string name;           // for messages: the file
+  Volume image;               // a raw scan, or a preprocessed image (ScanOptions::preprocessed)
+  std::optional<Mask> brain;  // on image's grid; none: by template registration
+};
+
+struct ScanOptions {
+  PreprocessOptions prep;  // as the model's training data (preprocessing_of)
+  // The inputs are already preprocessed (images of `harmonize preprocess`, on
+  // [0, 1] and on the grid to sample, each with its brain mask): no mask, N4,
+  // resampling or scaling, the slices are cut from them as they are.
+  bool preprocessed = false;
+  HarmonizeOptions harmonize;
+  Correction correction;
+};
+
+// The preprocessing the model's training data had (its header's record) over
+// `defaults`; InputError naming model_path when the record is malformed, a
+// warning when there is none.
+PreprocessOptions preprocessing_of(const ModelHeader& header, PreprocessOptions defaults,
+                                   const std::string& model_path);
+
+// The seed of the end noise of the i-th scan of one call.
+std::uint64_t output_noise_seed(std::uint64_t seed, std::size_t i);
+
+// One output per input, on the input's grid. `tmpl` is needed only for inputs
+// without a brain mask.
+std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<ScanInput>& inputs,
+                                    const BrainTemplate* tmpl, const ScanOptions& o);
+
+}  // namespace harmonize

@@ -1,0 +1,86 @@
+// The smooth bias field estimate of the segmentation (segment/bias_field.hpp).
+#include "segment/bias_field.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace harmonize::segment_detail {
+
+BiasSmoother::BiasSmoother(const Region& r, const Vec3& spacing, double fwhm_mm) : r_(r) {
+  for (int d = 0; d < 3; ++d) {
+    step_[d] = std::max<std::size_t>(1, std::size_t(std::lround(4.0 / spacing[d])));
+    m_[d] = (r.n[d] + step_[d] - 1) / step_[d];
+    const double sigma = fwhm_mm / (2 * std::sqrt(2 * std::log(2.0))) / (double(step_[d]) * spacing[d]);
+    const int radius = std::max(1, int(std::ceil(3 * sigma)));
+    kernel_[d].resize(2 * radius + 1);
+    for (int t = -radius; t <= radius; ++t) kernel_[d][t + radius] = std::exp(-0.5 * t * t / (sigma * sigma));
+  }
+}
+
+void BiasSmoother::estimate(const std::vector<float>& num, const std::vector<float>& den,
+                            std::vector<float>& bias) const {
+  const std::size_t M = m_[0] * m_[1] * m_[2];
+  std::vector<double> bn(M, 0.0), bd(M, 0.0);
+  // Block sums: one work item per block slab along k (fixed order inside).
+  parallel_for(0, m_[2], [&](std::size_t bk) {
+    for (std::size_t k = bk * step_[2]; k < std::min(r_.n[2], (bk + 1) * step_[2]); ++k)
+      for (std::size_t j = 0; j < r_.n[1]; ++j)
+        for (std::size_t i = 0; i < r_.n[0]; ++i) {
+          const std::size_t b = r_.box_index(i, j, k);
+          if (!r_.inside[b]) continue;
+          const std::size_t c = i / step_[0] + m_[0] * (j / step_[1] + m_[1] * bk);
+          bn[c] += num[b], bd[c] += den[b];
+        }
+  });
+  smooth(bn), smooth(bd);
+  std::vector<float> ratio(M, 1.0f);
+  double dmax = 0;
+  for (double d : bd) dmax = std::max(dmax, d);
+  for (std::size_t c = 0; c < M; ++c)
+    if (bd[c] > 1e-9 * dmax) ratio[c] = float(bn[c] / bd[c]);
+  // Trilinear interpolation at the voxel centres (block centres at (c + 0.5) step - 0.5).
+  for_chunks(r_.voxels.size(), [&](std::size_t a, std::size_t e, std::size_t) {
+    for (std::size_t v = a; v < e; ++v) {
+      const std::uint32_t b = r_.voxels[v];
+      const std::size_t ijk[3] = {b % r_.n[0], (b / r_.n[0]) % r_.n[1], b / (r_.n[0] * r_.n[1])};
+      std::size_t c0[3];
+      double t[3];
+      for (int d = 0; d < 3; ++d) {
+        const double x = std::clamp((double(ijk[d]) + 0.5) / double(step_[d]) - 0.5, 0.0, double(m_[d] - 1));
+        c0[d] = std::min<std::size_t>(std::size_t(x), m_[d] > 1 ? m_[d] - 2 : 0);
+        t[d] = m_[d] > 1 ? x - double(c0[d]) : 0.0;
+      }
+      double s = 0;
+      for (int nb = 0; nb < 8; ++nb) {
+        const int dx = nb & 1, dy = (nb >> 1) & 1, dz = (nb >> 2) & 1;
+        const double w = (dx ? t[0] : 1 - t[0]) * (dy ? t[1] : 1 - t[1]) * (dz ? t[2] : 1 - t[2]);
+        if (w == 0) continue;
+        s += w * ratio[(c0[0] + dx) + m_[0] * ((c0[1] + dy) + m_[1] * (c0[2] + dz))];
+      }
+      bias[b] = float(s);
+    }
+  });
+}
+
+void BiasSmoother::smooth(std::vector<double>& a) const {
+  std::vector<double> tmp(a.size());
+  for (int d = 0; d < 3; ++d) {
+    const auto& ker = kernel_[d];
+    const int radius = int(ker.size() / 2);
+    const std::size_t stride = d == 0 ? 1 : d == 1 ? m_[0] : m_[0] * m_[1];
+    const std::size_t len = m_[d];
+    for (std::size_t c = 0; c < a.size(); ++c) {
+      const std::size_t pos = (c / stride) % len;
+      double s = 0;
+      for (int t = -radius; t <= radius; ++t) {
+        const std::ptrdiff_t p = std::ptrdiff_t(pos) + t;
+        if (p < 0 || p >= std::ptrdiff_t(len)) continue;
+        s += ker[t + radius] * a[c + std::size_t(p - std::ptrdiff_t(pos)) * stride];
+      }
+      tmp[c] = s;
+    }
+    a.swap(tmp);
+  }
+}
+
+}  // namespace harmonize::segment_detail

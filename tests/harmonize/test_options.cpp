@@ -1,0 +1,50 @@
+// The typed sampling options and end noise (harmonize/options.hpp).
+#include <gtest/gtest.h>
+
+#include "core/error.hpp"
+#include "harmonize/options.hpp"
+
+using namespace harmonize;
+
+TEST(EndNoise, ParsesPrintsAndResolves) {
+  EXPECT_EQ(EndNoise::parse("none").kind, EndNoise::Kind::None);
+  EXPECT_EQ(EndNoise::parse("auto").kind, EndNoise::Kind::Auto);
+  const EndNoise e = EndNoise::parse("0.02");
+  EXPECT_EQ(e.kind, EndNoise::Kind::Sd);
+  EXPECT_DOUBLE_EQ(e.sd, 0.02);
+  for (const char* s : {"none", "auto", "0.02", "0", "0.125"}) EXPECT_EQ(EndNoise::parse(EndNoise::parse(s).to_string()), EndNoise::parse(s)) << s;
+  EXPECT_EQ(e.to_string(), "0.02");
+  for (const char* bad : {"", "0.5", "-0.1", "0.02x", "nan", "loud"}) EXPECT_THROW(EndNoise::parse(bad), UsageError) << bad;
+  EXPECT_THROW(EndNoise::of(0.7), UsageError);
+  EXPECT_DOUBLE_EQ(EndNoise{}.resolve(0.04, "m.pt"), 0.0);
+  EXPECT_DOUBLE_EQ(EndNoise::parse("auto").resolve(0.04, "m.pt"), 0.04);
+  EXPECT_DOUBLE_EQ(e.resolve(0.04, "m.pt"), 0.02);
+  try {
+    EndNoise::parse("auto").resolve(-1, "old.pt");
+    FAIL() << "a model without a recorded level must be refused";
+  } catch (const InputError& err) {
+    EXPECT_NE(std::string(err.what()).find("old.pt"), std::string::npos);
+  }
+}
+
+TEST(SamplingOptions, JsonRoundTripAndValidation) {
+  SamplingOptions s;
+  s.sampler = Sampler::Ddim;
+  s.steps = 8;
+  s.eta = 0.5;
+  s.spacing = StepSpacing::Quadratic;
+  s.batch = 16;
+  const nlohmann::json j = s;
+  EXPECT_EQ(j.at("sampler"), "ddim");
+  EXPECT_EQ(j.at("step_spacing"), "quadratic");
+  EXPECT_EQ(j.get<SamplingOptions>(), s);
+  EXPECT_NO_THROW(s.validate(1000));
+  s.steps = 1001;
+  EXPECT_THROW(s.validate(1000), UsageError);
+  s.steps = 8;
+  s.batch = 0;
+  EXPECT_THROW(s.validate(1000), UsageError);
+  EXPECT_THROW(sampler_from_string("euler"), UsageError);
+  EXPECT_THROW(step_spacing_from_string("log"), UsageError);
+  EXPECT_THROW(nlohmann::json({{"sampler", "ddim"}}).get<SamplingOptions>(), Error);
+}

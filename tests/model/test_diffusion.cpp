@@ -1,0 +1,205 @@
+// Gaussian diffusion: forward process, posterior, model prediction, losses.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.hpp"
+#include "model/diffusion.hpp"
+
+using namespace harmonize;
+
+namespace {
+
+GaussianDiffusion learned() { return GaussianDiffusion(DiffusionConfig{}); }
+
+GaussianDiffusion fixed(ModelVariance v) {
+  DiffusionConfig c;
+  c.variance = v;
+  c.loss = LossKind::Mse;
+  return GaussianDiffusion(c);
+}
+
+double item(const torch::Tensor& t) { return t.item<double>(); }
+
+const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+
+}  // namespace
+
+TEST(Diffusion, QSampleHasTheForwardProcessMoments) {
+  torch::manual_seed(0);
+  const auto d = learned();
+  const auto& s = d.schedule();
+  auto x0 = torch::full({3, 1, 100, 100}, 0.6);
+  auto t = torch::tensor({0, 300, 900}, torch::kLong);
+  auto xt = d.q_sample(x0, t, torch::randn_like(x0));
+  for (int b = 0; b < 3; ++b) {
+    const int ti = t[b].item<int>();
+    auto v = xt[b].to(torch::kFloat64);
+    // Ho 2020 eq. 4: mean sqrt(abar) x0, variance 1 - abar; 1e4 samples
+    EXPECT_NEAR(item(v.mean()), std::sqrt(s.alphas_cumprod[ti]) * 0.6, 0.03) << ti;
+    EXPECT_NEAR(item(v.var()), 1.0 - s.alphas_cumprod[ti], 0.05 * (1.0 - s.alphas_cumprod[ti]) + 1e-6) << ti;
+  }
+  const auto mv = d.q_mean_variance(x0, t);
+  EXPECT_NEAR(item(mv.variance[2].squeeze()), 1.0 - s.alphas_cumprod[900], 1e-7);
+}
+
+TEST(Diffusion, PosteriorIsTheProductOfTheTwoGaussians) {
+  const auto d = learned();
+  const auto& s = d.schedule();
+  auto x0 = torch::tensor({-0.8, 0.1, 0.9}, f64).reshape({3, 1, 1, 1});
+  auto xt = torch::tensor({1.3, -0.4, 0.2}, f64).reshape({3, 1, 1, 1});
+  auto t = torch::tensor({1, 250, 999}, torch::kLong);
+  const auto post = d.q_posterior(x0, xt, t);
+  for (int b = 0; b < 3; ++b) {
+    const int ti = t[b].item<int>();
+    // q(x_{t-1}|x_t,x0) ∝ N(x_t; sqrt(alpha_t) x_{t-1}, beta_t) N(x_{t-1}; sqrt(abar_{t-1}) x0, 1 - abar_{t-1})
+    const double beta = s.betas[ti], alpha = 1 - beta, abp = s.alphas_cumprod[ti - 1];
+    const double precision = alpha / beta + 1.0 / (1.0 - abp);
+    const double mean =
+        (std::sqrt(alpha) / beta * item(xt[b].squeeze()) + std::sqrt(abp) / (1.0 - abp) * item(x0[b].squeeze())) /
+        precision;
+    EXPECT_NEAR(item(post.mean[b].squeeze()), mean, 1e-10) << ti;
+    EXPECT_NEAR(item(post.variance[b].squeeze()), 1.0 / precision, 1e-12) << ti;
+    EXPECT_NEAR(item(post.log_variance[b].squeeze()), std::log(1.0 / precision), 1e-9) << ti;
+  }
+}
+
+TEST(Diffusion, EpsAndX0PredictionsInvertEachOther) {
+  const auto d = learned();
+  auto x0 = torch::rand({2, 1, 4, 4}, f64) * 2 - 1;
+  auto eps = torch::randn({2, 1, 4, 4}, f64);
+  auto t = torch::tensor({5, 600}, torch::kLong);
+  auto xt = d.q_sample(x0, t, eps);
+  EXPECT_LT(item((d.predict_x0_from_eps(xt, t, eps) - x0).abs().max()), 1e-10);
+  EXPECT_LT(item((d.predict_eps_from_x0(xt, t, x0) - eps).abs().max()), 1e-10);
+}
+
+TEST(Diffusion, LearnedRangeInterpolatesBetweenPosteriorAndBetaLogVariance) {
+  const auto d = learned();
+  const auto& s = d.schedule();
+  auto x0 = torch::rand({3, 1, 2, 2}, f64) * 2 - 1;
+  auto eps = torch::randn({3, 1, 2, 2}, f64);
+  auto t = torch::tensor({0, 40, 700}, torch::kLong);
+  auto xt = d.q_sample(x0, t, eps);
+  auto v = torch::tensor({-1.0, 0.0, 1.0}, f64).reshape({3, 1, 1, 1}).expand({3, 1, 2, 2});
+  const auto p = d.p_mean_variance(torch::cat({eps, v}, 1), xt, t, false);
+  // Nichol & Dhariwal eq. 15
+  EXPECT_NEAR(item(p.log_variance[0][0][0][0]), s.posterior_log_variance_clipped[0], 1e-12);
+  EXPECT_NEAR(item(p.log_variance[1][0][0][0]), 0.5 * (std::log(s.betas[40]) + std::log(s.posterior_variance[40])),
+              1e-12);
+  EXPECT_NEAR(item(p.log_variance[2][0][0][0]), std::log(s.betas[700]), 1e-12);
+  // with the true eps the mean is the true posterior mean
+  EXPECT_LT(item((p.pred_x0 - x0).abs().max()), 1e-9);
+  EXPECT_LT(item((p.mean - d.q_posterior(x0, xt, t).mean).abs().max()), 1e-9);
+  // wrong channel count
+  EXPECT_THROW(d.p_mean_variance(eps, xt, t, false), Error);
+  EXPECT_THROW(fixed(ModelVariance::FixedLarge).p_mean_variance(torch::cat({eps, v}, 1), xt, t, false), Error);
+}
+
+TEST(Diffusion, FixedVariancesAndClipping) {
+  const auto base = learned();
+  const auto& s = base.schedule();
+  auto xt = torch::zeros({2, 1, 1, 1}, f64);
+  auto t = torch::tensor({0, 10}, torch::kLong);
+  auto eps = torch::full({2, 1, 1, 1}, -1000.0, f64);  // x0 prediction far outside [-1, 1]
+  const auto large = fixed(ModelVariance::FixedLarge).p_mean_variance(eps, xt, t, true);
+  EXPECT_NEAR(item(large.variance[0].squeeze()), s.posterior_variance[1], 1e-15);
+  EXPECT_NEAR(item(large.variance[1].squeeze()), s.betas[10], 1e-15);
+  const auto small = fixed(ModelVariance::FixedSmall).p_mean_variance(eps, xt, t, true);
+  EXPECT_NEAR(item(small.variance[1].squeeze()), s.posterior_variance[10], 1e-15);
+  EXPECT_DOUBLE_EQ(item(small.pred_x0.max()), 1.0);
+  EXPECT_NEAR(item(small.mean[0].squeeze()), 1.0, 1e-9);  // posterior mean at t = 0 is x0
+}
+
+TEST(Diffusion, NormalKlMatchesTheClosedForm) {
+  auto m1 = torch::tensor({0.3}, f64), m2 = torch::tensor({-0.2}, f64);
+  auto lv1 = torch::tensor({std::log(0.5)}, f64), lv2 = torch::tensor({std::log(2.0)}, f64);
+  const double expect = 0.5 * std::log(2.0 / 0.5) + (0.5 + 0.25) / (2 * 2.0) - 0.5;
+  EXPECT_NEAR(item(normal_kl(m1, lv1, m2, lv2)), expect, 1e-12);
+  EXPECT_NEAR(item(normal_kl(m1, lv1, m1, lv1)), 0.0, 1e-15);
+}
+
+TEST(Diffusion, DiscretizedLikelihoodIsANormalisedBinProbability) {
+  // the 256 bin probabilities of data in [-1, 1] sum to one for any mean and scale
+  auto bins = torch::linspace(-1.0, 1.0, 256, f64);
+  for (double mean : {-0.95, 0.0, 0.4}) {
+    for (double scale : {0.01, 0.3}) {
+      auto lp = discretized_gaussian_log_likelihood(bins, torch::full_like(bins, mean),
+                                                    torch::full_like(bins, std::log(scale)));
+      EXPECT_NEAR(item(lp.exp().sum()), 1.0, 1e-6) << mean << " " << scale;
+    }
+  }
+  // an interior bin: Phi((x + 1/255 - m)/s) - Phi((x - 1/255 - m)/s), tanh approximation within 1e-3
+  const double x = 0.2, m = 0.25, sc = 0.05;
+  auto phi = [](double z) { return 0.5 * (1 + std::erf(z / std::sqrt(2.0))); };
+  const double exact = std::log(phi((x + 1 / 255.0 - m) / sc) - phi((x - 1 / 255.0 - m) / sc));
+  auto lp = discretized_gaussian_log_likelihood(torch::tensor({x}, f64), torch::tensor({m}, f64),
+                                                torch::tensor({std::log(sc)}, f64));
+  EXPECT_NEAR(item(lp), exact, 1e-2 * std::abs(exact));
+  // the edge bin x = -1 collects everything below
+  auto edge = discretized_gaussian_log_likelihood(torch::tensor({-1.0}, f64), torch::tensor({-1.5}, f64),
+                                                  torch::tensor({std::log(0.1)}, f64));
+  EXPECT_NEAR(item(edge), 0.0, 1e-6);
+}
+
+TEST(Diffusion, HybridLossUsesDecoderNllAtZeroAndStopsTheMeanGradient) {
+  torch::manual_seed(2);
+  const auto d = learned();
+  auto x0 = torch::rand({3, 1, 8, 8}) * 2 - 1;
+  auto noise = torch::randn_like(x0);
+  auto t = torch::tensor({0, 1, 500}, torch::kLong);
+  auto xt = d.q_sample(x0, t, noise);
+  auto out = torch::cat({noise + 0.1 * torch::randn_like(noise), torch::rand_like(noise) * 2 - 1}, 1);
+  out.requires_grad_(true);
+  const auto terms = d.training_losses(out, x0, xt, t, noise);
+  ASSERT_EQ(terms.loss.sizes(), (std::vector<int64_t>{3}));
+  EXPECT_TRUE(torch::isfinite(terms.loss).all().item<bool>());
+  EXPECT_GT(terms.vb.min().item<float>(), 0.0f);
+  // t = 0: -log p(x0|x1) in bits per dim; t > 0: KL in bits per dim
+  const auto p = d.p_mean_variance(out.detach(), xt, t, false);
+  const double ln2 = std::log(2.0);
+  const double nll0 =
+      -discretized_gaussian_log_likelihood(x0[0], p.mean[0], 0.5 * p.log_variance[0]).mean().item<double>() / ln2;
+  EXPECT_NEAR(terms.vb[0].item<double>(), nll0, 1e-4 * std::abs(nll0));
+  const auto q = d.q_posterior(x0, xt, t);
+  const double kl2 = normal_kl(q.mean[2], q.log_variance[2], p.mean[2], p.log_variance[2]).mean().item<double>() / ln2;
+  EXPECT_NEAR(terms.vb[2].item<double>(), kl2, 1e-4 * std::abs(kl2) + 1e-7);
+  EXPECT_NEAR(terms.mse[1].item<double>(), (noise[1] - out[1][0]).pow(2).mean().item<double>(), 1e-6);
+  // the vb term trains only the variance channel
+  terms.vb.sum().backward();
+  EXPECT_EQ(out.grad().narrow(1, 0, 1).abs().max().item<float>(), 0.0f);
+  EXPECT_GT(out.grad().narrow(1, 1, 1).abs().max().item<float>(), 0.0f);
+}
+
+TEST(Diffusion, MseLossAndRespacedScaling) {
+  const auto d = fixed(ModelVariance::FixedLarge);
+  auto x0 = torch::zeros({2, 1, 4, 4});
+  auto noise = torch::ones_like(x0);
+  auto t = torch::tensor({3, 9}, torch::kLong);
+  const auto terms = d.training_losses(torch::zeros_like(x0), x0, d.q_sample(x0, t, noise), t, noise);
+  EXPECT_FLOAT_EQ(terms.loss[0].item<float>(), 1.0f);
+  EXPECT_FLOAT_EQ(terms.vb[1].item<float>(), 0.0f);
+  // hybrid on a 100-step process: lambda L_vlb = (T / 1000) L_t
+  GaussianDiffusion d100(linear_betas(100), ModelVariance::LearnedRange, LossKind::Hybrid, Parameterization::Eps);
+  auto xt = d100.q_sample(x0, t, noise);
+  auto out = torch::cat({noise * 0.5, torch::zeros_like(x0)}, 1);
+  const auto h = d100.training_losses(out, x0, xt, t, noise);
+  const double vb = d100.vb_terms_bpd(out, x0, xt, t, false)[1].item<double>();
+  EXPECT_NEAR(h.vb[1].item<double>(), 0.1 * vb, 1e-5 * std::abs(vb));
+}
+
+TEST(Diffusion, RespacedProcessMapsIndicesToOriginalTimesteps) {
+  const auto base = learned();
+  const auto r = base.respaced("ddim10");
+  ASSERT_EQ(r.num_timesteps(), 10);
+  auto mt = r.model_timesteps(torch::tensor({0, 1, 9}, torch::kLong));
+  EXPECT_EQ(mt[0].item<int64_t>(), 0);
+  EXPECT_EQ(mt[1].item<int64_t>(), 100);
+  EXPECT_EQ(mt[2].item<int64_t>(), 900);
+  EXPECT_NEAR(r.schedule().alphas_cumprod[9], base.schedule().alphas_cumprod[900], 1e-15);
+  // respacing a respaced process composes the maps
+  const auto rr = r.respaced("5");
+  EXPECT_EQ(rr.timestep_map().back(), 900);
+  EXPECT_THROW(r.extract(r.schedule().betas, torch::tensor({10}, torch::kLong), torch::zeros({1, 1})), Error);
+  EXPECT_THROW(GaussianDiffusion(linear_betas(10), ModelVariance::FixedLarge, LossKind::Hybrid, Parameterization::Eps), UsageError);
+}
