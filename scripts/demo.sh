@@ -11,7 +11,7 @@
 #      whose end noise is fitted to tissue volumes on training subjects),
 #      histogram matching as the baseline, segment and evaluate everything;
 #   3. the report: OUT/crossval/report.html (open it in a browser) and report.md.
-# About 26 minutes after the build on 2 cores. The full-size study is in
+# About 30 minutes after the build on 2 cores. The full-size study is in
 # README.md ("The full-size study"). Rerunning continues a killed run.
 # Usage: scripts/demo.sh [OUT_DIR] [extra crossval options]
 set -euo pipefail
