@@ -109,7 +109,8 @@ TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
     EXPECT_FALSE(fs::exists(dir + "/o4.nii.gz"));
   }
 
-  // Refusals: existing output, a model file of the wrong kind, a missing input.
+  // Refusals: existing output, a model file of the wrong kind, a missing input,
+  // preprocessed inputs without their masks.
   Result again = run("apply --model " + dir + "/model.pt --input " + scan + " --mask " + mask + " --output " + out);
   EXPECT_NE(again.status, 0);
   EXPECT_NE(again.output.find("already exists"), std::string::npos) << again.output;
@@ -121,5 +122,9 @@ TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
   again = run("apply --model " + dir + "/model.pt --input " + dir + "/none.nii.gz --output " + dir + "/o3.nii.gz");
   EXPECT_NE(again.status, 0);
   EXPECT_NE(again.output.find("none.nii.gz"), std::string::npos) << again.output;
+  again = run("apply --model " + dir + "/model.pt --preprocessed --input " + scan + " --output " + dir + "/o6.nii.gz");
+  EXPECT_NE(again.status, 0);
+  EXPECT_NE(again.output.find("--mask"), std::string::npos) << again.output;
+  EXPECT_FALSE(fs::exists(dir + "/o6.nii.gz"));
   fs::remove_all(dir);
 }
