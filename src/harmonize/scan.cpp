@@ -48,6 +48,7 @@ std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<
       PreparedScan p;
       p.image = in.image;
       p.brain = *in.brain;
+      p.input_brain = *in.brain;
       p.input_grid = in.image.geom;
       prepared.push_back(std::move(p));
     } else {
@@ -67,8 +68,8 @@ std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<
     finish_output(v, prepared[i].brain, o.correction, output_noise_seed(o.harmonize.seed, i));
     if (!same_grid(v.geom, inputs[i].image.geom)) {
       v = resample(v, inputs[i].image.geom);
-      // The brain on the input's grid: the given mask, else the prepared one carried back.
-      const Mask brain = inputs[i].brain ? *inputs[i].brain : resample(prepared[i].brain, inputs[i].image.geom);
+      // The brain on the input's grid, as preprocessing found it (given or by the template).
+      const Mask& brain = prepared[i].input_brain;
       for (std::size_t n = 0; n < v.data.size(); ++n)
         if (!brain.data[n]) v.data[n] = 0.0f;
     }
