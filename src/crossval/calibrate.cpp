@@ -13,6 +13,32 @@ namespace fs = std::filesystem;
 
 namespace harmonize {
 
+std::vector<ScanInput> preprocessed_scans(const CrossvalLayout& layout, const std::vector<std::string>& subjects,
+                                          const std::string& session) {
+  std::vector<ScanInput> in;
+  for (const auto& sub : subjects) {
+    const std::string path = layout.image(sub, session);
+    in.push_back({path, read_nifti(path), read_nifti_mask(layout.brain(sub))});
+  }
+  return in;
+}
+
+ScanOptions preprocessed_options(const CrossvalPlan& plan, const HarmonizeOptions& h) {
+  ScanOptions o;
+  o.prep = plan.preprocess;
+  o.preprocessed = true;
+  o.harmonize = h;
+  return o;
+}
+
+namespace {
+std::vector<Volume> sampled_volumes(const LoadedModel& model, const std::vector<ScanInput>& in, const ScanOptions& o) {
+  std::vector<Volume> v;
+  for (auto& s : sample_scans(model, in, nullptr, o)) v.push_back(std::move(s.volume));
+  return v;
+}
+}  // namespace
+
 ModelCalibration calibrate_model(const CrossvalPlan& plan, const CrossvalLayout& layout, int f,
                                  const std::string& dir, const LoadedModel& model, const HarmonizeOptions& fold_h,
                                  double end_noise, const std::vector<std::string>& training) {
@@ -36,7 +62,10 @@ ModelCalibration calibrate_model(const CrossvalPlan& plan, const CrossvalLayout&
             (plan.volume_fit ? " and all slices of " + std::to_string(scored.size()) + " of them" : ""));
   HarmonizeOptions thirds = h;
   thirds.slice_stride = 3;
-  NoiseFitData slices{harmonize_prepared(model, layout.prep(), training, thirds), {}, {}};
+  NoiseFitData slices{
+      sampled_volumes(model, preprocessed_scans(layout, training, d.condition_session), preprocessed_options(plan, thirds)),
+      {},
+      {}};
   for (std::size_t i = 0; i < training.size(); ++i) {
     slices.target.push_back(read_nifti(layout.image(training[i], d.target_session)));
     if (const std::string why = grid_mismatch(slices.target[i].geom, slices.produced[i].geom); !why.empty())
@@ -46,7 +75,10 @@ ModelCalibration calibrate_model(const CrossvalPlan& plan, const CrossvalLayout&
   c.main.map = fit_noisy_map(slices, end_noise, h.seed);
   write_quantile_map(path, *c.main.map, {{"training_subjects", training}, {"end_noise", end_noise}});
   if (plan.volume_fit) {
-    NoiseFitData whole{harmonize_prepared(model, layout.prep(), scored, h), {}, {}};
+    NoiseFitData whole{
+        sampled_volumes(model, preprocessed_scans(layout, scored, d.condition_session), preprocessed_options(plan, h)),
+        {},
+        {}};
     for (const auto& s : scored) {
       whole.target.push_back(read_nifti(layout.image(s, d.target_session)));
       whole.region.push_back(read_nifti_mask(layout.brain(s)));

@@ -19,8 +19,16 @@
 #include "crossval/plan.hpp"
 #include "harmonize/correction.hpp"
 #include "harmonize/sample.hpp"
+#include "harmonize/scan.hpp"
 
 namespace harmonize {
+
+// Subjects' preprocessed images of `session` with their brain masks, as
+// harmonize_scans takes them, and the options that sample them as they are
+// (ScanOptions::preprocessed; slices cut as the plan's preprocessing cut them).
+std::vector<ScanInput> preprocessed_scans(const CrossvalLayout& layout, const std::vector<std::string>& subjects,
+                                          const std::string& session);
+ScanOptions preprocessed_options(const CrossvalPlan& plan, const HarmonizeOptions& h);
 
 struct ModelCalibration {
   Correction main;                   // the main output's end noise and map

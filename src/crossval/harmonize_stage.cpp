@@ -15,6 +15,7 @@
 #include "evaluate/histogram_matching.hpp"
 #include "harmonize/correction.hpp"
 #include "harmonize/sample.hpp"
+#include "harmonize/scan.hpp"
 #include "io/nifti.hpp"
 #include "train/slice_dataset.hpp"
 
@@ -61,20 +62,19 @@ void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const s
                                        {"subjects", r.folds[f]}}
                                 .dump(2) +
                             "\n");
-  const auto volumes = harmonize_prepared(model, L.prep(), todo, h);
+  // The stage `apply` runs, on the preprocessed images: sampled once, finished per output.
+  const auto sampled =
+      sample_scans(model, preprocessed_scans(L, todo, parse_direction(dir).condition_session), nullptr,
+                   preprocessed_options(p, h));
   if (progress) progress->finish();
   for (std::size_t i = 0; i < todo.size(); ++i) {
-    const Mask brain = read_nifti_mask(L.brain(todo[i]));
     // The noise of a subject depends on its place among all subjects, not on this run's to-do list.
     const std::size_t k = std::size_t(std::find(r.subjects.begin(), r.subjects.end(), todo[i]) - r.subjects.begin());
-    Volume v = volumes[i];
-    finish_output(v, brain, c.main, crossval_seeds::output_noise(h.seed, k, 0));
-    write_nifti(L.harmonized(dir, todo[i], "harmonized"), v);
-    if (p.volume_fit) {
-      Volume w = volumes[i];
-      finish_output(w, brain, *c.fitted, crossval_seeds::output_noise(h.seed, k, 1));
-      write_nifti(L.harmonized(dir, todo[i], "volumefit"), w);
-    }
+    write_nifti(L.harmonized(dir, todo[i], "harmonized"),
+                finish_scan(sampled[i], c.main, crossval_seeds::output_noise(h.seed, k, 0)));
+    if (p.volume_fit)
+      write_nifti(L.harmonized(dir, todo[i], "volumefit"),
+                  finish_scan(sampled[i], *c.fitted, crossval_seeds::output_noise(h.seed, k, 1)));
   }
   r.add_seconds("harmonize", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }

@@ -1,14 +1,11 @@
 #include "harmonize/sample.hpp"
 
 #include "core/error.hpp"
-#include "core/volfile.hpp"
 #include "model/conditional.hpp"
 #include "model/diffusion.hpp"
 #include "model/samplers.hpp"
 #include "model/schedule.hpp"
 #include "model/tensor.hpp"
-#include "preprocess/slicing.hpp"
-#include "train/slice_dataset.hpp"
 
 namespace harmonize {
 
@@ -70,32 +67,6 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
     b = end;
   }
   return out;
-}
-
-std::vector<Volume> harmonize_prepared(const LoadedModel& model, const std::string& data_dir,
-                                       const std::vector<std::string>& subjects, const HarmonizeOptions& o) {
-  std::vector<torch::Tensor> stacks;
-  std::vector<std::vector<std::uint8_t>> has_brain;
-  std::vector<SliceLayout> layouts;
-  for (const auto& id : subjects) {
-    const std::string path = subject_slice_paths(data_dir, model.header.direction, id).condition;
-    nlohmann::json meta;
-    const Volume stack = read_hvol<float>(path, &meta);
-    try {
-      layouts.push_back(SliceLayout::from_json(meta.at("layout")));
-    } catch (const nlohmann::json::exception& e) {
-      throw InputError(path, std::string("no valid slice layout in its header: ") + e.what());
-    }
-    if (int(stack.size()[0]) != layouts.back().width || int(stack.size()[1]) != layouts.back().height)
-      throw InputError(path, "stack size does not match its layout");
-    stacks.push_back(to_tensor(stack));
-    has_brain.push_back(layouts.back().has_brain);
-  }
-  const auto out = harmonize_stacks(model, stacks, has_brain, o);
-  std::vector<Volume> volumes;
-  for (std::size_t i = 0; i < subjects.size(); ++i)
-    volumes.push_back(from_slices(from_tensor(out[i], layouts[i].stack_geometry()), layouts[i]));
-  return volumes;
 }
 
 }  // namespace harmonize

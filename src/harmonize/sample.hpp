@@ -29,11 +29,4 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& model, const std:
                                             const std::vector<std::vector<std::uint8_t>>& has_brain,
                                             const HarmonizeOptions& o);
 
-// Harmonizes the condition slices of subjects of a preprocessed dataset
-// (harmonize preprocess) in the model's direction and puts them back on the
-// grid the slices were cut from (the pair's target session grid), 0 where no
-// slice with brain was sampled. One volume per subject, in order.
-std::vector<Volume> harmonize_prepared(const LoadedModel& model, const std::string& data_dir,
-                                       const std::vector<std::string>& subjects, const HarmonizeOptions& o);
-
 }  // namespace harmonize

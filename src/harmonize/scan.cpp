@@ -33,8 +33,8 @@ PreprocessOptions preprocessing_of(const ModelHeader& header, PreprocessOptions 
 
 std::uint64_t output_noise_seed(std::uint64_t seed, std::size_t i) { return derive_seed(seed, 2 * std::uint64_t(i)); }
 
-std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<ScanInput>& inputs,
-                                    const BrainTemplate* tmpl, const ScanOptions& o) {
+std::vector<SampledScan> sample_scans(const LoadedModel& model, const std::vector<ScanInput>& inputs,
+                                      const BrainTemplate* tmpl, const ScanOptions& o) {
   // 1. The image to sample and its brain, per scan.
   std::vector<PreparedScan> prepared;
   std::vector<SliceLayout> layouts;
@@ -61,20 +61,32 @@ std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<
   }
   // 2. Sampling, slices batched across scans.
   const auto sampled = harmonize_stacks(model, stacks, has_brain, o.harmonize);
-  // 3. The finishing step, then the input's grid.
-  std::vector<Volume> out;
-  for (std::size_t i = 0; i < inputs.size(); ++i) {
-    Volume v = from_slices(from_tensor(sampled[i], layouts[i].stack_geometry()), layouts[i]);
-    finish_output(v, prepared[i].brain, o.correction, output_noise_seed(o.harmonize.seed, i));
-    if (!same_grid(v.geom, inputs[i].image.geom)) {
-      v = resample(v, inputs[i].image.geom);
-      // The brain on the input's grid, as preprocessing found it (given or by the template).
-      const Mask& brain = prepared[i].input_brain;
-      for (std::size_t n = 0; n < v.data.size(); ++n)
-        if (!brain.data[n]) v.data[n] = 0.0f;
-    }
-    out.push_back(std::move(v));
+  std::vector<SampledScan> out;
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    out.push_back({from_slices(from_tensor(sampled[i], layouts[i].stack_geometry()), layouts[i]),
+                   std::move(prepared[i])});
+  return out;
+}
+
+Volume finish_scan(const SampledScan& s, const Correction& correction, std::uint64_t noise_seed) {
+  Volume v = s.volume;
+  finish_output(v, s.prepared.brain, correction, noise_seed);
+  if (!same_grid(v.geom, s.prepared.input_grid)) {
+    v = resample(v, s.prepared.input_grid);
+    // The brain on the input's grid, as preprocessing found it (given or by the template).
+    const Mask& brain = s.prepared.input_brain;
+    for (std::size_t n = 0; n < v.data.size(); ++n)
+      if (!brain.data[n]) v.data[n] = 0.0f;
   }
+  return v;
+}
+
+std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<ScanInput>& inputs,
+                                    const BrainTemplate* tmpl, const ScanOptions& o) {
+  const auto sampled = sample_scans(model, inputs, tmpl, o);
+  std::vector<Volume> out;
+  for (std::size_t i = 0; i < sampled.size(); ++i)
+    out.push_back(finish_scan(sampled[i], o.correction, output_noise_seed(o.harmonize.seed, i)));
   return out;
 }
 

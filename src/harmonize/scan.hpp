@@ -4,8 +4,8 @@
 // window; preprocess/pipeline.hpp), its brain slices are sampled
 // (harmonize/sample.hpp, batched across scans), the volume is finished
 // (harmonize/correction.hpp) and put back on the scan's own grid and geometry,
-// 0 outside the brain. `apply` (and the BIDS app) call this; crossval samples
-// the stacks its preprocessing cut and finishes them with the same step.
+// 0 outside the brain. `apply`, crossval (on its preprocessed images) and the
+// BIDS app call this.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,8 +42,27 @@ PreprocessOptions preprocessing_of(const ModelHeader& header, PreprocessOptions 
 // The seed of the end noise of the i-th scan of one call.
 std::uint64_t output_noise_seed(std::uint64_t seed, std::size_t i);
 
-// One output per input, on the input's grid. `tmpl` is needed only for inputs
-// without a brain mask.
+// A scan sampled but not yet finished: the sampled volume on the grid the
+// slices were cut from (0 where no slice with brain was sampled) and the
+// preprocessing that led there.
+struct SampledScan {
+  Volume volume;
+  PreparedScan prepared;
+};
+
+// Steps 1 and 2 of harmonize_scans: preprocessing (unless o.preprocessed) and
+// sampling, slices batched across scans. `tmpl` is needed only for inputs
+// without a brain mask; o.correction is not used.
+std::vector<SampledScan> sample_scans(const LoadedModel& model, const std::vector<ScanInput>& inputs,
+                                      const BrainTemplate* tmpl, const ScanOptions& o);
+
+// Step 3: the finishing step (correction, end noise drawn from noise_seed),
+// then the input's grid, 0 outside the brain preprocessing found there. A
+// sampled scan can be finished more than once (crossval's volume-fitted output).
+Volume finish_scan(const SampledScan& s, const Correction& correction, std::uint64_t noise_seed);
+
+// One output per input, on the input's grid: sample_scans, then finish_scan
+// with o.correction and output_noise_seed(o.harmonize.seed, i).
 std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<ScanInput>& inputs,
                                     const BrainTemplate* tmpl, const ScanOptions& o);
 
