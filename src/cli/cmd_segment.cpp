@@ -22,7 +22,7 @@ struct Options {
   GlobalOptions global;
   SegmentOptions seg;
   std::string input, mask, prefix;
-  bool no_bias = false, no_pv = false, write_bias = false, mrf_labels = false;
+  bool no_bias = false, no_pv = false, write_bias = false;
 };
 
 nlohmann::json to_json(const SegmentOptions& s) {
@@ -31,7 +31,6 @@ nlohmann::json to_json(const SegmentOptions& s) {
           {"bias_fwhm_mm", s.bias_fwhm_mm},
           {"bias_iterations", s.bias_iterations},
           {"partial_volume", s.partial_volume},
-          {"pv_labels", s.pv_labels},
           {"tolerance", s.tolerance}};
 }
 
@@ -41,11 +40,11 @@ void register_segment(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "segment",
-      "Segment a brain-extracted T1-weighted scan into CSF, GM and WM by the method of FSL FAST (Zhang 2001):\n"
-      "Gaussian classes, a Potts Markov random field prior, EM, a smooth bias field and partial-volume fractions.\n"
+      "Segment a brain-extracted T1-weighted scan into CSF, GM and WM: a partial-volume (mixel) intensity model\n"
+      "fitted by EM with a smooth bias field, then fractions under a Markov random field prior (docs/SEGMENT.md).\n"
       "  harmonize segment --input T1w.nii.gz [--mask brain_mask.nii.gz] --out-prefix OUT/sub-001_ses-3T\n"
       "Writes <prefix>_dseg.nii.gz (uint8: 0 background, 1 CSF, 2 GM, 3 WM), <prefix>_label-CSF|GM|WM_probseg.nii.gz\n"
-      "(float32 partial-volume fractions), <prefix>_volumes.tsv (voxels and mm^3 per class, from the hard labels,\n"
+      "(float32 partial-volume fractions; dseg is their largest), <prefix>_volumes.tsv (voxels and mm^3 per class, from the hard labels,\n"
       "and mm^3 from the fractions), with --write-bias <prefix>_desc-bias_T1w.nii.gz (the estimated multiplicative\n"
       "field; input / field is the corrected image), and the run record <prefix>_segment.json / .log.");
   cmd->add_option("--input", opt->input, "T1-weighted scan (NIfTI), brain-extracted or with --mask")->required();
@@ -54,21 +53,23 @@ void register_segment(CLI::App& app) {
                   "brain, i.e. the input must be brain-extracted (background exactly 0)");
   cmd->add_option("--out-prefix", opt->prefix, "Output path prefix, e.g. OUT/sub-001_ses-3T (folders are created)")
       ->required();
-  cmd->add_option("--beta", opt->seg.beta, "MRF (Potts) strength per neighbour (6 neighbours); 0 = no spatial prior")
+  cmd->add_option("--beta", opt->seg.beta,
+                  "MRF strength: how much a voxel's fractions are drawn to its 6 neighbours'; 0 = no spatial prior")
       ->capture_default_str();
-  cmd->add_option("--iterations", opt->seg.iterations, "Most EM iterations")->capture_default_str();
+  cmd->add_option("--iterations", opt->seg.iterations,
+                  "Most sweeps per phase (parameters, MRF); reached only when EM does not converge, which the\n"
+                  "run record and the log report")
+      ->capture_default_str();
   cmd->add_option("--bias-fwhm", opt->seg.bias_fwhm_mm, "Smoothness (Gaussian FWHM) of the bias field, mm")
       ->capture_default_str();
-  cmd->add_option("--bias-iterations", opt->seg.bias_iterations, "Bias field updates (one per EM iteration)")
+  cmd->add_option("--bias-iterations", opt->seg.bias_iterations, "Bias field updates (one per EM sweep)")
       ->capture_default_str();
-  cmd->add_option("--tolerance", opt->seg.tolerance, "EM stops when the class means change less than this (relative)")
+  cmd->add_option("--tolerance", opt->seg.tolerance,
+                  "Convergence: each phase stops when less than this share of the brain changes class in a sweep")
       ->capture_default_str();
   cmd->add_flag("--no-bias", opt->no_bias, "Do not estimate a bias field (the input is already corrected)");
   cmd->add_flag("--no-pv", opt->no_pv,
-                "No partial-volume model: probseg files hold the MRF posteriors, dseg their largest");
-  cmd->add_flag("--mrf-labels", opt->mrf_labels,
-                "dseg from the MRF posteriors (FAST's _seg) instead of the largest partial-volume fraction "
-                "(FAST's _pveseg)");
+                "No mixtures in the model: three pure classes, probseg files hold their posteriors");
   cmd->add_flag("--write-bias", opt->write_bias, "Also write the bias field");
   add_global_options(cmd, opt->global);
 
@@ -77,7 +78,6 @@ void register_segment(CLI::App& app) {
     Options& o = *opt;
     if (o.no_bias) o.seg.bias_fwhm_mm = 0;
     o.seg.partial_volume = !o.no_pv;
-    o.seg.pv_labels = !o.mrf_labels;
     if (!(o.seg.beta >= 0 && o.seg.beta <= 10)) throw UsageError("--beta must be in [0, 10]");
     if (o.seg.iterations < 1 || o.seg.iterations > 1000) throw UsageError("--iterations must be in [1, 1000]");
     if (o.seg.bias_iterations < 0) throw UsageError("--bias-iterations must be >= 0");
@@ -152,12 +152,18 @@ void register_segment(CLI::App& app) {
       write_text_atomically(prefix + "_volumes.tsv", tsv);
       record.set("classes", classes);
       record.set("iterations", r.iterations);
+      record.set("parameter_sweeps", r.parameter_sweeps);
+      record.set("converged", r.converged);
+      record.set("last_change", r.change);
       record.set("seconds", seconds);
       record.set("brain_voxels", count);
       record.finish();
     }
     log::info("segmented " + o.input + " in " + std::to_string(seconds) + " s, " + std::to_string(r.iterations) +
-              " EM iterations");
+              " sweeps");
+    if (!r.converged)
+      log::warn("segment: EM did not converge within --iterations " + std::to_string(o.seg.iterations) +
+                " (last change " + std::to_string(r.change) + " of the brain per sweep)");
     std::printf("CSF %.0f mm3, GM %.0f mm3, WM %.0f mm3 -> %s_dseg.nii.gz\n", r.volume_mm3[0], r.volume_mm3[1],
                 r.volume_mm3[2], prefix.c_str());
   });

@@ -77,16 +77,25 @@ std::vector<MetricRow> evaluate_subject(const EvaluateInput& in, const EvaluateO
   std::vector<std::string> seg_names{"Target"};
   for (const auto& [name, v] : vols) to_segment.push_back(v), seg_names.push_back(name);
   std::vector<Mask> seg(to_segment.size());
+  std::vector<int> sweeps(to_segment.size(), 0);
   parallel_for(0, to_segment.size(), [&](std::size_t s) {
     try {
-      seg[s] = segment_tissues(*to_segment[s], in.brain, options.segment).labels;
+      SegmentResult r = segment_tissues(*to_segment[s], in.brain, options.segment);
+      if (!r.converged)
+        log::warn("segmenting " + seg_names[s] + " of " + in.subject + ": EM did not converge in " +
+                  std::to_string(r.iterations) + " sweeps");
+      sweeps[s] = r.converged ? r.iterations : -r.iterations;
+      seg[s] = std::move(r.labels);
     } catch (const Error& e) {
       throw Error("segmenting " + seg_names[s] + " of " + in.subject + ": " + e.what());
     }
     log::debug("segmented " + seg_names[s] + " of " + in.subject);
   });
-  for (std::size_t s = 0; s < seg.size(); ++s)
+  for (std::size_t s = 0; s < seg.size(); ++s) {
     for (int c = 0; c < 3; ++c) row(seg_names[s], "", "volume_mm3", kTissueNames[c], label_volume_mm3(seg[s], c + 1));
+    // The segmentation's sweeps to convergence (negative: the cap was reached without it).
+    row(seg_names[s], "", "segment_sweeps", "", sweeps[s]);
+  }
 
   // Comparisons: (segmentation index, reference) pairs; per class.
   struct Task {

@@ -31,7 +31,8 @@ struct EvaluateOptions {
 // Rows, in this order: per method (Original first, then `methods` in order)
 // mse_sum, mse_mean, ahd, mse_sum_volume, mse_mean_volume, ahd_volume
 // (reference "target", class ""); then, with segmentation, volume_mm3 per class
-// of "Target" and of every method (reference ""), per method
+// and segment_sweeps (the sweeps EM took; negative if it hit its cap without
+// converging) of "Target" and of every method (reference ""), per method
 // volume_abs_diff_mm3, dice, hd, hd95 per class with reference "target", and
 // with truth_dseg the same with reference "truth" for "Target" and every
 // method. Each volume is segmented inside `brain`. Throws Error when a volume

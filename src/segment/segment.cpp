@@ -21,15 +21,23 @@
 
 #include "core/error.hpp"
 #include "segment/bias_field.hpp"
+#include "segment/mixel.hpp"
 
 namespace harmonize {
 namespace {
 
 constexpr int K = 3;
+// The MRF strength while the bias field is estimated (three pure classes: a
+// Potts prior); stronger, it flattens the labels the field is fitted to.
+constexpr double kBiasPhaseBeta = 0.3;
 constexpr double kLog2Pi = 1.8378770664093453;
 using segment_detail::BiasSmoother;
 using segment_detail::chunks;
 using segment_detail::for_chunks;
+using segment_detail::MixelModel;
+using segment_detail::MixelPosterior;
+using segment_detail::MixelStats;
+using segment_detail::fit_on_histogram;
 using segment_detail::Region;
 
 Region make_region(const Mask& brain) {
@@ -166,73 +174,49 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   yv.clear();
   yv.shrink_to_fit();
 
+  MixelModel model;
+  model.mu = cl.mean;
+  model.sd = std::sqrt((cl.sd[0] * cl.sd[0] + cl.sd[1] * cl.sd[1] + cl.sd[2] * cl.sd[2]) / 3);
+
   std::vector<float> bias(nb, 1.0f), y = img;  // y = img / bias
-  std::array<std::vector<float>, K> q, qn;
-  for (int k = 0; k < K; ++k) q[k].assign(nb, 0.0f), qn[k].assign(nb, 0.0f);
-
-  // E-step: q_k(v) ~ weight_k N(y_v; mu_k, sd_k) exp(beta sum_u w_u q_k(u)), the
-  // neighbours' q from the previous sweep (mean field; none on the first).
-  auto e_step = [&](bool use_mrf) {
-    std::array<double, K> c0{}, inv2{};
-    for (int k = 0; k < K; ++k) {
-      c0[k] = std::log(cl.weight[k]) - std::log(cl.sd[k]);
-      inv2[k] = 0.5 / (cl.sd[k] * cl.sd[k]);
-    }
-    const float beta = use_mrf ? float(o.beta) : 0.0f;
-    for_chunks(nv, [&](std::size_t a, std::size_t e, std::size_t) {
-      for (std::size_t v = a; v < e; ++v) {
-        const std::uint32_t b = r.voxels[v];
-        double l[K];
-        for (int k = 0; k < K; ++k) {
-          const double d = y[b] - cl.mean[k];
-          double field = 0;
-          if (beta > 0)
-            for (int n = 0; n < 6; ++n) field += r.weight[n] * q[k][std::size_t(std::ptrdiff_t(b) + r.offset[n])];
-          l[k] = c0[k] - d * d * inv2[k] + beta * field;
-        }
-        const double mx = std::max({l[0], l[1], l[2]});
-        double s = 0;
-        for (int k = 0; k < K; ++k) s += (l[k] = std::exp(l[k] - mx));
-        for (int k = 0; k < K; ++k) qn[k][b] = float(l[k] / s);
-      }
-    });
-    std::swap(q, qn);
-  };
-  // M-step: class means, sds and weights from the posteriors.
-  auto m_step = [&] {
-    const auto s = reduce<3 * K>(nv, [&](std::size_t v, Sums<3 * K>& a) {
-      const std::uint32_t b = r.voxels[v];
-      for (int k = 0; k < K; ++k) {
-        const double w = q[k][b];
-        a[3 * k] += w, a[3 * k + 1] += w * y[b], a[3 * k + 2] += w * double(y[b]) * y[b];
-      }
-    });
-    const double range = cl.mean[K - 1] - cl.mean[0];
-    for (int k = 0; k < K; ++k) {
-      const double n = s[3 * k];
-      if (n < 1) continue;  // an empty class keeps its parameters
-      cl.mean[k] = s[3 * k + 1] / n;
-      cl.sd[k] = std::max(std::sqrt(std::max(s[3 * k + 2] / n - cl.mean[k] * cl.mean[k], 0.0)), 1e-3 * range);
-      cl.weight[k] = std::max(n / double(nv), 1e-4);
-    }
-  };
-
+  // Fractions per class (posterior means), interleaved per box voxel; the MRF
+  // field reads the previous sweep's.
+  std::vector<float> f(K * nb, 0.0f), fn(K * nb, 0.0f);
   const bool with_bias = o.bias_fwhm_mm > 0 && o.bias_iterations > 0;
   std::unique_ptr<BiasSmoother> smoother;
   if (with_bias) smoother = std::make_unique<BiasSmoother>(r, g.spacing, o.bias_fwhm_mm);
-  std::vector<float> num, den, gain(with_bias ? nb : 0, 1.0f);
-  auto update_bias = [&] {
-    num.assign(nb, 0.0f), den.assign(nb, 0.0f);
-    std::array<double, K> a{}, c{};
-    for (int k = 0; k < K; ++k) a[k] = cl.mean[k] / (cl.sd[k] * cl.sd[k]), c[k] = cl.mean[k] * a[k];
-    for_chunks(nv, [&](std::size_t s, std::size_t e, std::size_t) {
-      for (std::size_t v = s; v < e; ++v) {
+  std::vector<float> num(with_bias ? nb : 0, 0.0f), den(with_bias ? nb : 0, 0.0f), gain(with_bias ? nb : 0, 1.0f);
+
+  // One sweep over the voxels: new fractions into fn, the statistics summed
+  // over fixed chunks in chunk order.
+  auto sweep = [&](double beta, bool bias_terms) {
+    const MixelPosterior post(model);
+    std::vector<MixelStats> part(chunks(nv));
+    for_chunks(nv, [&](std::size_t a0, std::size_t e, std::size_t c) {
+      MixelStats st;
+      for (std::size_t v = a0; v < e; ++v) {
         const std::uint32_t b = r.voxels[v];
-        double nn = 0, dd = 0;
-        for (int k = 0; k < K; ++k) nn += q[k][b] * a[k], dd += q[k][b] * c[k];
-        num[b] = float(nn * y[b]), den[b] = float(dd);
+        double field[K] = {0, 0, 0}, W = 0;
+        if (beta > 0)
+          for (int n = 0; n < 6; ++n) {
+            const std::size_t u = std::size_t(std::ptrdiff_t(b) + r.offset[n]);
+            if (!r.inside[u]) continue;
+            W += r.weight[n];
+            for (int k = 0; k < K; ++k) field[k] += r.weight[n] * f[K * u + std::size_t(k)];
+          }
+        double x[K], nn = 0, dd = 0;
+        post(y[b], field, W, beta, 1.0, &f[K * b], x, st, bias_terms ? &nn : nullptr, bias_terms ? &dd : nullptr);
+        for (int k = 0; k < K; ++k) fn[K * b + std::size_t(k)] = float(x[k]);
+        if (bias_terms) num[b] = float(nn), den[b] = float(dd);
       }
+      part[c] = st;
     });
+    MixelStats s;
+    for (const auto& p : part) s.add(p);
+    std::swap(f, fn);
+    return s;
+  };
+  auto update_bias = [&] {
     // The residual gain of the corrected image, multiplied into the field:
     // repeated, this also removes the part of the field that one smoothing
     // misses near the edge of the brain (where the window is one-sided).
@@ -251,139 +235,108 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   };
 
   SegmentResult res;
-  e_step(false);
-  int bias_done = 0;
-  for (int it = 0; it < o.iterations; ++it) {
-    const auto before = cl.mean;
-    m_step();
-    if (with_bias && bias_done < o.bias_iterations) {
-      update_bias();
-      ++bias_done;
-    }
-    e_step(true);
-    res.iterations = it + 1;
-    double change = 0;
-    for (int k = 0; k < K; ++k) change = std::max(change, std::abs(cl.mean[k] - before[k]) / std::abs(cl.mean[K - 1]));
-    if (bias_done >= (with_bias ? o.bias_iterations : 0) && it > 0 && change < o.tolerance) break;
+  // 1. The parameters and the bias field, without the MRF: EM sweeps over the
+  // voxels while the field is updated; then the means and the noise from the
+  // classes' cores, and the component weights by EM on the histogram of the
+  // corrected intensities (without the MRF, voxels of one intensity are
+  // exchangeable; with the means and noise fixed the likelihood is concave in
+  // the weights, so this converges to its one maximum).
+  // The bias field is estimated with three pure classes under the MRF (as
+  // FAST does): with the mixtures in the model, they would explain part of a
+  // smooth field as partial volume.
+  int sweeps = 0;
+  model.mixtures = 0;
+  for (int k = 0; k < K; ++k) model.w[std::size_t(k)] = cl.weight[std::size_t(k)];
+  for (; sweeps < (with_bias ? o.bias_iterations : 1); ++sweeps) {
+    model.update(sweep(sweeps > 0 ? std::min(o.beta, kBiasPhaseBeta) : 0.0, with_bias), double(nv));
+    if (with_bias) update_bias();
   }
-  m_step();
+  if (with_bias) sweep(0.0, false);  // the cores below from the intensities alone
+  model.mixtures = o.partial_volume ? 2 : 0;
+  for (int c = 0; c < model.components(); ++c) model.w[std::size_t(c)] = 1.0 / model.components();
+  {
+    constexpr std::size_t B = 4096;
+    float lo = std::numeric_limits<float>::max(), hi = std::numeric_limits<float>::lowest();
+    for (std::uint32_t b : r.voxels) lo = std::min(lo, y[b]), hi = std::max(hi, y[b]);
+    const double width = std::max(double(hi) - double(lo), 1e-6) / B;
+    std::vector<double> centre(B), count(B, 0.0);
+    for (std::size_t i = 0; i < B; ++i) centre[i] = lo + (double(i) + 0.5) * width;
+    for (std::uint32_t b : r.voxels) count[std::min(B - 1, std::size_t((y[b] - lo) / width))] += 1;
+    {
+      // The means and the noise from the cores of the classes: voxels whose
+      // six neighbours have their label (largest fraction), free of partial
+      // volume. (Left free, EM trades the GM/WM mixtures for a broad pure GM
+      // at low contrast: the likelihood is nearly flat along that ridge, and
+      // the volumes drift for thousands of sweeps.)
+      const auto label = [&](std::size_t b) {
+        int best = 0;
+        for (int k = 1; k < K; ++k)
+          if (f[K * b + std::size_t(k)] > f[K * b + std::size_t(best)]) best = k;
+        return best;
+      };
+      const auto st = reduce<3 * K>(nv, [&](std::size_t v, Sums<3 * K>& acc) {
+        const std::uint32_t b = r.voxels[v];
+        const int k = label(b);
+        for (int n = 0; n < 6; ++n) {
+          const std::size_t u = std::size_t(std::ptrdiff_t(b) + r.offset[n]);
+          if (!r.inside[u] || label(u) != k) return;
+        }
+        acc[3 * k] += 1, acc[3 * k + 1] += y[b], acc[3 * k + 2] += double(y[b]) * y[b];
+      });
+      double res = 0, n = 0;
+      bool ok = true;
+      std::array<double, K> mu{};
+      for (int k = 0; k < K; ++k) {
+        if (st[3 * k] < 10) ok = false;
+        else {
+          mu[k] = st[3 * k + 1] / st[3 * k];
+          res += st[3 * k + 2] - st[3 * k] * mu[k] * mu[k], n += st[3 * k];
+        }
+      }
+      if (ok && mu[0] < mu[1] && mu[1] < mu[2]) {
+        model.mu = mu;
+        model.sd = std::sqrt(res / n);
+        model.fixed = true;
+      }
+    }
+    bool converged = false;
+    sweeps += fit_on_histogram(model, centre, count, o.tolerance, o.iterations, converged, res.change);
+    res.converged = converged;
+  }
+  res.parameter_sweeps = sweeps;
+  // 2. The fractions under the MRF, the parameters fixed, until they settle.
+  const MixelStats first = sweep(0.0, false);
+  res.log_likelihood = first.log_likelihood;
+  if (o.beta > 0) {
+    bool settled = false;
+    for (int it = 0; it < o.iterations; ++it) {
+      const MixelStats s = sweep(o.beta, false);
+      ++sweeps;
+      res.change = 0.5 * s.change / double(nv);
+      if (res.change < o.tolerance) {
+        settled = true;
+        break;
+      }
+    }
+    res.converged = res.converged && settled;
+  }
+  res.iterations = sweeps;
 
-  // Outputs on the image grid.
+  // Outputs on the image grid: fractions, and the class of the largest fraction.
   Geometry out = g;
   res.labels = Mask(out, 0);
-  for (auto& f : res.fractions) f = Volume(out, 0.0f);
+  for (auto& fr : res.fractions) fr = Volume(out, 0.0f);
   res.bias = Volume(out, 1.0f);
-  res.mean = cl.mean;
-  res.sd = cl.sd;
+  res.mean = model.mu;
+  res.sd.fill(model.sd);
   for (std::uint32_t b : r.voxels) {
     const std::size_t idx = to_image(r, g, b);
     int best = 0;
     for (int k = 1; k < K; ++k)
-      if (q[k][b] > q[best][b]) best = k;
+      if (f[K * b + std::size_t(k)] > f[K * b + std::size_t(best)]) best = k;
     res.labels.data[idx] = std::uint8_t(best + 1);
     res.bias.data[idx] = bias[b];
-    for (int k = 0; k < K; ++k) res.fractions[k].data[idx] = q[k][b];
-  }
-
-  if (o.partial_volume) {
-    // Mixel model: a voxel is pure class k (intensity ~ N(mu_k, sd_k)), or a
-    // mixture of two adjacent classes a < b with fraction f of a, uniform on
-    // (0,1): intensity ~ N(f mu_a + (1-f) mu_b, f sd_a^2 + (1-f) sd_b^2),
-    // integrated over f on J points. The pure-class sds are those of the
-    // voxels inside each class (all six neighbours with the same label); the
-    // five component weights are fitted by EM; the spatial prior of the MRF
-    // multiplies the pure terms (exp(beta sum w q_k)) and the mixtures
-    // (exp(beta sum w (q_a + q_b) / 2)). Fractions are posterior means.
-    std::array<double, K> pure_sd = cl.sd;
-    {
-      const auto s = reduce<3 * K>(nv, [&](std::size_t v, Sums<3 * K>& a) {
-        const std::uint32_t b = r.voxels[v];
-        int best = 0;
-        for (int k = 1; k < K; ++k)
-          if (q[k][b] > q[best][b]) best = k;
-        if (q[best][b] < 0.9f) return;
-        for (int n = 0; n < 6; ++n) {
-          const std::size_t u = std::size_t(std::ptrdiff_t(b) + r.offset[n]);
-          if (!r.inside[u] || q[best][u] < 0.9f) return;
-        }
-        a[3 * best] += 1, a[3 * best + 1] += y[b], a[3 * best + 2] += double(y[b]) * y[b];
-      });
-      for (int k = 0; k < K; ++k)
-        if (s[3 * k] > 100) {
-          const double m = s[3 * k + 1] / s[3 * k];
-          pure_sd[k] = std::clamp(std::sqrt(std::max(s[3 * k + 2] / s[3 * k] - m * m, 0.0)), 0.2 * cl.sd[k], cl.sd[k]);
-        }
-    }
-    constexpr int J = 10, C = K + 2;  // components: CSF, GM, WM, CSF/GM, GM/WM
-    std::array<double, C> w{0.2, 0.2, 0.2, 0.2, 0.2};
-    auto component_terms = [&](std::uint32_t b, double* comp, double(*mix)[J]) {
-      // comp[c]: unnormalised posterior mass of component c; mix[m][j]: per fraction point.
-      double field[K] = {0, 0, 0};
-      for (int k = 0; k < K; ++k)
-        for (int n = 0; n < 6; ++n) field[k] += r.weight[n] * q[k][std::size_t(std::ptrdiff_t(b) + r.offset[n])];
-      const double yb = y[b];
-      double logs[K + 2 * J];
-      double mx = -std::numeric_limits<double>::infinity();
-      for (int k = 0; k < K; ++k) {
-        const double d = (yb - cl.mean[k]) / pure_sd[k];
-        logs[k] = std::log(w[k]) - std::log(pure_sd[k]) - 0.5 * d * d + o.beta * field[k];
-        mx = std::max(mx, logs[k]);
-      }
-      for (int m = 0; m < 2; ++m) {
-        const int a = m, c = m + 1;
-        const double prior = std::log(w[K + m] / J) + o.beta * 0.5 * (field[a] + field[c]);
-        for (int j = 0; j < J; ++j) {
-          const double f = (j + 0.5) / J;
-          const double mu = f * cl.mean[a] + (1 - f) * cl.mean[c];
-          const double var = f * pure_sd[a] * pure_sd[a] + (1 - f) * pure_sd[c] * pure_sd[c];
-          const double d = yb - mu;
-          const double l = prior - 0.5 * std::log(var) - 0.5 * d * d / var;
-          logs[K + m * J + j] = l;
-          mx = std::max(mx, l);
-        }
-      }
-      double total = 0;
-      for (int k = 0; k < K; ++k) total += (comp[k] = std::exp(logs[k] - mx));
-      for (int m = 0; m < 2; ++m) {
-        comp[K + m] = 0;
-        for (int j = 0; j < J; ++j) comp[K + m] += (mix[m][j] = std::exp(logs[K + m * J + j] - mx));
-        total += comp[K + m];
-      }
-      return total;
-    };
-    // The weights are fitted on every 4th brain voxel (a fixed subsample).
-    const std::size_t ns = (nv + 3) / 4;
-    for (int it = 0; it < 8; ++it) {
-      const auto s = reduce<C>(ns, [&](std::size_t v, Sums<C>& a) {
-        double comp[C], mix[2][J];
-        const double t = component_terms(r.voxels[4 * v], comp, mix);
-        for (int c = 0; c < C; ++c) a[c] += comp[c] / t;
-      });
-      double change = 0;
-      for (int c = 0; c < C; ++c) {
-        const double nw = std::max(s[c] / double(ns), 1e-4);
-        change = std::max(change, std::abs(nw - w[c]));
-        w[c] = nw;
-      }
-      if (change < 1e-3) break;
-    }
-    for_chunks(nv, [&](std::size_t a0, std::size_t e, std::size_t) {
-      for (std::size_t v = a0; v < e; ++v) {
-        const std::uint32_t b = r.voxels[v];
-        double comp[C], mix[2][J];
-        const double t = component_terms(b, comp, mix);
-        double f[K] = {comp[0], comp[1], comp[2]};
-        for (int m = 0; m < 2; ++m)
-          for (int j = 0; j < J; ++j) {
-            const double fa = (j + 0.5) / J;
-            f[m] += mix[m][j] * fa;
-            f[m + 1] += mix[m][j] * (1 - fa);
-          }
-        const std::size_t idx = to_image(r, g, b);
-        for (int k = 0; k < K; ++k) res.fractions[k].data[idx] = float(f[k] / t);
-        if (o.pv_labels) res.labels.data[idx] = std::uint8_t(std::max_element(f, f + K) - f + 1);
-      }
-    });
+    for (int k = 0; k < K; ++k) res.fractions[std::size_t(k)].data[idx] = f[K * b + std::size_t(k)];
   }
 
   const double voxel_mm3 = g.spacing[0] * g.spacing[1] * g.spacing[2];

@@ -18,21 +18,24 @@ enum class TissueLabel : std::uint8_t { Background = 0, CSF = 1, GM = 2, WM = 3 
 inline constexpr std::array<const char*, 3> kTissueNames{"CSF", "GM", "WM"};
 
 struct SegmentOptions {
-  double beta = 0.3;           // MRF (Potts) strength per neighbour (6-neighbourhood; not FAST's -H scale)
-  int iterations = 15;         // EM iterations (upper bound; mean-field E-step)
+  double beta = 2.0;           // MRF strength: pull of a voxel's fractions towards its 6 neighbours' (mixel.hpp)
+  int iterations = 1000;       // sweeps per phase at most; reached only when EM does not converge (reported)
+  double tolerance = 1e-5;     // each phase stops when less than this share of the brain changes class in a sweep
   double bias_fwhm_mm = 60.0;  // smoothness of the bias field estimate; <= 0: no bias estimation
-  int bias_iterations = 10;    // bias updates (one per EM iteration, multiplied into the field)
-  bool partial_volume = true;  // estimate per-voxel fractions (mixel model); otherwise posteriors
-  bool pv_labels = true;       // with partial_volume: hard labels = largest fraction (FAST's pveseg), else MRF MAP
-  double tolerance = 1e-4;     // relative change of the class means that stops EM
+  int bias_iterations = 10;    // bias updates (one per EM sweep, multiplied into the field)
+  bool partial_volume = true;  // CSF/GM and GM/WM mixtures in the model (mixel EM); otherwise three pure classes
 };
 
 struct SegmentResult {
-  Mask labels;                         // 0 background, 1 CSF, 2 GM, 3 WM (TissueLabel)
-  std::array<Volume, 3> fractions;     // CSF, GM, WM partial-volume fractions in [0,1], sum 1 in the brain
+  Mask labels;                         // 0 background, 1 CSF, 2 GM, 3 WM (TissueLabel): the largest fraction
+  std::array<Volume, 3> fractions;     // CSF, GM, WM fractions in [0,1], sum 1 in the brain (posterior means)
   Volume bias;                         // multiplicative bias field estimate (1 outside the brain)
   std::array<double, 3> mean{}, sd{};  // class intensity means and sds after bias correction
-  int iterations = 0;                  // EM iterations run
+  int iterations = 0;                  // sweeps run, both phases
+  int parameter_sweeps = 0;            // of which estimating the parameters (no MRF)
+  bool converged = false;              // the tolerance was met before the iteration cap
+  double change = 0;                   // share of the brain whose class changed in the last sweep
+  double log_likelihood = 0;           // of the last sweep (for records)
   std::array<double, 3> volume_mm3{};  // from the hard labels and the voxel size
 };
 

@@ -99,9 +99,11 @@ TEST(EndNoiseFit, ANoiseFreeOutputOfANoisyTargetGetsNoiseThatBringsItsVolumesBac
     if (sd == 0.0) at_zero = score;
     if (sd == fit.sd) at_fit = score;
   }
-  // Measured: 2667 mm3 at sd 0, 917 at 0.08 (the target's sd; another noise field than the target's).
+  // Measured: 523 mm3 at sd 0, 395 at the fitted sd (the target's is 0.08; another noise field than the
+  // target's). With the segmentation before 2026-12-01 (Potts EM, not converged) it was 2667 and 917: the
+  // converged segmentation depends far less on the noise level.
   EXPECT_NEAR(fit.sd, 0.08, 0.021);
-  EXPECT_LT(at_fit, 0.5 * at_zero);
+  EXPECT_LT(at_fit, 0.85 * at_zero);
   for (const auto& t : fit.tried) EXPECT_GE(t.second, at_fit);
 }
 

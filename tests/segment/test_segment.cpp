@@ -165,12 +165,65 @@ TEST(Segment, MrfPriorBeatsNoPriorOnNoisyData) {
   o.bias_fwhm_mm = 0;
   o.beta = 0;
   const double acc0 = accuracy(segment_tissues(p.image, p.brain, o).labels, p.truth, p.brain);
-  o.beta = 0.3;
+  o.beta = 0.5;
   const double acc1 = accuracy(segment_tissues(p.image, p.brain, o).labels, p.truth, p.brain);
   o.beta = SegmentOptions{}.beta;
   const double acc_default = accuracy(segment_tissues(p.image, p.brain, o).labels, p.truth, p.brain);
-  EXPECT_GT(acc1, acc0 + 0.05) << acc0 << " -> " << acc1;
-  EXPECT_GT(acc_default, acc0 + 0.02) << acc0 << " -> " << acc_default;
+  EXPECT_GT(acc1, acc0 + 0.03) << acc0 << " -> " << acc1;
+  EXPECT_GT(acc_default, acc1 + 0.01) << acc1 << " -> " << acc_default;
+  EXPECT_GT(acc_default, 0.9) << acc0 << " -> " << acc_default;
+}
+
+// The case on which EM used to drift: 2 mm voxels (most of the thin cortex is
+// partial volume), low grey/white contrast and noise as at 1.5 T. EM
+// converges, and twice the sweeps (no tolerance) leave the volumes as they were.
+TEST(Segment, ConvergesAndStaysOnALowContrastPartialVolumePhantom) {
+  // Means 30 / 60 / 100 scaled to a grey/white ratio of about 1.25, noise sd 5.
+  const Phantom p = make_phantom(brain_label, 32, 2.0, 5.0, 21, nullptr, 4);
+  Volume low = p.image;
+  for (std::size_t i = 0; i < low.data.size(); ++i) {
+    const double clean = p.fraction[0].data[i] * 30 + p.fraction[1].data[i] * 70 + p.fraction[2].data[i] * 88;
+    low.data[i] = float(clean + (low.data[i] - (p.fraction[0].data[i] * kMean[0] + p.fraction[1].data[i] * kMean[1] +
+                                                p.fraction[2].data[i] * kMean[2])));
+  }
+  SegmentOptions o;
+  o.bias_fwhm_mm = 0;
+  const SegmentResult a = segment_tissues(low, p.brain, o);
+  EXPECT_TRUE(a.converged) << a.iterations << " sweeps, last change " << a.change;
+  EXPECT_LT(a.iterations, o.iterations);
+  SegmentOptions twice = o;
+  twice.tolerance = 0;
+  twice.iterations = 2 * a.iterations;
+  const SegmentResult b = segment_tissues(low, p.brain, twice);
+  EXPECT_GT(b.iterations, a.iterations);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_NEAR(b.volume_mm3[k] / a.volume_mm3[k], 1.0, 0.005) << kTissueNames[k];
+    // And the fractions' volume is that of the truth.
+    double est = 0, tru = 0;
+    for (std::size_t i = 0; i < low.data.size(); ++i) est += a.fractions[k].data[i], tru += p.fraction[k].data[i];
+    EXPECT_NEAR(est / tru, 1.0, 0.08) << kTissueNames[k];
+  }
+}
+
+// A class only about one voxel thick (a 2.5 mm GM shell on 2 mm voxels) keeps
+// its volume: neither the MRF nor the weights let the larger classes eat it.
+TEST(Segment, AThinClassIsNotEatenByTheLargerOnes) {
+  auto thin = [](double x, double y, double z) {
+    const double r = std::sqrt(x * x + y * y + z * z);
+    if (r < 17) return 3;
+    if (r < 19.5) return 2;
+    if (r < 24) return 1;
+    return 0;
+  };
+  const Phantom p = make_phantom(thin, 28, 2.0, 4.0, 22, nullptr, 4);
+  SegmentOptions o;
+  o.bias_fwhm_mm = 0;
+  const SegmentResult r = segment_tissues(p.image, p.brain, o);
+  EXPECT_TRUE(r.converged);
+  double est = 0, tru = 0;
+  for (std::size_t i = 0; i < p.image.data.size(); ++i) est += r.fractions[1].data[i], tru += p.fraction[1].data[i];
+  EXPECT_NEAR(est / tru, 1.0, 0.10) << "GM fraction volume";
+  EXPECT_GT(r.volume_mm3[1], 0.7 * tru * 8.0) << "GM hard volume";
 }
 
 TEST(Segment, PartialVolumeFractionsOfATwoTissueMixture) {

@@ -1,0 +1,133 @@
+#include "segment/mixel.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace harmonize::segment_detail {
+
+namespace {
+constexpr int K = kClasses, J = kFractionPoints;
+
+double det3(const double* m) {
+  return m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) + m[2] * (m[3] * m[7] - m[4] * m[6]);
+}
+}  // namespace
+
+void MixelStats::add(const MixelStats& o) {
+  for (int i = 0; i < 9; ++i) A[i] += o.A[i];
+  for (int k = 0; k < K; ++k) b[k] += o.b[k];
+  residual += o.residual, pure_mass += o.pure_mass;
+  for (int c = 0; c < K + 2; ++c) mass[c] += o.mass[c];
+  change += o.change, log_likelihood += o.log_likelihood;
+}
+
+void MixelModel::update(const MixelStats& s, double voxels) {
+  // The means: Cramer's rule on the 3x3 normal equations.
+  const double D = det3(s.A.data());
+  if (!fixed && std::abs(D) > 0) {
+    std::array<double, K> next{};
+    for (int x = 0; x < K; ++x) {
+      std::array<double, 9> Ax = s.A;
+      for (int z = 0; z < K; ++z) Ax[std::size_t(3 * z + x)] = s.b[std::size_t(z)];
+      next[std::size_t(x)] = det3(Ax.data()) / D;
+    }
+    if (next[0] < next[1] && next[1] < next[2]) mu = next;
+  }
+  if (!fixed && s.pure_mass >= 1) sd = std::max(std::sqrt(s.residual / s.pure_mass), 1e-3 * (mu[K - 1] - mu[0]));
+  for (int c = 0; c < components(); ++c) w[std::size_t(c)] = std::max(s.mass[std::size_t(c)] / voxels, 1e-4);
+}
+
+MixelPosterior::MixelPosterior(const MixelModel& m) {
+  inv_var_ = 1.0 / (m.sd * m.sd);
+  log_norm_ = -std::log(m.sd);
+  for (int k = 0; k < K; ++k) {
+    Point p;
+    p.a[std::size_t(k)] = 1;
+    p.comp = k;
+    p.log_weight = std::log(m.w[std::size_t(k)]);
+    points_.push_back(p);
+  }
+  for (int c = 0; c < m.mixtures; ++c)
+    for (int j = 0; j < J; ++j) {
+      Point p;
+      const double f = (j + 0.5) / J;
+      p.a[std::size_t(c)] = f, p.a[std::size_t(c + 1)] = 1 - f;
+      p.comp = K + c;
+      p.log_weight = std::log(m.w[std::size_t(K + c)] / J);
+      points_.push_back(p);
+    }
+  for (auto& p : points_) {
+    p.mean = p.a[0] * m.mu[0] + p.a[1] * m.mu[1] + p.a[2] * m.mu[2];
+    p.x2 = p.a[0] * p.a[0] + p.a[1] * p.a[1] + p.a[2] * p.a[2];
+  }
+}
+
+void MixelPosterior::operator()(double y, const double* field, double W, double beta, double count,
+                                const float* x_old, double* x, MixelStats& s, double* nn, double* dd) const {
+  const std::size_t P = points_.size();
+  double l[K + 2 * J];
+  double mx = -std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < P; ++i) {
+    const Point& p = points_[i];
+    const double d = y - p.mean;
+    double v = p.log_weight - 0.5 * d * d * inv_var_;
+    if (beta > 0) v += beta * (p.a[0] * field[0] + p.a[1] * field[1] + p.a[2] * field[2] - 0.5 * W * p.x2);
+    l[i] = v;
+    mx = std::max(mx, v);
+  }
+  double total = 0;
+  for (std::size_t i = 0; i < P; ++i) total += (l[i] = std::exp(l[i] - mx));
+  x[0] = x[1] = x[2] = 0;
+  double n = 0, e = 0;
+  for (std::size_t i = 0; i < P; ++i) {
+    const Point& p = points_[i];
+    const double q = count * l[i] / total;
+    for (int k = 0; k < K; ++k) x[k] += q * p.a[std::size_t(k)];
+    s.mass[std::size_t(p.comp)] += q;
+    for (int a = 0; a < K; ++a) {
+      s.b[std::size_t(a)] += q * y * p.a[std::size_t(a)];
+      for (int c = 0; c < K; ++c) s.A[std::size_t(3 * a + c)] += q * p.a[std::size_t(a)] * p.a[std::size_t(c)];
+    }
+    if (p.comp < K) {
+      const double d = y - p.mean;
+      s.residual += q * d * d, s.pure_mass += q;
+    }
+    n += q * p.mean, e += q * p.mean * p.mean;
+  }
+  for (int k = 0; k < K; ++k) {
+    x[k] /= count;
+    s.change += count * std::abs(x[k] - double(x_old[k]));
+  }
+  s.log_likelihood += count * (mx + std::log(total) + log_norm_);
+  if (nn) *nn = inv_var_ * y * n / count, *dd = inv_var_ * e / count;
+}
+
+int fit_on_histogram(MixelModel& m, const std::vector<double>& centre, const std::vector<double>& count,
+                     double tolerance, int max_sweeps, bool& converged, double& last_change) {
+  std::vector<float> x_old(3 * centre.size(), 0.0f);
+  double total = 0;
+  for (double c : count) total += c;
+  converged = false;
+  int sweeps = 0;
+  while (sweeps < max_sweeps) {
+    MixelStats s;
+    const MixelPosterior post(m);
+    for (std::size_t i = 0; i < centre.size(); ++i) {
+      if (count[i] <= 0) continue;
+      double x[K];
+      post(centre[i], nullptr, 0, 0, count[i], &x_old[3 * i], x, s);
+      for (int k = 0; k < K; ++k) x_old[3 * i + std::size_t(k)] = float(x[k]);
+    }
+    m.update(s, total);
+    ++sweeps;
+    last_change = 0.5 * s.change / total;
+    if (sweeps > 1 && last_change < tolerance) {
+      converged = true;
+      break;
+    }
+  }
+  return sweeps;
+}
+
+}  // namespace harmonize::segment_detail
