@@ -19,7 +19,7 @@ void MixelStats::add(const MixelStats& o) {
   for (int k = 0; k < K; ++k) b[k] += o.b[k];
   residual += o.residual, pure_mass += o.pure_mass;
   for (int c = 0; c < K + 2; ++c) mass[c] += o.mass[c];
-  change += o.change, log_likelihood += o.log_likelihood;
+  change += o.change;
 }
 
 void MixelModel::update(const MixelStats& s, double voxels) {
@@ -40,7 +40,6 @@ void MixelModel::update(const MixelStats& s, double voxels) {
 
 MixelPosterior::MixelPosterior(const MixelModel& m) {
   inv_var_ = 1.0 / (m.sd * m.sd);
-  log_norm_ = -std::log(m.sd);
   for (int k = 0; k < K; ++k) {
     Point p;
     p.a[std::size_t(k)] = 1;
@@ -64,7 +63,8 @@ MixelPosterior::MixelPosterior(const MixelModel& m) {
 }
 
 void MixelPosterior::operator()(double y, const double* field, double W, double beta, double count,
-                                const float* x_old, double* x, MixelStats& s, double* nn, double* dd) const {
+                                const float* x_old, double* x, MixelStats& s, bool full, double* nn,
+                                double* dd) const {
   const std::size_t P = points_.size();
   double l[K + 2 * J];
   double mx = -std::numeric_limits<double>::infinity();
@@ -84,6 +84,8 @@ void MixelPosterior::operator()(double y, const double* field, double W, double 
     const Point& p = points_[i];
     const double q = count * l[i] / total;
     for (int k = 0; k < K; ++k) x[k] += q * p.a[std::size_t(k)];
+    if (nn) n += q * p.mean, e += q * p.mean * p.mean;
+    if (!full) continue;
     s.mass[std::size_t(p.comp)] += q;
     for (int a = 0; a < K; ++a) {
       s.b[std::size_t(a)] += q * y * p.a[std::size_t(a)];
@@ -93,13 +95,11 @@ void MixelPosterior::operator()(double y, const double* field, double W, double 
       const double d = y - p.mean;
       s.residual += q * d * d, s.pure_mass += q;
     }
-    n += q * p.mean, e += q * p.mean * p.mean;
   }
   for (int k = 0; k < K; ++k) {
     x[k] /= count;
     s.change += count * std::abs(x[k] - double(x_old[k]));
   }
-  s.log_likelihood += count * (mx + std::log(total) + log_norm_);
   if (nn) *nn = inv_var_ * y * n / count, *dd = inv_var_ * e / count;
 }
 
@@ -116,7 +116,7 @@ int fit_on_histogram(MixelModel& m, const std::vector<double>& centre, const std
     for (std::size_t i = 0; i < centre.size(); ++i) {
       if (count[i] <= 0) continue;
       double x[K];
-      post(centre[i], nullptr, 0, 0, count[i], &x_old[3 * i], x, s);
+      post(centre[i], nullptr, 0, 0, count[i], &x_old[3 * i], x, s, true);
       for (int k = 0; k < K; ++k) x_old[3 * i + std::size_t(k)] = float(x[k]);
     }
     m.update(s, total);

@@ -26,7 +26,6 @@ struct MixelStats {
   double residual = 0, pure_mass = 0;       // pure components: sum q (y - mu)^2, sum q
   std::array<double, kClasses + 2> mass{};  // per component
   double change = 0;                        // sum |x_new - x_old| over classes
-  double log_likelihood = 0;
   void add(const MixelStats& o);
 };
 
@@ -44,14 +43,15 @@ struct MixelModel {
 
 // The posterior of one voxel (or `count` voxels of the same intensity and
 // neighbourhood): its fractions `x` (posterior means, sum 1) and, added into
-// `s`, its statistics (x_old: the previous fractions, for s.change). `nn`, `dd`:
+// `s`, the change from x_old (the previous fractions) and, with `full`, the
+// M-step's statistics. `nn`, `dd`:
 // the weighted least-squares terms of the bias gain, y * sum q m / s^2 and
 // sum q m^2 / s^2 (m the component mean).
 class MixelPosterior {
  public:
   explicit MixelPosterior(const MixelModel& m);
   void operator()(double y, const double* field, double W, double beta, double count, const float* x_old,
-                  double* x, MixelStats& s, double* nn = nullptr, double* dd = nullptr) const;
+                  double* x, MixelStats& s, bool full, double* nn = nullptr, double* dd = nullptr) const;
 
  private:
   struct Point {
@@ -60,7 +60,7 @@ class MixelPosterior {
     int comp = 0;
   };
   std::vector<Point> points_;
-  double inv_var_ = 1, log_norm_ = 0;
+  double inv_var_ = 1;
 };
 
 // EM on a histogram of intensities (no MRF, bias fixed: voxels of equal

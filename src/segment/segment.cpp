@@ -187,9 +187,9 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   if (with_bias) smoother = std::make_unique<BiasSmoother>(r, g.spacing, o.bias_fwhm_mm);
   std::vector<float> num(with_bias ? nb : 0, 0.0f), den(with_bias ? nb : 0, 0.0f), gain(with_bias ? nb : 0, 1.0f);
 
-  // One sweep over the voxels: new fractions into fn, the statistics summed
-  // over fixed chunks in chunk order.
-  auto sweep = [&](double beta, bool bias_terms) {
+  // One sweep over the voxels: new fractions into fn; the statistics (with
+  // `full`, those of the M-step) summed over fixed chunks in chunk order.
+  auto sweep = [&](double beta, bool full, bool bias_terms) {
     const MixelPosterior post(model);
     std::vector<MixelStats> part(chunks(nv));
     for_chunks(nv, [&](std::size_t a0, std::size_t e, std::size_t c) {
@@ -205,7 +205,8 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
             for (int k = 0; k < K; ++k) field[k] += r.weight[n] * f[K * u + std::size_t(k)];
           }
         double x[K], nn = 0, dd = 0;
-        post(y[b], field, W, beta, 1.0, &f[K * b], x, st, bias_terms ? &nn : nullptr, bias_terms ? &dd : nullptr);
+        post(y[b], field, W, beta, 1.0, &f[K * b], x, st, full, bias_terms ? &nn : nullptr,
+             bias_terms ? &dd : nullptr);
         for (int k = 0; k < K; ++k) fn[K * b + std::size_t(k)] = float(x[k]);
         if (bias_terms) num[b] = float(nn), den[b] = float(dd);
       }
@@ -248,10 +249,10 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   model.mixtures = 0;
   for (int k = 0; k < K; ++k) model.w[std::size_t(k)] = cl.weight[std::size_t(k)];
   for (; sweeps < (with_bias ? o.bias_iterations : 1); ++sweeps) {
-    model.update(sweep(sweeps > 0 ? std::min(o.beta, kBiasPhaseBeta) : 0.0, with_bias), double(nv));
+    model.update(sweep(sweeps > 0 ? std::min(o.beta, kBiasPhaseBeta) : 0.0, true, with_bias), double(nv));
     if (with_bias) update_bias();
   }
-  if (with_bias) sweep(0.0, false);  // the cores below from the intensities alone
+  if (with_bias) sweep(0.0, false, false);  // the cores below from the intensities alone
   model.mixtures = o.partial_volume ? 2 : 0;
   for (int c = 0; c < model.components(); ++c) model.w[std::size_t(c)] = 1.0 / model.components();
   {
@@ -305,12 +306,11 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   }
   res.parameter_sweeps = sweeps;
   // 2. The fractions under the MRF, the parameters fixed, until they settle.
-  const MixelStats first = sweep(0.0, false);
-  res.log_likelihood = first.log_likelihood;
+  sweep(0.0, false, false);  // every voxel's fractions under the fitted model
   if (o.beta > 0) {
     bool settled = false;
     for (int it = 0; it < o.iterations; ++it) {
-      const MixelStats s = sweep(o.beta, false);
+      const MixelStats s = sweep(o.beta, false, false);
       ++sweeps;
       res.change = 0.5 * s.change / double(nv);
       if (res.change < o.tolerance) {

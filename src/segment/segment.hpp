@@ -35,7 +35,6 @@ struct SegmentResult {
   int parameter_sweeps = 0;            // of which estimating the parameters (no MRF)
   bool converged = false;              // the tolerance was met before the iteration cap
   double change = 0;                   // share of the brain whose class changed in the last sweep
-  double log_likelihood = 0;           // of the last sweep (for records)
   std::array<double, 3> volume_mm3{};  // from the hard labels and the voxel size
 };
 

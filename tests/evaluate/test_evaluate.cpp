@@ -45,8 +45,11 @@ TEST(Evaluate, RowsForEveryMethodAndReference) {
   // segmentation's sweeps for Target + 2 methods; 4 metrics x 3 classes vs
   // target for 2 methods and vs truth for 3 (Target too).
   EXPECT_EQ(rows.size(), 2u * 6 + 3u * 4 + 2u * 12 + 3u * 12);
-  for (const auto& r : rows)
-    if (r.metric == "segment_sweeps") EXPECT_GT(r.value, 1.0) << r.method << ": converged in a few sweeps";
+  for (const auto& r : rows) {
+    if (r.metric == "segment_sweeps") {
+      EXPECT_GT(r.value, 1.0) << r.method << ": converged in a few sweeps";
+    }
+  }
   EXPECT_EQ(rows.front().method, "Original");
   EXPECT_EQ(rows.front().metric, "mse_sum");
   for (const auto& r : rows) {
