@@ -50,6 +50,18 @@ std::optional<Mask> truth_on(const CrossvalPlan& p, const std::string& sub, cons
   return dseg;
 }
 
+// The simulated lesion mask of the target-session scan carried onto `grid`:
+// resampled linearly, a voxel a lesion when at least half of it is. Empty when
+// the truth has no lesion mask.
+std::optional<Mask> lesions_on(const CrossvalPlan& p, const std::string& sub, const Geometry& grid) {
+  const std::string path = bids::lesion_mask(p.truth_dir, sub, p.target_session);
+  if (p.truth_dir.empty() || !fs::exists(path)) return std::nullopt;
+  const Volume frac = resample(read_nifti(path), grid);
+  Mask m(grid, 0);
+  for (std::size_t n = 0; n < m.data.size(); ++n) m.data[n] = frac.data[n] >= 0.5f;
+  return m;
+}
+
 // (direction, subject) in report order.
 std::vector<std::pair<std::string, std::string>> cases_of(const CrossvalRun& r) {
   std::vector<std::pair<std::string, std::string>> cases;
@@ -82,9 +94,11 @@ std::vector<MetricRow> evaluate_stage(const CrossvalRun& r) {
       in.target = read_nifti(L.image(sub, d.target_session));
       in.brain = read_nifti_mask(L.brain(sub));
       in.methods.emplace_back("Histogram matching", read_nifti(L.harmonized(dir, sub, "histmatch")));
+      if (p.corrected()) in.methods.emplace_back(p.bare_method_name(), read_nifti(L.harmonized(dir, sub, "bare")));
       in.methods.emplace_back(p.model_name, read_nifti(L.harmonized(dir, sub, "harmonized")));
       if (p.volume_fit) in.methods.emplace_back(p.fitted_method_name(), read_nifti(L.harmonized(dir, sub, "volumefit")));
       in.truth_dseg = truth_on(p, sub, in.target.geom, in.brain);
+      if (in.truth_dseg) in.truth_lesions = lesions_on(p, sub, in.target.geom);
       fs::create_directories(fs::path(L.metrics(dir, sub)).parent_path());
       write_metrics_csv(L.metrics(dir, sub), evaluate_subject(in, EvaluateOptions{}));
       progress.advance(1, dir + " " + sub);

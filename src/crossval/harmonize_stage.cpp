@@ -26,7 +26,7 @@ namespace harmonize {
 namespace {
 
 // The fold's models sample its test subjects once, without end noise; each
-// output (the main one, the volume-fitted one) is finished from those samples.
+// output (the main one, the bare one, the volume-fitted one) is finished from those samples.
 void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const std::vector<std::string>& todo) {
   const CrossvalPlan& p = r.plan;
   const CrossvalLayout& L = r.layout;
@@ -72,6 +72,8 @@ void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const s
     const std::size_t k = std::size_t(std::find(r.subjects.begin(), r.subjects.end(), todo[i]) - r.subjects.begin());
     write_nifti(L.harmonized(dir, todo[i], "harmonized"),
                 finish_scan(sampled[i], c.main, crossval_seeds::output_noise(h.seed, k, 0)));
+    if (p.corrected())
+      write_nifti(L.harmonized(dir, todo[i], "bare"), finish_scan(sampled[i], Correction{}, 0));
     if (p.volume_fit)
       write_nifti(L.harmonized(dir, todo[i], "volumefit"),
                   finish_scan(sampled[i], *c.fitted, crossval_seeds::output_noise(h.seed, k, 1)));
@@ -88,7 +90,7 @@ void harmonize_stage(const CrossvalRun& r) {
     for (const auto& dir : p.directions) {
       std::vector<std::string> todo;
       for (const auto& sub : r.folds[f])
-        if (!fs::exists(L.harmonized(dir, sub, "harmonized")) ||
+        if (!fs::exists(L.harmonized(dir, sub, "harmonized")) || (p.corrected() && !fs::exists(L.harmonized(dir, sub, "bare"))) ||
             (p.volume_fit && !fs::exists(L.harmonized(dir, sub, "volumefit"))))
           todo.push_back(sub);
       if (!todo.empty()) harmonize_fold(r, f, dir, todo);

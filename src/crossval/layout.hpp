@@ -3,7 +3,7 @@
 //   plan.json, state.json                        the plan (crossval/plan.hpp) and the seconds per stage
 //   prep/                                        the preprocessed dataset (bids/layout.hpp names its files)
 //   models/fold-<k>_<direction>/                 a training run (train/trainer.hpp) + calibration*.json
-//   harmonized/<direction>/<sub>_desc-<d>_T1w.nii.gz   d: harmonized, volumefit, histmatch
+//   harmonized/<direction>/<sub>_desc-<d>_T1w.nii.gz   d: harmonized, bare, volumefit, histmatch
 //   metrics/<direction>/<sub>_metrics.csv, metrics.csv, figures/, report.md, report.html, tables/
 #include <string>
 

@@ -132,6 +132,10 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
                          "(`--calibrate`)"
                        : "") +
           " (the paper: 1000 DDPM steps)",
+      p.corrected() ? "Bare output (`" + p.bare_method_name() +
+                          "`): the same samples as the main output, without any correction (no end noise, no "
+                          "quantile map): what the network does by itself"
+                    : std::string(),
       fitted_line,
       "Histogram matching: ITK's filter, each test subject's source scan matched to the target-contrast scan of the "
       "first training subject of its fold",

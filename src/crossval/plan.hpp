@@ -34,6 +34,13 @@ struct CrossvalPlan {
   // Throws UsageError naming the first invalid field.
   void validate() const;
   std::string fitted_method_name() const { return model_name + " (noise fitted to volumes)"; }
+  // Whether the main output is corrected after sampling (end noise or a
+  // quantile map); then the bare output (the same samples, uncorrected) is
+  // written and evaluated beside it.
+  bool corrected() const {
+    return calibrate || !(end_noise.kind == EndNoise::Kind::None || (end_noise.kind == EndNoise::Kind::Sd && end_noise.sd == 0));
+  }
+  std::string bare_method_name() const { return model_name + " (bare)"; }
 };
 
 // {"format": "harmonize-crossval-plan", "version": 1, "data": {..},

@@ -11,7 +11,9 @@
 #include "core/log.hpp"
 #include "core/overlap.hpp"
 #include "core/parallel.hpp"
+#include "evaluate/lesions.hpp"
 #include "evaluate/metrics.hpp"
+#include "evaluate/stripes.hpp"
 
 namespace harmonize {
 namespace {
@@ -43,6 +45,12 @@ std::vector<MetricRow> evaluate_subject(const EvaluateInput& in, const EvaluateO
     for (std::uint8_t l : in.truth_dseg->data)
       if (l > 3) throw Error("truth segmentation: label " + std::to_string(int(l)) + " (expected 0..3)");
   }
+  if (in.truth_lesions) {
+    if (!in.truth_dseg) throw Error("truth lesions given without the truth segmentation");
+    check_grid(in.truth_lesions->geom, g, "truth lesion mask");
+  }
+  if (in.stripe_axis < -1 || in.stripe_axis > 2)
+    throw Error("stripe axis " + std::to_string(in.stripe_axis) + " (expected 0, 1 or 2)");
   if (label_count(in.brain, 0) == in.brain.data.size()) throw Error("brain mask: empty");
 
   // Every compared volume: Original (the source), then the methods.
@@ -69,6 +77,41 @@ std::vector<MetricRow> evaluate_subject(const EvaluateInput& in, const EvaluateO
     row(name, "target", "mse_sum_volume", "", im[m].mse_sum_volume);
     row(name, "target", "mse_mean_volume", "", im[m].mse_mean_volume);
     row(name, "target", "ahd_volume", "", im[m].ahd_volume);
+  }
+
+  // Every volume including the target: stripes, and lesions against the truth.
+  std::vector<std::pair<std::string, const Volume*>> all{{"Target", &in.target}};
+  all.insert(all.end(), vols.begin(), vols.end());
+  const int axis = in.stripe_axis >= 0 ? in.stripe_axis : left_right_axis(g);
+  std::vector<double> stripes(all.size());
+  parallel_for(0, all.size(), [&](std::size_t m) { stripes[m] = stripe_index(*all[m].second, in.brain, axis); });
+  for (std::size_t m = 0; m < all.size(); ++m) row(all[m].first, "", "stripe_index", "", stripes[m]);
+  if (in.truth_dseg && in.truth_lesions) {
+    const LesionRegions regions = lesion_regions(*in.truth_dseg, *in.truth_lesions);
+    const bool has_lesions = label_count(regions.lesions, 0) < regions.lesions.data.size();
+    std::vector<LesionFinding> found(all.size());
+    parallel_for(0, all.size(), [&](std::size_t m) {
+      try {
+        found[m] = find_lesions(*all[m].second, regions);
+      } catch (const Error& e) {
+        throw Error(all[m].first + " of " + in.subject + ": " + e.what());
+      }
+    });
+    const double voxel = voxel_volume_mm3(g);
+    for (std::size_t m = 0; m < all.size(); ++m) {
+      const Mask& like = found[m].lesion_like;
+      std::size_t outside = 0;
+      for (std::size_t n = 0; n < like.data.size(); ++n) outside += like.data[n] && !regions.near_lesions.data[n];
+      const std::string& name = all[m].first;
+      row(name, "", "lesion_volume_mm3", "", label_volume_mm3(like, 1));
+      if (has_lesions) row(name, "", "lesion_contrast", "", found[m].lesion_contrast);
+      row(name, "truth", "lesion_false_mm3", "", double(outside) * voxel);
+      if (has_lesions) row(name, "truth", "lesion_dice", "", dice(like, regions.lesions, 1));
+      if (m == 0) continue;
+      row(name, "target", "lesion_volume_abs_diff_mm3", "",
+          std::abs(label_volume_mm3(like, 1) - label_volume_mm3(found[0].lesion_like, 1)));
+      if (has_lesions) row(name, "target", "lesion_dice", "", dice(like, found[0].lesion_like, 1));
+    }
   }
   if (!options.segmentation) return rows;
 

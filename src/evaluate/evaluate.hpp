@@ -21,6 +21,10 @@ struct EvaluateInput {
   // Methods evaluated after "Original" (= source), e.g. {"Histogram matching", v}, {"harmonize cpu", v}.
   std::vector<std::pair<std::string, Volume>> methods;
   std::optional<Mask> truth_dseg;  // 0 background, 1 CSF, 2 GM, 3 WM on the same grid
+  // The simulation's lesion mask (nonzero = lesion; all zero for a healthy
+  // subject) on the same grid; used with truth_dseg (evaluate/lesions.hpp).
+  std::optional<Mask> truth_lesions;
+  int stripe_axis = -1;  // the axis slices were stacked along; -1: the target's left-right axis
 };
 
 struct EvaluateOptions {
@@ -30,7 +34,14 @@ struct EvaluateOptions {
 
 // Rows, in this order: per method (Original first, then `methods` in order)
 // mse_sum, mse_mean, ahd, mse_sum_volume, mse_mean_volume, ahd_volume
-// (reference "target", class ""); then, with segmentation, volume_mm3 per class
+// (reference "target", class ""); stripe_index (reference "") of "Target" and
+// of every method (evaluate/stripes.hpp); with truth_dseg and truth_lesions,
+// per volume ("Target" and every method) lesion_volume_mm3 and, when the truth
+// has lesions, lesion_contrast (reference ""), lesion_false_mm3 (lesion-like
+// voxels farther than one voxel from a truth lesion) and, with lesions,
+// lesion_dice (reference "truth"), and per method lesion_volume_abs_diff_mm3
+// and lesion_dice against the target's lesion-like voxels (reference
+// "target"); then, with segmentation, volume_mm3 per class
 // and segment_sweeps (the sweeps EM took; negative if it hit its cap without
 // converging) of "Target" and of every method (reference ""), per method
 // volume_abs_diff_mm3, dice, hd, hd95 per class with reference "target", and

@@ -1,6 +1,7 @@
 #pragma once
 // Brain extraction by template registration: a template head with a known
 // brain mask is registered to the scan and its mask carried over, then tidied.
+#include "core/morphology.hpp"
 #include "core/volume.hpp"
 #include "preprocess/registration.hpp"
 
@@ -14,15 +15,5 @@ namespace harmonize {
 Mask template_brain_mask(const Volume& scan, const Volume& template_head, const Mask& template_brain,
                          const RegistrationOptions& o = {});
 
-// Largest 6-connected component, holes (background not 6-connected to the
-// grid's border) filled, then a morphological closing and opening with a
-// 3x3x3 cross of `radius` voxels (0: no closing/opening).
-Mask refine_mask(const Mask& m, int radius = 1);
-
-// Building blocks (6-connectivity).
-Mask largest_component(const Mask& m);
-Mask fill_holes(const Mask& m);
-Mask dilate(const Mask& m, int radius);
-Mask erode(const Mask& m, int radius);
 
 }  // namespace harmonize

@@ -250,9 +250,9 @@ void write_report(const ReportInput& in) {
   check_output_path((tables_dir / "table1.csv").string(), true, true);
 
   const std::vector<Summary> run = summarize(in.rows);
-  const std::vector<TextTable> tables = report_tables(run);
+  const std::vector<TextTable> tables = report_tables(run, &in.rows);
   const std::string md = markdown(in, tables), page = html(in, tables, pngs);
-  for (int t = 1; t <= 3; ++t)
+  for (int t = 1; t <= 4; ++t)
     write_text_atomically((tables_dir / ("table" + std::to_string(t) + ".csv")).string(),
                           summaries_csv(run, table_metrics(t)));
   write_text_atomically((dir / "report.md").string(), md);

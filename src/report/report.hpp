@@ -40,7 +40,7 @@ struct ReportInput {
   std::vector<ReportFigure> figures;  // PNGs already written under out_dir
 };
 
-// Writes out_dir/report.md, out_dir/report.html, out_dir/tables/table{1,2,3}.csv
+// Writes out_dir/report.md, out_dir/report.html, out_dir/tables/table{1,2,3,4}.csv (4: stripes and lesions)
 // (mean and sd over subjects per direction and method) atomically. Throws Error
 // when out_dir is not writable or a figure file is missing, not a PNG or not a
 // relative path; figures are checked before anything is written. Table layout

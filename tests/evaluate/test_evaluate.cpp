@@ -41,10 +41,11 @@ EvaluateInput phantom_input() {
 TEST(Evaluate, RowsForEveryMethodAndReference) {
   const EvaluateInput in = phantom_input();
   const auto rows = evaluate_subject(in);
-  // 2 compared methods x 6 intensity metrics; volume_mm3 per class and the
+  // 2 compared methods x 6 intensity metrics; the stripe index of Target + 2
+  // methods (no lesion mask: no lesion rows); volume_mm3 per class and the
   // segmentation's sweeps for Target + 2 methods; 4 metrics x 3 classes vs
   // target for 2 methods and vs truth for 3 (Target too).
-  EXPECT_EQ(rows.size(), 2u * 6 + 3u * 4 + 2u * 12 + 3u * 12);
+  EXPECT_EQ(rows.size(), 2u * 6 + 3u + 3u * 4 + 2u * 12 + 3u * 12);
   for (const auto& r : rows) {
     if (r.metric == "segment_sweeps") {
       EXPECT_GT(r.value, 1.0) << r.method << ": converged in a few sweeps";
@@ -97,7 +98,7 @@ TEST(Evaluate, IntensityOnlyAndRefusals) {
   EvaluateOptions o;
   o.segmentation = false;
   in.truth_dseg.reset();
-  EXPECT_EQ(evaluate_subject(in, o).size(), 12u);
+  EXPECT_EQ(evaluate_subject(in, o).size(), 15u);
 
   EvaluateInput bad = in;
   bad.methods[0].second.geom.spacing[1] = 2.0;

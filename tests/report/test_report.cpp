@@ -357,8 +357,10 @@ TEST(Report, HtmlIsSelfContainedWithOneImagePerFigure) {
   EXPECT_NE(md.find("![3T→1.5T: comparison](figures/sub-001_comparison.png)"), std::string::npos) << md;
   EXPECT_NE(md.find("| this run | Original | 15 [7.07] | – | 200 [100] | – | – | – |"), std::string::npos) << md;
   EXPECT_NE(md.find("- folds: 2\n"), std::string::npos);
-  EXPECT_NE(md.find("| this run | 3T→1.5T | DM | -70.0 % | -80.0 % | -75.0 % | -83.3 % |"), std::string::npos);
-  for (int t = 1; t <= 3; ++t) EXPECT_TRUE(fs::exists(dir.path / "tables" / ("table" + std::to_string(t) + ".csv")));
+  // Intervals where at least two subjects have the quantity (AHD, MSE), none for one (volumes).
+  EXPECT_NE(md.find("| this run | 3T→1.5T | DM | -70.0 % ["), std::string::npos) << md;
+  EXPECT_NE(md.find("| -75.0 % | -83.3 % |"), std::string::npos) << md;
+  for (int t = 1; t <= 4; ++t) EXPECT_TRUE(fs::exists(dir.path / "tables" / ("table" + std::to_string(t) + ".csv")));
 }
 
 TEST(Report, MissingFigureThrowsAndWritesNothing) {
@@ -372,4 +374,101 @@ TEST(Report, MissingFigureThrowsAndWritesNothing) {
   in.figures[0].png = (dir.path / "figures/missing.png").string();  // absolute paths are refused too
   EXPECT_THROW(write_report(in), Error);
   EXPECT_TRUE(fs::is_empty(dir.path));
+}
+
+TEST(ReportTables, BootstrapIntervalsOverSubjects) {
+  // Every subject halves: the change is -50 % on every resample, a degenerate interval.
+  std::vector<MetricRow> rows;
+  for (int s = 0; s < 8; ++s) {
+    const std::string sub = "s" + std::to_string(s);
+    rows.push_back(row(sub, "Original", "target", "ahd", "", 100.0 + 10 * s));
+    rows.push_back(row(sub, "DM", "target", "ahd", "", 0.5 * (100.0 + 10 * s)));
+  }
+  const SubjectValue ahd = [](const std::vector<const MetricRow*>& r) {
+    for (const MetricRow* x : r)
+      if (x->metric == "ahd") return x->value;
+    return std::nan("");
+  };
+  const Interval exact = bootstrap_relative(rows, "3T-to-1p5T", "DM", "Original", ahd);
+  ASSERT_TRUE(exact.known());
+  EXPECT_NEAR(exact.lo, -50.0, 1e-9);
+  EXPECT_NEAR(exact.hi, -50.0, 1e-9);
+  EXPECT_FALSE(exact.includes_zero());
+  // A method that is better on some subjects and worse on others: the interval
+  // holds the point estimate and zero; the same rows give the same interval.
+  std::vector<MetricRow> mixed;
+  for (int s = 0; s < 10; ++s) {
+    const std::string sub = "s" + std::to_string(s);
+    mixed.push_back(row(sub, "Original", "target", "ahd", "", 100));
+    mixed.push_back(row(sub, "DM", "target", "ahd", "", s % 2 ? 70 : 130));
+  }
+  const Interval a = bootstrap_relative(mixed, "3T-to-1p5T", "DM", "Original", ahd);
+  const Interval b = bootstrap_relative(mixed, "3T-to-1p5T", "DM", "Original", ahd);
+  ASSERT_TRUE(a.known());
+  EXPECT_LT(a.lo, 0.0);
+  EXPECT_GT(a.hi, 0.0);
+  EXPECT_TRUE(a.includes_zero());
+  EXPECT_GT(a.lo, -30.0);  // never below the best subject's -30 %
+  EXPECT_LT(a.hi, 30.0);
+  EXPECT_EQ(a.lo, b.lo);
+  EXPECT_EQ(a.hi, b.hi);
+  // Subjects lacking the value for either method are left out; one subject is too few.
+  std::vector<MetricRow> one = {row("s1", "Original", "target", "ahd", "", 100),
+                                row("s1", "DM", "target", "ahd", "", 50), row("s2", "DM", "target", "ahd", "", 40)};
+  EXPECT_FALSE(bootstrap_relative(one, "3T-to-1p5T", "DM", "Original", ahd).known());
+}
+
+TEST(ReportTables, RelativeTableCarriesIntervalsAndNamesThoseThroughZero) {
+  std::vector<MetricRow> rows;
+  for (int s = 0; s < 6; ++s) {
+    const std::string sub = "s" + std::to_string(s);
+    rows.push_back(row(sub, "Original", "target", "ahd", "", 100));
+    rows.push_back(row(sub, "DM", "target", "ahd", "", 40 + s));        // clearly better
+    rows.push_back(row(sub, "Original", "target", "mse_sum", "", 10));
+    rows.push_back(row(sub, "DM", "target", "mse_sum", "", s % 2 ? 8 : 12));  // no better on average
+  }
+  const auto tables = report_tables(summarize(rows), &rows);
+  const TextTable* rel = nullptr;
+  for (const auto& t : tables)
+    if (t.id == "relative") rel = &t;
+  ASSERT_NE(rel, nullptr);
+  ASSERT_FALSE(rel->rows.empty());
+  EXPECT_EQ(rel->rows[0][2], "DM");
+  EXPECT_NE(rel->rows[0][3].find("-57.5 % ["), std::string::npos) << rel->rows[0][3];
+  EXPECT_NE(rel->rows[0][4].find("+0.0 % ["), std::string::npos) << rel->rows[0][4];
+  std::string notes;
+  for (const auto& n : rel->notes) notes += n + "\n";
+  EXPECT_NE(notes.find("DM (MSE)"), std::string::npos) << notes;
+  EXPECT_EQ(notes.find("DM (AHD)"), std::string::npos) << notes;
+  // Without per-subject rows: no brackets.
+  const auto plain = report_tables(summarize(rows));
+  for (const auto& t : plain) {
+    if (t.id == "relative") {
+      EXPECT_EQ(t.rows[0][3], "-57.5 %");
+    }
+  }
+}
+
+TEST(ReportTables, AnatomyTableWithStripeRatios) {
+  std::vector<MetricRow> rows;
+  for (int s = 0; s < 4; ++s) {
+    const std::string sub = "s" + std::to_string(s);
+    rows.push_back(row(sub, "Original", "target", "ahd", "", 100));
+    rows.push_back(row(sub, "DM", "target", "ahd", "", 50));
+    rows.push_back(row(sub, "Target", "", "stripe_index", "", 1.0 + 0.1 * s));
+    rows.push_back(row(sub, "Original", "", "stripe_index", "", 1.0 + 0.1 * s));
+    rows.push_back(row(sub, "DM", "", "stripe_index", "", 2.0 * (1.0 + 0.1 * s)));
+    rows.push_back(row(sub, "DM", "truth", "lesion_false_mm3", "", 8));
+  }
+  const auto tables = report_tables(summarize(rows), &rows);
+  const TextTable* t = nullptr;
+  for (const auto& x : tables)
+    if (x.id == "anatomy") t = &x;
+  ASSERT_NE(t, nullptr);
+  ASSERT_EQ(t->rows.size(), 3u);  // Target, Original, DM
+  EXPECT_EQ(t->rows[0][1], "Target");
+  EXPECT_EQ(t->rows[1][3], "1 [1, 1]");
+  EXPECT_EQ(t->rows[2][3], "2 [2, 2]");
+  EXPECT_EQ(t->rows[2][8], "8 [0]");
+  EXPECT_EQ(table_metrics(4).front(), "stripe_index");
 }
