@@ -103,14 +103,15 @@ std::vector<MetricRow> evaluate_subject(const EvaluateInput& in, const EvaluateO
       std::size_t outside = 0;
       for (std::size_t n = 0; n < like.data.size(); ++n) outside += like.data[n] && !regions.near_lesions.data[n];
       const std::string& name = all[m].first;
-      row(name, "", "lesion_volume_mm3", "", label_volume_mm3(like, 1));
-      if (has_lesions) row(name, "", "lesion_contrast", "", found[m].lesion_contrast);
       row(name, "truth", "lesion_false_mm3", "", double(outside) * voxel);
-      if (has_lesions) row(name, "truth", "lesion_dice", "", dice(like, regions.lesions, 1));
+      if (!has_lesions) continue;
+      row(name, "", "lesion_volume_mm3", "", label_volume_mm3(like, 1));
+      row(name, "", "lesion_contrast", "", found[m].lesion_contrast);
+      row(name, "truth", "lesion_dice", "", dice(like, regions.lesions, 1));
       if (m == 0) continue;
       row(name, "target", "lesion_volume_abs_diff_mm3", "",
           std::abs(label_volume_mm3(like, 1) - label_volume_mm3(found[0].lesion_like, 1)));
-      if (has_lesions) row(name, "target", "lesion_dice", "", dice(like, found[0].lesion_like, 1));
+      row(name, "target", "lesion_dice", "", dice(like, found[0].lesion_like, 1));
     }
   }
   if (!options.segmentation) return rows;

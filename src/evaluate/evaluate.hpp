@@ -36,12 +36,12 @@ struct EvaluateOptions {
 // mse_sum, mse_mean, ahd, mse_sum_volume, mse_mean_volume, ahd_volume
 // (reference "target", class ""); stripe_index (reference "") of "Target" and
 // of every method (evaluate/stripes.hpp); with truth_dseg and truth_lesions,
-// per volume ("Target" and every method) lesion_volume_mm3 and, when the truth
-// has lesions, lesion_contrast (reference ""), lesion_false_mm3 (lesion-like
-// voxels farther than one voxel from a truth lesion) and, with lesions,
-// lesion_dice (reference "truth"), and per method lesion_volume_abs_diff_mm3
-// and lesion_dice against the target's lesion-like voxels (reference
-// "target"); then, with segmentation, volume_mm3 per class
+// per volume ("Target" and every method) lesion_false_mm3 (lesion-like voxels
+// farther than one voxel from a truth lesion; reference "truth") and, when
+// the truth has lesions, lesion_volume_mm3 and lesion_contrast (reference
+// ""), lesion_dice (reference "truth"), and per method
+// lesion_volume_abs_diff_mm3 and lesion_dice against the target's
+// lesion-like voxels (reference "target"); then, with segmentation, volume_mm3 per class
 // and segment_sweeps (the sweeps EM took; negative if it hit its cap without
 // converging) of "Target" and of every method (reference ""), per method
 // volume_abs_diff_mm3, dice, hd, hd95 per class with reference "target", and

@@ -3,6 +3,8 @@
 // documented contrast rule in any volume, so that each method's output can be
 // compared with the target scan and with the simulation's lesion masks
 // (docs/METRICS.md, "Lesions").
+#include <cstddef>
+
 #include "core/volume.hpp"
 
 namespace harmonize {
@@ -26,15 +28,20 @@ struct LesionFinding {
   Mask lesion_like;            // voxels of region below the threshold with a 6-neighbour below it too
   double wm_level = 0;         // median intensity over wm_core
   double gm_level = 0;         // median intensity over gm_core
-  double threshold = 0;        // (wm_level + gm_level) / 2
+  double threshold = 0;        // (wm_level + gm_level) / 2, where the local WM level is the global one
   double lesion_contrast = 0;  // mean intensity over the truth lesions / wm_level; NaN without lesions
 };
 // The rule: inside `region`, a voxel is lesion-like when its intensity is
 // below the midpoint between the volume's own WM and GM levels and at least
 // one of its 6 neighbours in the region is too (a lone noisy voxel is not a
-// lesion). Levels are the volume's own, so a change of contrast alone moves
-// no voxel across the threshold. Throws Error when v is not on the regions'
-// grid or a core is empty.
+// lesion). The threshold follows a residual smooth bias: it is
+// threshold / wm_level times the median of wm_core over the voxel's block of
+// kLesionBlock^3 voxels and its 26 neighbour blocks (the global WM level where
+// fewer than kLesionBlockMin core voxels lie there). Levels are the volume's
+// own, so a change of contrast alone (a monotone map that keeps the ratio of
+// levels) moves no voxel across the threshold. Throws Error when v is not on
+// the regions' grid or a core is empty.
+inline constexpr std::size_t kLesionBlock = 8, kLesionBlockMin = 50;
 LesionFinding find_lesions(const Volume& v, const LesionRegions& r);
 
 }  // namespace harmonize

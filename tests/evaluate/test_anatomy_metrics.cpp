@@ -113,6 +113,19 @@ TEST(Lesions, FoundKeptUnderAContrastChangeMissedWhenErasedCountedWhenMadeUp) {
   for (std::size_t n = 0; n < f.lesion_like.data.size(); ++n) outside += f.lesion_like.data[n] && !r.near_lesions.data[n];
   EXPECT_LE(outside, 2u) << "noise alone makes few lesion-like voxels";
 
+  // A smooth receive bias (-25 % to +25 % across the head) makes no lesions of
+  // its own and keeps the real one.
+  Volume biased = c.image;
+  for (std::size_t k = 0; k < 40; ++k)
+    for (std::size_t j = 0; j < 40; ++j)
+      for (std::size_t i = 0; i < 40; ++i) biased.at(i, j, k) *= float(1.0 + 0.25 * (double(i) - 19.5) / 19.5);
+  const LesionFinding fb = find_lesions(biased, r);
+  std::size_t outside_biased = 0;
+  for (std::size_t n = 0; n < fb.lesion_like.data.size(); ++n)
+    outside_biased += fb.lesion_like.data[n] && !r.near_lesions.data[n];
+  EXPECT_LE(outside_biased, 5u);
+  EXPECT_GT(dice(fb.lesion_like, r.lesions, 1), 0.85);
+
   // A monotone change of contrast moves no voxel across the rule's threshold.
   Volume gamma = c.image;
   for (auto& x : gamma.data) x = std::pow(std::max(x, 0.0f), 0.5f);
