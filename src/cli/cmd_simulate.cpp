@@ -195,6 +195,18 @@ void register_simulate(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--echo-spacing-3T", c.scanners[1].protocol.echo_spacing_ms, "3 T echo spacing, ms")
       ->capture_default_str();
+  for (int s = 0; s < 2; ++s) {
+    const std::string tag = s == 0 ? "1p5T" : "3T", name = s == 0 ? "1.5 T" : "3 T";
+    auto& p = c.scanners[s].protocol;
+    cmd->add_option("--ti-" + tag, p.ti_ms, name + " inversion time (inversion to k-space centre), ms")
+        ->capture_default_str();
+    cmd->add_option("--tr-" + tag, p.tr_ms, name + " time between inversions, ms")->capture_default_str();
+    cmd->add_option("--flip-" + tag, p.flip_deg, name + " flip angle, degrees")->capture_default_str();
+    cmd->add_option("--wm-t1-" + tag, c.wm_t1_ms[s], name + " cerebral white-matter T1, ms")->capture_default_str();
+    cmd->add_option("--gm-t1-" + tag, c.cortex_t1_ms[s],
+                    name + " cortex T1, ms (deep grey and cerebellum follow WM and cortex)")
+        ->capture_default_str();
+  }
   cmd->add_option("--deformation", c.deformation_mm, "sd of the smooth random displacement per subject, mm")
       ->capture_default_str();
   cmd->add_option("--deformation-scale", c.deformation_scale_mm, "Displacement smoothness (control spacing), mm")

@@ -21,8 +21,14 @@ CohortOptions::CohortOptions() {
 
 nlohmann::json to_json(const CohortOptions& o) {
   nlohmann::json scanners = nlohmann::json::array();
+  const TissueTable tissues = tissue_table(o.wm_t1_ms, o.cortex_t1_ms);
   for (const auto& s : o.scanners) {
     const auto& p = s.protocol;
+    // The grey/white contrast this protocol and these T1 values give (pure tissues, no bias).
+    auto signal = [&](Tissue t) {
+      const double b = p.field_tesla;
+      return mprage_signal(p, tissues[t].t1(b), tissues[t].t2s(b), tissues[t].pd);
+    };
     scanners.push_back({{"name", p.name},
                         {"field_tesla", p.field_tesla},
                         {"tr_ms", p.tr_ms},
@@ -32,6 +38,7 @@ nlohmann::json to_json(const CohortOptions& o) {
                         {"echo_spacing_ms", p.echo_spacing_ms},
                         {"excitations", p.excitations},
                         {"inversion_efficiency", p.inversion_efficiency},
+                        {"wm_gm_signal_ratio", signal(kWM) / signal(kCortex)},
                         {"snr", s.snr},
                         {"bias", s.bias},
                         {"fov_mm", s.fov_mm}});
@@ -52,6 +59,8 @@ nlohmann::json to_json(const CohortOptions& o) {
           {"bias_scale_mm", o.bias_scale_mm},
           {"lesion_t1_1p5T_ms", o.lesion_t1_1p5T},
           {"lesion_t1_3T_ms", o.lesion_t1_3T},
+          {"wm_t1_ms", o.wm_t1_ms},
+          {"cortex_t1_ms", o.cortex_t1_ms},
           {"atrophy_mm", o.patient.atrophy_mm},
           {"lesion_count", o.patient.lesion_count},
           {"lesion_radius_mm", o.patient.lesion_radius_mm},
@@ -71,6 +80,9 @@ void validate(const CohortOptions& o) {
   if (o.deformation_mm < 0 || o.shape_sd < 0 || o.rotation_deg < 0 || o.translation_mm < 0 || o.t1_variation < 0 ||
       o.pd_variation < 0 || o.patient.atrophy_mm < 0 || o.patient.lesion_count < 0 || o.patient.lesion_radius_mm <= 0)
     throw UsageError("simulation knobs must be non-negative (lesion radius positive)");
+  for (int s = 0; s < 2; ++s)
+    if (!(o.wm_t1_ms[s] > 0 && o.cortex_t1_ms[s] > 0))
+      throw UsageError("WM and cortex T1 must be positive (ms)");
   if (o.deformation_mm > 6) throw UsageError("deformation_mm above 6 mm may fold the anatomy");
 }
 
@@ -136,6 +148,7 @@ SubjectResult simulate_subject(const SubjectPlan& plan, const LabelVolume& anato
   m.deformation = SmoothVectorField(lo, hi, o.deformation_scale_mm, o.deformation_mm, derive_seed(seed, 1));
   m.t1_variation = SmoothField(lo, hi, o.variation_scale_mm, o.t1_variation, derive_seed(seed, 2));
   m.pd_variation = SmoothField(lo, hi, o.variation_scale_mm, o.pd_variation, derive_seed(seed, 3));
+  m.tissues = tissue_table(o.wm_t1_ms, o.cortex_t1_ms);
   m.tissues[kLesion].t1_1p5 = o.lesion_t1_1p5T;
   m.tissues[kLesion].t1_3 = o.lesion_t1_3T;
 

@@ -2,23 +2,27 @@
 
 namespace harmonize {
 
-TissueTable default_tissue_table() {
-  // WM and cortex: Wright 2008 (1.5 T), Wansapura 1999 / Peters 2007 (3 T), as
-  // in PHYSICS.md. Deep grey T1 = WM + f (cortex - WM), f as noted.
+TissueTable default_tissue_table() { return tissue_table(kDefaultWmT1, kDefaultCortexT1); }
+
+TissueTable tissue_table(const std::array<double, 2>& wm_t1, const std::array<double, 2>& cortex_t1) {
+  // WM and cortex by default: Wright 2008 (1.5 T), Wansapura 1999 / Peters
+  // 2007 (3 T), as in PHYSICS.md. Deep grey T1 = WM + f (cortex - WM), f as
+  // noted; cerebellar WM keeps its default ratio to cerebral WM.
+  const double w1 = wm_t1[0], w3 = wm_t1[1], c1 = cortex_t1[0], c3 = cortex_t1[1];
   auto between = [](double wm, double gm, double f) { return wm + f * (gm - wm); };
   using T = TruthClass;
   TissueTable t{};
   t[kAir] = {"air", 1000, 1000, 1, 1, 0.0, T::None};
-  t[kWM] = {"white matter", 646, 838, 66, 53, 0.65, T::WM};
-  t[kCortex] = {"cortex", 1197, 1607, 84, 66, 0.78, T::GM};
+  t[kWM] = {"white matter", w1, w3, 66, 53, 0.65, T::WM};
+  t[kCortex] = {"cortex", c1, c3, 84, 66, 0.78, T::GM};
   t[kCSF] = {"CSF", 4200, 4100, 400, 300, 0.97, T::CSF};
-  t[kThalamus] = {"thalamus", between(646, 1197, 0.35), between(838, 1607, 0.35), 72, 58, 0.70, T::GM};
-  t[kPallidum] = {"pallidum", between(646, 1197, 0.25), between(838, 1607, 0.25), 70, 56, 0.69, T::GM};
-  t[kStriatum] = {"striatum", between(646, 1197, 0.75), between(838, 1607, 0.75), 80, 63, 0.75, T::GM};
-  t[kLimbic] = {"hippocampus/amygdala", between(646, 1197, 0.95), between(838, 1607, 0.95), 82, 65, 0.78, T::GM};
-  t[kCerebellarGM] = {"cerebellar cortex", between(646, 1197, 0.9), between(838, 1607, 0.9), 82, 64, 0.78, T::GM};
-  t[kCerebellarWM] = {"cerebellar WM", 665, 863, 64, 52, 0.66, T::WM};
-  t[kBrainstem] = {"brain stem / ventral DC", between(646, 1197, 0.15), between(838, 1607, 0.15), 68, 54, 0.67, T::WM};
+  t[kThalamus] = {"thalamus", between(w1, c1, 0.35), between(w3, c3, 0.35), 72, 58, 0.70, T::GM};
+  t[kPallidum] = {"pallidum", between(w1, c1, 0.25), between(w3, c3, 0.25), 70, 56, 0.69, T::GM};
+  t[kStriatum] = {"striatum", between(w1, c1, 0.75), between(w3, c3, 0.75), 80, 63, 0.75, T::GM};
+  t[kLimbic] = {"hippocampus/amygdala", between(w1, c1, 0.95), between(w3, c3, 0.95), 82, 65, 0.78, T::GM};
+  t[kCerebellarGM] = {"cerebellar cortex", between(w1, c1, 0.9), between(w3, c3, 0.9), 82, 64, 0.78, T::GM};
+  t[kCerebellarWM] = {"cerebellar WM", w1 * 665.0 / 646.0, w3 * 863.0 / 838.0, 64, 52, 0.66, T::WM};
+  t[kBrainstem] = {"brain stem / ventral DC", between(w1, c1, 0.15), between(w3, c3, 0.15), 68, 54, 0.67, T::WM};
   t[kLesion] = {"MS lesion", 1050, 1300, 75, 60, 0.80, T::WM};
   t[kFat] = {"fat", 260, 380, 50, 35, 0.90, T::None};
   t[kSoftTissue] = {"soft tissue", 1000, 1400, 30, 25, 0.75, T::None};

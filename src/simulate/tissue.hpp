@@ -45,6 +45,10 @@ struct TissueProps {
 // The table (a copy, so that options such as the lesion T1 can change it).
 using TissueTable = std::array<TissueProps, kTissueCount>;
 TissueTable default_tissue_table();
+// The table with other cerebral WM and cortex T1 values ({1.5 T, 3 T}, ms):
+// the deep grey nuclei and cerebellum follow them as in the default table.
+inline constexpr std::array<double, 2> kDefaultWmT1{646, 838}, kDefaultCortexT1{1197, 1607};
+TissueTable tissue_table(const std::array<double, 2>& wm_t1, const std::array<double, 2>& cortex_t1);
 
 // FreeSurfer label -> tissue (SynthSeg's extra-cerebral labels 500+ included).
 Tissue tissue_of_label(std::uint16_t label);
