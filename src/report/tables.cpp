@@ -576,7 +576,15 @@ std::vector<TextTable> report_tables(const std::vector<Summary>& run, const std:
                           format_cell(find_summary(run, d, m, "truth", "lesion_false_mm3", ""))});
       }
     }
-    t.notes = {subjects_note(run, {"stripe_index"}, {""}),
+    t.notes = {"Stripes: " + subjects_note(run, {"stripe_index"}, {""}) +
+                   (has_metric(run, "lesion_dice", {"truth"})
+                        ? " Lesion volume, Dice and intensity (patients): " +
+                              subjects_note(run, {"lesion_dice"}, {"truth"}).substr(std::string("This run: ").size())
+                        : std::string()) +
+                   (has_metric(run, "lesion_false_mm3", {"truth"})
+                        ? " Lesion-like outside the truth lesions: " +
+                              subjects_note(run, {"lesion_false_mm3"}, {"truth"}).substr(std::string("This run: ").size())
+                        : std::string()),
                "Stripe index: mean squared second difference of intensity across the axis the slices were stacked "
                "along (left-right), inside the brain, over the same along the two in-plane axes "
                "(docs/METRICS.md). Independent errors per slice raise it; the ratio to the target scan's cancels "
