@@ -67,3 +67,25 @@ TEST(Tissue, LabelMapping) {
   EXPECT_EQ(tissue_of_label(0), kAir);
   EXPECT_EQ(default_tissue_table()[kLesion].truth, TruthClass::WM);
 }
+
+TEST(Tissue, OtherT1ValuesMoveTheGreyWhiteContrastAndTheDeepGreyWithThem) {
+  const auto d = default_tissue_table();
+  const auto same = tissue_table(kDefaultWmT1, kDefaultCortexT1);
+  for (int t = 0; t < kTissueCount; ++t) {
+    EXPECT_EQ(d[t].t1_1p5, same[t].t1_1p5) << t;
+    EXPECT_EQ(d[t].t1_3, same[t].t1_3) << t;
+  }
+  // A shorter cortex T1 at 1.5 T: less grey/white contrast (ratio 1.34 -> about 1.25),
+  // the deep grey nuclei stay between WM and cortex, 3 T is untouched.
+  const auto low = tissue_table(kDefaultWmT1, {1100, kDefaultCortexT1[1]});
+  const auto p = protocol_1p5T();
+  auto ratio = [&](const TissueTable& t) {
+    return mprage_signal(p, t[kWM].t1_1p5, t[kWM].t2s_1p5, t[kWM].pd) /
+           mprage_signal(p, t[kCortex].t1_1p5, t[kCortex].t2s_1p5, t[kCortex].pd);
+  };
+  EXPECT_NEAR(ratio(low), 1.25, 0.01);
+  EXPECT_LT(ratio(low), ratio(d) - 0.05);
+  EXPECT_GT(low[kThalamus].t1_1p5, low[kWM].t1_1p5);
+  EXPECT_LT(low[kThalamus].t1_1p5, d[kThalamus].t1_1p5);
+  EXPECT_EQ(low[kCortex].t1_3, d[kCortex].t1_3);
+}
