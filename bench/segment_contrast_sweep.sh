@@ -7,7 +7,8 @@
 # ratio the setting gives (pure tissues), Dice CSF/GM/WM and the hard volume
 # error per class to the truth, and the sweeps to convergence.
 #   bash bench/segment_contrast_sweep.sh [OUT_DIR] [RESOLUTION_MM]   (default /tmp/hz_contrast, 1)
-# About 40 s per setting at 1 mm on 2 cores after the build. Rerun: finished
+# About a minute per setting at 1 mm on 2 cores after the build (up to four when
+# EM reaches its cap on a very low contrast). Rerun: finished
 # simulations are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,7 +39,7 @@ for s in "${settings[@]}"; do
   i=$((i + 1))
   if [ ! -f "$dir/participants.tsv" ]; then
     # shellcheck disable=SC2086
-    "$hz" simulate "$dir" --subjects 1 --patients 0 --resolution "$res" --force -q $opts
+    "$hz" simulate "$dir" --subjects 1 --patients 0 --resolution "$res" --force -q $opts > /dev/null
   fi
   ratios=($(grep -o '"wm_gm_signal_ratio": [0-9.]*' "$dir/code/harmonize_simulate.json" | awk '{print $2}'))
   "$quality" "$dir" > "$dir/quality.txt"
