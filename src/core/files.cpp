@@ -1,8 +1,11 @@
 #include "core/files.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,12 +19,45 @@ namespace harmonize {
 std::string temporary_sibling(const std::string& path) {
   static std::atomic<unsigned> counter{0};
   const fs::path p(path);
-  const std::string name =
-      ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + p.filename().string();
-  return (p.parent_path() / name).string();
+  const std::string prefix = ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-";
+  std::string file = p.filename().string();
+  // A legal name plus the prefix may pass the 255-byte limit of a file name:
+  // keep the end of the name (its extension).
+  constexpr std::size_t kMaxName = 255;
+  if (prefix.size() + file.size() > kMaxName) file = file.substr(file.size() - (kMaxName - prefix.size()));
+  return (p.parent_path() / (prefix + file)).string();
+}
+
+void remove_stale_temporaries(const std::string& path) {
+  const fs::path p(path);
+  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  const std::string file = p.filename().string();
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(".tmp-", 0) != 0) continue;
+    // ".tmp-<pid>-<n>-<name, or its end>"
+    const auto dash1 = name.find('-', 5), dash2 = dash1 == std::string::npos ? dash1 : name.find('-', dash1 + 1);
+    if (dash2 == std::string::npos) continue;
+    const std::string rest = name.substr(dash2 + 1);
+    if (rest.empty() || rest.size() > file.size() || file.compare(file.size() - rest.size(), rest.size(), rest) != 0)
+      continue;
+    long pid = 0;
+    try {
+      pid = std::stol(name.substr(5, dash1 - 5));
+    } catch (...) {
+      continue;
+    }
+    if (pid <= 0 || pid == long(::getpid())) continue;
+    if (::kill(pid_t(pid), 0) == 0 || errno != ESRCH) continue;  // its writer may still be running
+    std::error_code rm;
+    fs::remove(it->path(), rm);
+  }
 }
 
 void write_atomically(const std::string& path, const std::function<void(const std::string&)>& write) {
+  remove_stale_temporaries(path);
   const std::string tmp = temporary_sibling(path);
   try {
     write(tmp);
@@ -37,11 +73,12 @@ void write_atomically(const std::string& path, const std::function<void(const st
 
 void write_text_atomically(const std::string& path, const std::string& content) {
   write_atomically(path, [&](const std::string& tmp) {
+    errno = 0;
     std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw OutputError(path, "cannot open for writing");
+    if (!out) throw OutputError(path, std::string("cannot open for writing: ") + std::strerror(errno));
     out << content;
     out.close();
-    if (!out) throw OutputError(path, "write failed (disk full?)");
+    if (!out) throw OutputError(path, std::string("write failed: ") + (errno ? std::strerror(errno) : "short write"));
   });
 }
 

@@ -9,7 +9,12 @@ namespace harmonize {
 // Temporary sibling of `path` that keeps its extension (.nii.gz etc.).
 std::string temporary_sibling(const std::string& path);
 
-// Calls write(tmp) and renames tmp onto path; removes tmp if write throws.
+// Removes the temporary siblings of `path` that a killed run left behind
+// (their writer's process no longer exists).
+void remove_stale_temporaries(const std::string& path);
+
+// Removes stale temporaries of path, calls write(tmp) and renames tmp onto
+// path; removes tmp if write throws.
 void write_atomically(const std::string& path, const std::function<void(const std::string& tmp)>& write);
 void write_text_atomically(const std::string& path, const std::string& content);
 

@@ -194,9 +194,26 @@ LabelVolume read_nifti_labels(const std::string& path) {
 }
 
 namespace {
+// ": no space left on device" when the output's file system is full (the
+// usual cause of a short write), else "".
+std::string space_hint(const std::string& path) {
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  const auto info = fs::space(dir, ec);
+  return !ec && info.available < (1u << 20) ? ": no space left on device" : "";
+}
+
 template <class TPixel, class TSource>
 void write_typed(const std::string& path, const Image<TSource>& v) {
   using ImageType = itk::Image<TPixel, 3>;
+  if constexpr (std::is_floating_point_v<TSource>) {
+    std::size_t bad = 0;
+    for (const TSource x : v.data) bad += !std::isfinite(x);
+    if (bad)
+      throw OutputError(path, "refused to write " + std::to_string(bad) +
+                                  " NaN or infinite voxels (the computation that made them failed); nothing written");
+  }
   auto image = ImageType::New();
   itkb::set_geometry(image.GetPointer(), v.geom);
   image->Allocate();
@@ -221,7 +238,16 @@ void write_typed(const std::string& path, const Image<TSource>& v) {
     try {
       writer->Update();
     } catch (const itk::ExceptionObject& e) {
-      throw OutputError(path, std::string("cannot write NIfTI: ") + e.GetDescription());
+      throw OutputError(path, std::string("cannot write NIfTI: ") + e.GetDescription() + space_hint(path));
+    }
+    // ITK's NIfTI writer reports a short write (a full disk) on stderr and
+    // returns: read the file back before it may take its final name.
+    try {
+      scan_voxel_stream(tmp);
+    } catch (const InputError& e) {
+      std::string why = e.what();  // "<tmp>: <problem>" (the problem may repeat the name in parentheses)
+      for (std::size_t at; (at = why.find(tmp + ": ")) != std::string::npos;) why.erase(at, tmp.size() + 2);
+      throw OutputError(path, "the file came out incomplete (" + why + ")" + space_hint(path));
     }
   });
 }

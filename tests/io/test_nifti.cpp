@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "io/nifti.hpp"
 
 using namespace harmonize;
@@ -268,4 +269,62 @@ TEST(Nifti, LabelMapsMustBeIntegers) {
   data[3] = 2.5f;
   write_raw_nifti(path, {4, 4, 4}, data);
   EXPECT_THROW(read_nifti_labels(path), InputError);
+}
+
+TEST(Nifti, NonFiniteVolumesAreRefusedAndNothingIsWritten) {
+  const std::string dir = temp_dir() + "/nonfinite";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Geometry g;
+  g.size = {4, 4, 4};
+  Volume v(g, 0.5f);
+  v.data[7] = std::numeric_limits<float>::quiet_NaN();
+  v.data[9] = std::numeric_limits<float>::infinity();
+  for (const std::string name : {"/a.nii.gz", "/b.nii"}) {
+    try {
+      write_nifti(dir + name, v);
+      ADD_FAILURE() << "wrote a NaN volume";
+    } catch (const OutputError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(name.substr(1)), std::string::npos) << what;
+      EXPECT_NE(what.find("2 NaN or infinite"), std::string::npos) << what;
+    }
+  }
+  for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
+}
+
+TEST(Files, TemporaryNameOfALongOutputNameStaysALegalName) {
+  const std::string name = std::string(243, 'x') + ".nii.gz";  // 250 bytes: legal
+  const std::string tmp = temporary_sibling("/some/folder/" + name);
+  const std::string file = fs::path(tmp).filename().string();
+  EXPECT_LE(file.size(), 255u);
+  EXPECT_EQ(fs::path(tmp).parent_path(), fs::path("/some/folder"));
+  EXPECT_EQ(file.substr(file.size() - 7), ".nii.gz");
+  EXPECT_NE(temporary_sibling("/some/folder/" + name), tmp);  // unique per call
+  // A long name is written and read back under its own name.
+  const std::string dir = temp_dir() + "/long";
+  fs::create_directories(dir);
+  Geometry g;
+  g.size = {2, 2, 2};
+  write_nifti(dir + "/" + name, Volume(g, 0.25f));
+  EXPECT_EQ(read_nifti(dir + "/" + name).data[0], 0.25f);
+  fs::remove_all(dir);
+}
+
+TEST(Files, TemporariesOfAKilledRunAreRemovedOnTheNextWrite) {
+  const std::string dir = temp_dir() + "/stale";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  // pid 2147483000 is above any pid_max: its writer is gone. Our own pid is alive.
+  const std::string stale = dir + "/.tmp-2147483000-3-out.nii.gz";
+  const std::string live = dir + "/.tmp-" + std::to_string(::getpid()) + "-99-out.nii.gz";
+  const std::string other = dir + "/.tmp-2147483000-4-other.nii.gz";
+  for (const auto& f : {stale, live, other}) std::ofstream(f) << "partial";
+  Geometry g;
+  g.size = {2, 2, 2};
+  write_nifti(dir + "/out.nii.gz", Volume(g, 0.5f));
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(live));   // a running process's file is left alone
+  EXPECT_TRUE(fs::exists(other));  // so is another output's, until that output is written
+  fs::remove_all(dir);
 }
