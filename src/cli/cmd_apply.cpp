@@ -2,6 +2,7 @@
 // trained model, on each input's own grid and geometry (harmonize/scan.hpp).
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -72,9 +73,23 @@ void register_apply(CLI::App& app) {
     if (o.preprocessed && o.masks.empty()) throw UsageError("--preprocessed needs a --mask per input");
     if (o.outputs.empty())
       for (const auto& in : o.inputs) o.outputs.push_back(o.output_dir + "/" + nifti_stem(in) + "_harmonized.nii.gz");
-    for (const auto& out : o.outputs) {
+    // Every output and its sidecar: a legal, free name, given once.
+    auto sidecar_of = [](std::string out) {
+      out.resize(out.size() - (out.ends_with(".gz") ? 7 : 4));
+      return out + ".json";
+    };
+    std::map<std::string, std::size_t> seen;
+    for (std::size_t i = 0; i < o.outputs.size(); ++i) {
+      const std::string& out = o.outputs[i];
       if (!is_nifti_path(out)) throw OutputError(out, "output name must end in .nii or .nii.gz");
+      const std::string key = std::filesystem::weakly_canonical(sidecar_of(out)).string();
+      if (const auto [it, fresh] = seen.emplace(key, i); !fresh)
+        throw UsageError("inputs " + o.inputs[it->second] + " and " + o.inputs[i] + " would both be written to " +
+                         out + " (and its sidecar " + sidecar_of(out) + "): give --output per input");
+    }
+    for (const auto& out : o.outputs) {
       check_output_path(out, o.global.force);
+      check_output_path(sidecar_of(out), o.global.force);
     }
     if (!o.calibration.empty()) {
       s.correction.map = read_quantile_map(o.calibration);
@@ -111,8 +126,6 @@ void register_apply(CLI::App& app) {
     if (progress) progress->finish();
     for (std::size_t i = 0; i < outputs.size(); ++i) {
       write_nifti(o.outputs[i], outputs[i]);
-      std::string sidecar = o.outputs[i];
-      sidecar.resize(sidecar.size() - (sidecar.ends_with(".gz") ? 7 : 4));
       const nlohmann::json prov = {{"Sources", {o.inputs[i]}},
                                    {"Model", o.model},
                                    {"Direction", model.header.direction},
@@ -124,7 +137,7 @@ void register_apply(CLI::App& app) {
                                    {"Seed", o.global.seed},
                                    {"CommandLine", command_line()},
                                    {"Versions", versions()}};
-      write_text_atomically(sidecar + ".json", prov.dump(2) + "\n");
+      write_text_atomically(sidecar_of(o.outputs[i]), prov.dump(2) + "\n");
       std::printf("%s -> %s\n", o.inputs[i].c_str(), o.outputs[i].c_str());
     }
   });

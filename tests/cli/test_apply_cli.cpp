@@ -128,3 +128,30 @@ TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
   EXPECT_FALSE(fs::exists(dir + "/o6.nii.gz"));
   fs::remove_all(dir);
 }
+
+TEST(Apply, OutputsThatWouldCollideAreRefusedBeforeAnyWork) {
+  const fs::path dir = fs::temp_directory_path() / ("harmonize_apply_names_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "a");
+  fs::create_directories(dir / "b");
+  // Two inputs with one file name under --output-dir (the model is never read).
+  auto r = run("apply --model " + (dir / "none.pt").string() + " --input " + (dir / "a/scan.nii.gz").string() +
+               " --input " + (dir / "b/scan.nii.gz").string() + " --output-dir " + (dir / "out").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("would both be written"), std::string::npos) << r.output;
+  // The same output twice, spelled differently.
+  r = run("apply --model " + (dir / "none.pt").string() + " --input " + (dir / "a/scan.nii.gz").string() +
+          " --input " + (dir / "b/scan.nii.gz").string() + " --output " + (dir / "x.nii.gz").string() + " --output " +
+          (dir / "a/../x.nii.gz").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("would both be written"), std::string::npos) << r.output;
+  // An existing sidecar is not overwritten without --force.
+  std::ofstream(dir / "y.json") << "{}";
+  r = run("apply --model " + (dir / "none.pt").string() + " --input " + (dir / "a/scan.nii.gz").string() +
+          " --output " + (dir / "y.nii.gz").string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("y.json"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("already exists"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+  fs::remove_all(dir);
+}
