@@ -35,7 +35,8 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
         "prep/dataset.json", "models/fold-1_1p5T-to-3T/model.pt", "models/fold-2_3T-to-1p5T/model.pt",
         "models/fold-1_1p5T-to-3T/calibration.json", "models/fold-2_3T-to-1p5T/calibration.json",
         "models/fold-2_3T-to-1p5T/calibration-volumes.json",
-        "harmonized/3T-to-1p5T/sub-001_desc-volumefit_T1w.nii.gz"})
+        "harmonized/3T-to-1p5T/sub-001_desc-volumefit_T1w.nii.gz",
+        "harmonized/3T-to-1p5T/sub-001_desc-bare_T1w.nii.gz", "tables/table4.csv"})
     EXPECT_TRUE(fs::exists(dir + "/cv/" + f)) << f;
   // The calibration: a monotone map fitted on the fold's training subjects (the other fold).
   const auto cal =
@@ -60,20 +61,27 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   EXPECT_NE(r.output.find("sampling ends at noise sd"), std::string::npos) << r.output;
 
   const auto rows = harmonize::read_metrics_csv(dir + "/cv/metrics.csv");
-  std::set<std::string> subjects, methods, directions;
+  std::set<std::string> subjects, methods, directions, metrics;
   bool truth = false;
   for (const auto& row : rows) {
     subjects.insert(row.subject), methods.insert(row.method), directions.insert(row.direction);
+    metrics.insert(row.metric);
     truth |= row.reference == "truth";
   }
+  // The claim measured: stripes for every volume, lesion-like voxels against the truth.
+  EXPECT_TRUE(metrics.count("stripe_index"));
+  EXPECT_TRUE(metrics.count("lesion_false_mm3"));
   EXPECT_EQ(subjects.size(), 4u);
   EXPECT_EQ(directions, (std::set<std::string>{"1p5T-to-3T", "3T-to-1p5T"}));
   for (const char* m :
-       {"Original", "Histogram matching", "harmonize DM", "harmonize DM (noise fitted to volumes)", "Target"})
+       {"Original", "Histogram matching", "harmonize DM (bare)", "harmonize DM", "harmonize DM (noise fitted to volumes)",
+        "Target"})
     EXPECT_TRUE(methods.count(m)) << m;
   EXPECT_TRUE(truth) << "the simulated truth was not used";
   const std::string md = harmonize::read_text_file(dir + "/cv/report.md");
   EXPECT_NE(md.find("Table 1"), std::string::npos);
+  EXPECT_NE(md.find("Anatomy kept"), std::string::npos);
+  EXPECT_NE(md.find("paired bootstrap"), std::string::npos);
   EXPECT_NE(md.find("figures/1p5T-to-3T_sub-001_slices.png"), std::string::npos);
   EXPECT_NE(md.find("`--end-noise auto`"), std::string::npos);
   EXPECT_NE(md.find("`--calibrate`"), std::string::npos);

@@ -54,9 +54,10 @@ TEST_F(EvaluateCli, WritesTheTableAndASummary) {
   EXPECT_NE(r.output.find("Histogram matching"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("Perfect"), std::string::npos) << r.output;
   const auto rows = read_metrics_csv(out);
-  // Original, Histogram matching, Perfect: 6 intensity rows each; volumes and
-  // segment_sweeps for Target + 3; 12 rows vs target for 3 methods and vs truth for 4.
-  EXPECT_EQ(rows.size(), 3u * 6 + 4u * 4 + 3u * 12 + 4u * 12);
+  // Original, Histogram matching, Perfect: 6 intensity rows each; the stripe
+  // index of Target + 3; volumes and segment_sweeps for Target + 3; 12 rows vs
+  // target for 3 methods and vs truth for 4.
+  EXPECT_EQ(rows.size(), 3u * 6 + 4u + 4u * 4 + 3u * 12 + 4u * 12);
   EXPECT_EQ(rows[0].method, "Original");
   EXPECT_EQ(rows[6].method, "Histogram matching");
   EXPECT_TRUE(fs::exists(dir_ + "/ok/metrics_evaluate.json"));
