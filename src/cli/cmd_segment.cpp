@@ -49,8 +49,8 @@ void register_segment(CLI::App& app) {
       "field; input / field is the corrected image), and the run record <prefix>_segment.json / .log.");
   cmd->add_option("--input", opt->input, "T1-weighted scan (NIfTI), brain-extracted or with --mask")->required();
   cmd->add_option("--mask", opt->mask,
-                  "Brain mask on the input's grid (nonzero = brain). Without it every input voxel > 0 counts as\n"
-                  "brain, i.e. the input must be brain-extracted (background exactly 0)");
+                  "Brain mask on the input's grid (a voxel above 0.5 is brain, as in every command). Without it\n"
+                  "every input voxel > 0 counts as brain, i.e. the input must be brain-extracted (background exactly 0)");
   cmd->add_option("--out-prefix", opt->prefix, "Output path prefix, e.g. OUT/sub-001_ses-3T (folders are created)")
       ->required();
   cmd->add_option("--beta", opt->seg.beta,
@@ -89,10 +89,10 @@ void register_segment(CLI::App& app) {
     const Volume image = read_nifti(o.input);
     Mask brain(image.geom, 0);
     if (!o.mask.empty()) {
-      const Volume m = read_nifti(o.mask);
-      const std::string why = grid_mismatch(m.geom, image.geom);
+      // The one rule of every command: a mask voxel above 0.5 is brain.
+      brain = read_nifti_mask(o.mask);
+      const std::string why = grid_mismatch(brain.geom, image.geom);
       if (!why.empty()) throw InputError(o.mask, "not on the grid of " + o.input + " (" + why + ")");
-      for (std::size_t n = 0; n < m.data.size(); ++n) brain.data[n] = m.data[n] != 0.0f;
     } else {
       for (std::size_t n = 0; n < image.data.size(); ++n) brain.data[n] = image.data[n] > 0.0f;
     }

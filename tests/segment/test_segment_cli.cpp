@@ -147,5 +147,8 @@ TEST_F(SegmentCli, RefusesBadInputsAndWritesNothing) {
   refused("--input " + scan() + " --mask " + dir_ + "/small_mask.nii.gz", "small_mask.nii.gz");
   write_nifti(dir_ + "/empty_mask.nii.gz", Volume(input.geom, 0.0f));
   refused("--input " + scan() + " --mask " + dir_ + "/empty_mask.nii.gz", "no brain voxel");
+  // Masks are read as every command reads them: a voxel above 0.5 is brain.
+  write_nifti(dir_ + "/faint_mask.nii.gz", Volume(input.geom, 0.4f));
+  refused("--input " + scan() + " --mask " + dir_ + "/faint_mask.nii.gz", "no brain voxel");
   refused("--input " + scan() + " --mask " + mask() + " --beta -1", "--beta");
 }
