@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,11 +22,16 @@ double mat_det(const Mat3& a);
 // Rotation by Euler angles (radians) about x, then y, then z.
 Mat3 rotation_xyz(double rx, double ry, double rz);
 
+struct NiftiSpace;
+
 struct Geometry {
   std::array<std::size_t, 3> size{0, 0, 0};  // voxels along i (fastest), j, k
   Vec3 spacing{1, 1, 1};                     // mm
   Vec3 origin{0, 0, 0};                      // world position of voxel (0,0,0), mm
   Mat3 direction = mat_identity();           // columns: world direction of i, j, k
+  // The spatial header of the NIfTI file this grid was read from (null for a
+  // computed grid): an image written on this same grid carries it back as given.
+  std::shared_ptr<const NiftiSpace> nifti;
 
   std::size_t voxels() const { return size[0] * size[1] * size[2]; }
   // Continuous index -> world (mm) and back.
@@ -37,6 +43,23 @@ struct Geometry {
   // of two grids with the same size; +inf if the sizes differ.
   double max_corner_distance(const Geometry& other) const;
   std::string describe() const;
+};
+
+// A NIfTI-1 header's spatial fields, verbatim (RAS, the file's units), and the
+// grid harmonize made of them.
+struct NiftiSpace {
+  int qform_code = 0, sform_code = 0;
+  std::array<float, 3> quatern{0, 0, 0};  // b, c, d
+  std::array<float, 3> qoffset{0, 0, 0};
+  float qfac = 1;
+  std::array<float, 3> pixdim{1, 1, 1};
+  std::array<float, 12> srow{};  // srow_x, srow_y, srow_z
+  int xyz_units = 0;
+  // The grid as read (without this header): an image is written with these
+  // fields only while its grid is still this one.
+  std::array<std::size_t, 3> size{0, 0, 0};
+  Vec3 spacing{1, 1, 1}, origin{0, 0, 0};
+  Mat3 direction = mat_identity();
 };
 
 // One rule for "the same grid", used wherever two images (or an image and a

@@ -78,6 +78,7 @@ Volume finish_scan(const SampledScan& s, const Correction& correction, std::uint
     for (std::size_t n = 0; n < v.data.size(); ++n)
       if (!brain.data[n]) v.data[n] = 0.0f;
   }
+  v.geom = s.prepared.input_grid;  // exactly the input's, with its NIfTI header's spatial fields
   return v;
 }
 

@@ -1,6 +1,13 @@
 #pragma once
-// NIfTI-1 (.nii, .nii.gz) in and out, through ITK. The only file that includes
-// ITK's image I/O; everything else works on harmonize::Image with its geometry.
+// NIfTI-1 (.nii, .nii.gz) in and out, through nifticlib (the copy ITK ships
+// and its NIfTI reader uses). Everything else works on harmonize::Image with
+// its geometry.
+//
+// Geometry as the standard says and nibabel and FSL read it: the sform when
+// sform_code is non-zero, else the qform when qform_code is non-zero, else the
+// voxel sizes alone (both codes 0). An image written on the grid it was read
+// with carries the file's codes and both matrices back unchanged; an image on
+// a new grid gets qform = sform = its grid, code 1.
 #include <string>
 
 #include "core/volume.hpp"
@@ -13,7 +20,8 @@ enum class DiskType { Float32, UInt8, Int16, UInt16 };
 // applied). Refuses, with an InputError naming the file: a missing file, a
 // file that is not NIfTI-1, a truncated or corrupt file, 2D or 4D data (a 4th
 // dimension of size 1 is accepted), vector voxels, zero-sized dimensions,
-// NaN or Inf voxels.
+// NaN or Inf voxels, a data offset inside the header (vox_offset < 352), an
+// sform that shears without a qform to fall back on.
 Volume read_nifti(const std::string& path);
 // As read_nifti, for label maps: values rounded to the nearest integer in
 // [0, 65535]; refuses non-integer or out-of-range values.
@@ -22,8 +30,8 @@ LabelVolume read_nifti_labels(const std::string& path);
 Mask read_nifti_mask(const std::string& path);
 
 // Writes atomically (temporary name, then rename): float32 unless asked
-// otherwise; integer types round and clamp to their range. Both the qform and
-// the sform of the file encode the image's voxel-to-world mapping.
+// otherwise; integer types round and clamp to their range. Refuses NaN or Inf
+// voxels; reads the file back before it takes its name.
 void write_nifti(const std::string& path, const Volume& v, DiskType type = DiskType::Float32);
 void write_nifti(const std::string& path, const Mask& m);
 void write_nifti(const std::string& path, const LabelVolume& m);

@@ -12,6 +12,7 @@
 
 #include "cli/run_cli.hpp"
 #include "io/nifti.hpp"
+#include "io/raw_nifti.hpp"
 #include "model/config.hpp"
 #include "model/unet.hpp"
 #include "model/checkpoint.hpp"
@@ -107,6 +108,39 @@ TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
     EXPECT_NE(bad.status, 0);
     EXPECT_NE(bad.output.find("bad_cal.json"), std::string::npos) << bad.output;
     EXPECT_FALSE(fs::exists(dir + "/o4.nii.gz"));
+  }
+
+  // An input whose sform (code 2) is not its qform: the sform is the grid (as
+  // nibabel and FSL read it), and the output carries both forms back unchanged.
+  {
+    rawnifti::Header h;
+    h.dims = {short(in.geom.size[0]), short(in.geom.size[1]), short(in.geom.size[2])};
+    h.pixdim = {1, float(in.geom.spacing[0]), float(in.geom.spacing[1]), float(in.geom.spacing[2]), 1, 1, 1, 1};
+    const auto lps = in.geom.affine();
+    for (int i = 0; i < 12; ++i) h.srow[i] = float((i < 8 ? -1.0 : 1.0) * lps[i]);
+    h.sform_code = 2;
+    h.qform_code = 1;
+    h.quatern = {0.05f, 0.0f, 0.0f};
+    h.qoffset = {h.srow[3] + 30.0f, h.srow[7], h.srow[11]};
+    const std::string scan2 = dir + "/oblique_T1w.nii.gz", mask2 = dir + "/oblique_mask.nii.gz";
+    rawnifti::write(scan2, h, in.data.data(), in.data.size() * 4);
+    rawnifti::write(mask2, h, m.data.data(), m.data.size() * 4);
+    const std::string out2 = dir + "/oblique_out.nii.gz";
+    const Result r2 = run("apply --model " + dir + "/model.pt --input " + scan2 + " --mask " + mask2 + " --output " +
+                          out2 + " --steps 2 --batch 16 -q");
+    ASSERT_EQ(r2.status, 0) << r2.output;
+    const rawnifti::Header w = rawnifti::read(out2);
+    EXPECT_EQ(w.sform_code, 2);
+    EXPECT_EQ(w.qform_code, 1);
+    EXPECT_EQ(w.srow, h.srow);
+    EXPECT_EQ(w.quatern, h.quatern);
+    EXPECT_EQ(w.qoffset, h.qoffset);
+    // The same grid as the first run's input: the same output.
+    const Volume res2 = read_nifti(out2);
+    double worst = 0;
+    for (std::size_t n = 0; n < res.data.size(); ++n)
+      worst = std::max(worst, double(std::abs(res2.data[n] - res.data[n])));
+    EXPECT_LT(worst, 1e-4);
   }
 
   // Refusals: existing output, a model file of the wrong kind, a missing input,

@@ -61,7 +61,7 @@ TEST(Reorient, EveryVoxelKeepsItsWorldPosition) {
 }
 
 TEST(Reorient, RestoreIsExactInverse) {
-  for (const Geometry& g : {oblique_non_ras(), Geometry{{4, 5, 6}, {1, 1, 1}, {0, 0, 0}, mat_identity()}}) {
+  for (const Geometry& g : {oblique_non_ras(), Geometry{{4, 5, 6}, {1, 1, 1}, {0, 0, 0}, mat_identity(), nullptr}}) {
     const Volume v = ramp(g);
     const Reorientation r = sagittal_reorientation(g);
     const Volume back = restore_orientation(reorient(v, r), r);

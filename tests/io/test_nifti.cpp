@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "io/nifti.hpp"
+#include "io/raw_nifti.hpp"
 
 using namespace harmonize;
 namespace fs = std::filesystem;
@@ -22,60 +23,9 @@ std::string temp_dir() {
   return dir.string();
 }
 
-// A NIfTI-1 file written byte by byte (independent of ITK), float32 data.
 void write_raw_nifti(const std::string& path, std::vector<short> dims, const std::vector<float>& data,
                      bool gzip = true) {
-  char hdr[352] = {};
-  auto put_i32 = [&](int off, int v) { std::memcpy(hdr + off, &v, 4); };
-  auto put_i16 = [&](int off, short v) { std::memcpy(hdr + off, &v, 2); };
-  auto put_f32 = [&](int off, float v) { std::memcpy(hdr + off, &v, 4); };
-  put_i32(0, 348);
-  put_i16(40, short(dims.size()));
-  for (std::size_t d = 0; d < dims.size(); ++d) put_i16(42 + 2 * int(d), dims[d]);
-  for (std::size_t d = dims.size(); d < 7; ++d) put_i16(42 + 2 * int(d), 1);
-  put_i16(70, 16);  // float32
-  put_i16(72, 32);
-  for (int d = 0; d < 8; ++d) put_f32(76 + 4 * d, 1.0f);
-  put_f32(108, 352.0f);
-  put_f32(112, 1.0f);  // scl_slope
-  put_i16(254, 1);     // sform_code
-  put_f32(280, 1.0f);
-  put_f32(300, 1.0f);
-  put_f32(320, 1.0f);
-  std::memcpy(hdr + 344, "n+1\0", 4);
-  std::string bytes(hdr, 352);
-  bytes.append(reinterpret_cast<const char*>(data.data()), data.size() * 4);
-  if (gzip) {
-    gzFile f = gzopen(path.c_str(), "wb");
-    gzwrite(f, bytes.data(), unsigned(bytes.size()));
-    gzclose(f);
-  } else {
-    std::ofstream(path, std::ios::binary) << bytes;
-  }
-}
-
-struct Header {
-  short qform_code, sform_code;
-  float srow[12];
-  float pixdim[8];
-  float quatern[3], qoffset[3];
-  short datatype;
-};
-
-Header read_header(const std::string& path) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  char hdr[348];
-  EXPECT_EQ(gzread(f, hdr, 348), 348);
-  gzclose(f);
-  Header h{};
-  std::memcpy(&h.datatype, hdr + 70, 2);
-  std::memcpy(h.pixdim, hdr + 76, 32);
-  std::memcpy(&h.qform_code, hdr + 252, 2);
-  std::memcpy(&h.sform_code, hdr + 254, 2);
-  std::memcpy(h.quatern, hdr + 256, 12);
-  std::memcpy(h.qoffset, hdr + 268, 12);
-  std::memcpy(h.srow, hdr + 280, 48);
-  return h;
+  rawnifti::write(path, std::move(dims), data, gzip);
 }
 
 Volume test_volume(const Geometry& g) {
@@ -119,32 +69,19 @@ TEST(Nifti, QformAndSformBothEncodeTheVoxelToWorldMapping) {
   const std::string path = temp_dir() + "/forms.nii.gz";
   const Geometry g = oblique_non_ras();
   write_nifti(path, test_volume(g));
-  const Header h = read_header(path);
-  EXPECT_GT(h.qform_code, 0);
-  EXPECT_GT(h.sform_code, 0);
+  const rawnifti::Header h = rawnifti::read(path);
+  EXPECT_EQ(h.qform_code, 1);
+  EXPECT_EQ(h.sform_code, 1);
   EXPECT_EQ(h.datatype, 16);  // float32 by default
   // NIfTI is RAS: x_ras = -x_lps, y_ras = -y_lps.
   const auto a = g.affine();
+  const auto q = rawnifti::qform_matrix(h);
   for (int r = 0; r < 3; ++r)
     for (int c = 0; c < 4; ++c) {
       const double expected = (r < 2 ? -1.0 : 1.0) * a[r * 4 + c];
       EXPECT_NEAR(h.srow[r * 4 + c], expected, 1e-4) << "srow " << r << "," << c;
+      EXPECT_NEAR(q[r * 4 + c], expected, 1e-4) << "qform " << r << "," << c;
     }
-  // qform: rebuild R from the quaternion and compare (pixdim[0] is qfac).
-  const double b = h.quatern[0], c = h.quatern[1], d = h.quatern[2];
-  const double aq = std::sqrt(std::max(0.0, 1.0 - (b * b + c * c + d * d)));
-  const double R[9] = {
-      aq * aq + b * b - c * c - d * d, 2 * (b * c - aq * d), 2 * (b * d + aq * c), 2 * (b * c + aq * d),
-      aq * aq + c * c - b * b - d * d, 2 * (c * d - aq * b), 2 * (b * d - aq * c), 2 * (c * d + aq * b),
-      aq * aq + d * d - c * c - b * b};
-  const double qfac = h.pixdim[0] < 0 ? -1 : 1;
-  for (int r = 0; r < 3; ++r) {
-    for (int col = 0; col < 3; ++col) {
-      const double scale = h.pixdim[col + 1] * (col == 2 ? qfac : 1.0);
-      EXPECT_NEAR(R[r * 3 + col] * scale, h.srow[r * 4 + col], 1e-4) << "qform vs sform " << r << "," << col;
-    }
-    EXPECT_NEAR(h.qoffset[r], h.srow[r * 4 + 3], 1e-4);
-  }
 }
 
 TEST(Nifti, IntegerOutputsRoundAndClamp) {
@@ -156,7 +93,7 @@ TEST(Nifti, IntegerOutputsRoundAndClamp) {
   v.data[1] = 300.0f;
   v.data[2] = -5.0f;
   write_nifti(path, v, DiskType::UInt8);
-  EXPECT_EQ(read_header(path).datatype, 2);
+  EXPECT_EQ(rawnifti::read(path).datatype, 2);
   const Volume back = read_nifti(path);
   EXPECT_EQ(back.data[0], 3.0f);
   EXPECT_EQ(back.data[1], 255.0f);
