@@ -71,6 +71,14 @@ void write_atomically(const std::string& path, const std::function<void(const st
   }
 }
 
+std::string space_hint(const std::string& path) {
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty()) dir = ".";
+  std::error_code ec;
+  const auto info = fs::space(dir, ec);
+  return !ec && info.available < (1u << 20) ? ": no space left on device" : "";
+}
+
 void write_text_atomically(const std::string& path, const std::string& content) {
   write_atomically(path, [&](const std::string& tmp) {
     errno = 0;
@@ -78,7 +86,9 @@ void write_text_atomically(const std::string& path, const std::string& content) 
     if (!out) throw OutputError(path, std::string("cannot open for writing: ") + std::strerror(errno));
     out << content;
     out.close();
-    if (!out) throw OutputError(path, std::string("write failed: ") + (errno ? std::strerror(errno) : "short write"));
+    if (!out)
+      throw OutputError(path,
+                        std::string("write failed: ") + (errno ? std::strerror(errno) : "short write") + space_hint(path));
   });
 }
 

@@ -17,6 +17,9 @@ void remove_stale_temporaries(const std::string& path);
 // path; removes tmp if write throws.
 void write_atomically(const std::string& path, const std::function<void(const std::string& tmp)>& write);
 void write_text_atomically(const std::string& path, const std::string& content);
+// ": no space left on device" when the file system that holds `path` is full
+// (the usual cause of a short write), else "": for an error message.
+std::string space_hint(const std::string& path);
 
 // Throws OutputError unless `path` can be created: its folder exists (or can be
 // created when make_parents) and is writable; and, unless `overwrite`, nothing

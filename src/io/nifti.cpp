@@ -339,16 +339,6 @@ LabelVolume read_nifti_labels(const std::string& path) {
 }
 
 namespace {
-// ": no space left on device" when the output's file system is full (the
-// usual cause of a short write), else "".
-std::string space_hint(const std::string& path) {
-  fs::path dir = fs::path(path).parent_path();
-  if (dir.empty()) dir = ".";
-  std::error_code ec;
-  const auto info = fs::space(dir, ec);
-  return !ec && info.available < (1u << 20) ? ": no space left on device" : "";
-}
-
 // The header's spatial fields for a grid: as given when the grid is the one
 // a file was read with (codes and matrices unchanged, so the output overlays
 // its input in every tool), else qform = sform = the grid, code 1 (scanner).

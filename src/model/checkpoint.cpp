@@ -1,6 +1,12 @@
 #include "model/checkpoint.hpp"
 
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <sstream>
 
 #include "core/error.hpp"
 #include "core/files.hpp"
@@ -43,19 +49,86 @@ ModelHeader header_of(torch::serialize::InputArchive& a, const std::string& path
   return model_header_from_json(j, path);
 }
 
+// Saves through LibTorch's serializer into a file harmonize writes itself,
+// then opens the file again and reads its header before it may take its
+// name. (LibTorch's own file writer, save_to(filename), ends the process when
+// a write fails: its destructor throws.) A short write (a full disk) or any
+// error leaves nothing behind and names the file and the cause.
+void save_archive(const std::string& path, torch::serialize::OutputArchive& a) {
+  write_atomically(path, [&](const std::string& tmp) {
+    errno = 0;
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) throw OutputError(path, std::string("cannot open for writing: ") + std::strerror(errno));
+    int err = 0;
+    try {
+      a.save_to([&](const void* data, std::size_t n) -> std::size_t {
+        if (!err && n > 0 && std::fwrite(data, 1, n, f) != n) err = errno ? errno : EIO;
+        return n;  // the serializer goes on; the failure is reported below
+      });
+    } catch (const c10::Error& e) {
+      std::fclose(f);
+      throw OutputError(path, "cannot serialize the model (" + std::string(e.what_without_backtrace()) + ")");
+    }
+    if (std::fflush(f) != 0 && !err) err = errno ? errno : EIO;
+    if (std::fclose(f) != 0 && !err) err = errno ? errno : EIO;
+    if (err) throw OutputError(path, "cannot write the model file: " + std::string(std::strerror(err)) + space_hint(path));
+    try {
+      torch::serialize::InputArchive back;
+      back.load_from(tmp, torch::kCPU);
+      c10::IValue header;
+      back.read("header", header);
+    } catch (const c10::Error&) {
+      throw OutputError(path, "the model file came out incomplete" + space_hint(path));
+    }
+  });
+}
+
 void write_module(torch::serialize::OutputArchive& root, const std::string& key, const UNet& m) {
   torch::serialize::OutputArchive sub(root.compilation_unit());
   m->save(sub);
   root.write(key, sub);
 }
 
-void read_module(torch::serialize::InputArchive& root, const std::string& key, UNet m, const std::string& path) {
+std::string shape_of(const torch::Tensor& t) {
+  std::ostringstream s;
+  s << t.sizes();
+  return s.str();
+}
+
+// Loads one weight set into m (built from the header) and checks it: the
+// shapes the header's network needs (LibTorch's loader would silently take
+// any shape), finite values, and the CRC-32 recorded when the file was saved.
+void read_module(torch::serialize::InputArchive& root, const std::string& key, UNet m, const ModelHeader& h,
+                 const std::string& path) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
+  for (const auto& p : m->named_parameters()) expected.emplace_back(p.key(), p.value().sizes().vec());
+  for (const auto& b : m->named_buffers()) expected.emplace_back(b.key(), b.value().sizes().vec());
   torch::serialize::InputArchive sub;
   try {
     root.read(key, sub);
     m->load(sub);
   } catch (const c10::Error&) {
-    throw InputError(path, "cannot read the " + key + " weights (does the file match its configuration?)");
+    throw InputError(path, "cannot read the " + key + " weights (damaged, or not the network its header describes)");
+  }
+  auto params = m->named_parameters();
+  auto buffers = m->named_buffers();
+  for (const auto& [name, sizes] : expected) {
+    const torch::Tensor* t = params.find(name);
+    if (!t) t = buffers.find(name);
+    if (!t || t->sizes().vec() != sizes)
+      throw InputError(path, "the " + key + " weights do not fit the network its header describes: " + name + " is " +
+                                 (t ? shape_of(*t) : std::string("missing")) + " in the file, the header's " +
+                                 "network needs " + shape_of(torch::empty(sizes)));
+  }
+  for (const auto& p : params)
+    if (!torch::isfinite(p.value()).all().item<bool>())
+      throw InputError(path, "the " + key + " weights contain NaN or Inf (" + p.key() +
+                                 "): the model is damaged or its training diverged");
+  if (h.weights_crc32.contains(key)) {
+    const auto recorded = h.weights_crc32.at(key).get<std::uint32_t>();
+    if (const auto found = weights_crc32(m); found != recorded)
+      throw InputError(path, "the " + key + " weights are damaged (CRC-32 " + std::to_string(found) +
+                                 ", the file recorded " + std::to_string(recorded) + " when it was saved)");
   }
 }
 
@@ -66,6 +139,7 @@ nlohmann::json to_json(const ModelHeader& h) {
                       {"unet", h.unet},         {"diffusion", h.diffusion}, {"direction", h.direction},
                       {"step", h.step},         {"elapsed_s", h.elapsed_s}, {"training", h.training}};
   if (h.target_noise_sd >= 0) j["data"] = {{"target_noise_sd", h.target_noise_sd}};
+  if (!h.weights_crc32.empty()) j["weights_crc32"] = h.weights_crc32;
   return j;
 }
 
@@ -86,6 +160,9 @@ ModelHeader model_header_from_json(const nlohmann::json& j, const std::string& p
     h.elapsed_s = j.value("elapsed_s", 0.0);
     h.training = j.value("training", nlohmann::json::object());
     if (j.contains("data")) h.target_noise_sd = j.at("data").value("target_noise_sd", -1.0);
+    h.weights_crc32 = j.value("weights_crc32", nlohmann::json::object());
+    for (const auto& [k, v] : h.weights_crc32.items())
+      if (!v.is_number_unsigned()) throw wrong_kind(path, "weights_crc32." + k + " is not a CRC-32");
   } catch (const nlohmann::json::exception& e) {
     throw wrong_kind(path, std::string("invalid header: ") + e.what());
   }
@@ -95,6 +172,7 @@ ModelHeader model_header_from_json(const nlohmann::json& j, const std::string& p
 void save_checkpoint(const std::string& path, const ModelHeader& header, const TrainingState& s) {
   ModelHeader h = header;
   h.kind = kCheckpointKind;
+  h.weights_crc32 = {{"model", weights_crc32(s.model)}, {"ema", weights_crc32(s.ema)}};
   torch::serialize::OutputArchive a;
   a.write("header", c10::IValue(to_json(h).dump()));
   write_module(a, "model", s.model);
@@ -106,7 +184,7 @@ void save_checkpoint(const std::string& path, const ModelHeader& header, const T
   rng.write("trainer", s.generator->get_state());
   rng.write("default_cpu", torch::globalContext().defaultGenerator(torch::kCPU).get_state());
   a.write("rng", rng);
-  write_atomically(path, [&](const std::string& tmp) { a.save_to(tmp); });
+  save_archive(path, a);
 }
 
 ModelHeader read_model_header(const std::string& path, const std::string& kind) {
@@ -120,8 +198,8 @@ void load_checkpoint(const std::string& path, TrainingState s, torch::Device dev
   auto a = open_archive(path, device);
   const ModelHeader h = header_of(a, path);
   if (h.kind != kCheckpointKind) throw wrong_kind(path, "a " + h.kind + ", expected a checkpoint");
-  read_module(a, "model", s.model, path);
-  read_module(a, "ema", s.ema, path);
+  read_module(a, "model", s.model, h, path);
+  read_module(a, "ema", s.ema, h, path);
   try {
     torch::serialize::InputArchive opt;
     a.read("optimizer", opt);
@@ -141,10 +219,11 @@ void load_checkpoint(const std::string& path, TrainingState s, torch::Device dev
 
 void save_model(const std::string& path, ModelHeader header, const UNet& ema) {
   header.kind = kModelKind;
+  header.weights_crc32 = {{"ema", weights_crc32(ema)}};
   torch::serialize::OutputArchive a;
   a.write("header", c10::IValue(to_json(header).dump()));
   write_module(a, "ema", ema);
-  write_atomically(path, [&](const std::string& tmp) { a.save_to(tmp); });
+  save_archive(path, a);
 }
 
 LoadedModel load_model(const std::string& path, torch::Device device) {
@@ -152,9 +231,28 @@ LoadedModel load_model(const std::string& path, torch::Device device) {
   LoadedModel m{header_of(a, path), nullptr};
   m.model = UNet(m.header.unet);
   m.model->to(device);
-  read_module(a, "ema", m.model, path);
+  read_module(a, "ema", m.model, m.header, path);
   m.model->eval();
   return m;
+}
+
+std::uint32_t weights_crc32(const UNet& m) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  auto add = [&](const std::string& name, const torch::Tensor& t) {
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(name.data()), uInt(name.size()));
+    const torch::Tensor c = t.detach().to(torch::kCPU).contiguous();
+    const auto* p = static_cast<const Bytef*>(c.data_ptr());
+    std::size_t left = std::size_t(c.numel()) * c.element_size();
+    while (left > 0) {
+      const uInt n = uInt(std::min<std::size_t>(left, 1u << 30));
+      crc = crc32(crc, p, n);
+      p += n;
+      left -= n;
+    }
+  };
+  for (const auto& p : m->named_parameters()) add(p.key(), p.value());
+  for (const auto& b : m->named_buffers()) add(b.key(), b.value());
+  return std::uint32_t(crc);
 }
 
 void copy_weights(const UNet& from, const UNet& to) {

@@ -4,13 +4,15 @@
 //   "header"     JSON string: {"format":"harmonize-model","version":1,
 //                "kind":"checkpoint"|"model","unet":{..},"diffusion":{..},
 //                "direction":"1p5T-to-3T","step":N,"training":{..},"elapsed_s":..,
-//                "data":{"target_noise_sd":..}}
+//                "data":{"target_noise_sd":..},"weights_crc32":{"model":..,"ema":..}}
 //   "model"      the network's parameters and buffers (checkpoint only)
 //   "ema"        the exponential moving average of the parameters
 //   "optimizer"  Adam's state (checkpoint only)
 //   "rng"        generator states: "trainer" (the training generator) and
 //                "default_cpu" (LibTorch's default CPU generator) (checkpoint only)
 // A "model" file (for harmonize apply) holds the header and the EMA weights only.
+// On load every weight set is checked against the header: the shapes the
+// header's network needs, finite values, and the CRC-32 recorded at saving.
 #include <torch/torch.h>
 
 #include <cstdint>
@@ -39,6 +41,10 @@ struct ModelHeader {
   // Acquisition noise sd of the training targets on their [0, 1] scale
   // (learn/noise.hpp); < 0: not recorded (files written before it was).
   double target_noise_sd = -1.0;
+  // CRC-32 of each weight set ("model", "ema") as saved: a file whose weights
+  // were changed after saving is refused on load. Empty in files written
+  // before it was recorded (they load unchecked).
+  nlohmann::json weights_crc32 = nlohmann::json::object();
 };
 nlohmann::json to_json(const ModelHeader& h);
 // Throws InputError(path, "model file of the wrong kind or version ...").
@@ -66,6 +72,9 @@ struct LoadedModel {
 };
 // Reads a model file, or the EMA weights of a checkpoint.
 LoadedModel load_model(const std::string& path, torch::Device device = torch::kCPU);
+
+// CRC-32 over the names and bytes of a network's parameters and buffers.
+std::uint32_t weights_crc32(const UNet& m);
 
 // Copies parameters and buffers of `from` into `to` (same configuration).
 void copy_weights(const UNet& from, const UNet& to);

@@ -298,7 +298,10 @@ Trainer Trainer::resume(const std::string& run_dir, const std::function<void(Tra
               " steps; with max_steps " + std::to_string(o.max_steps) + " the remaining steps follow the new length");
   std::string ckpt = run_dir + "/checkpoints/last.pt";
   if (!fs::exists(ckpt)) ckpt = run_dir + "/checkpoints/previous.pt";
-  if (!fs::exists(ckpt)) throw InputError(run_dir + "/checkpoints/last.pt", "no checkpoint to resume from");
+  if (!fs::exists(ckpt))
+    throw InputError(run_dir + "/checkpoints/last.pt",
+                     "no checkpoint to resume from: the run stopped before its first checkpoint (--save-every); "
+                     "start it again from the beginning with the same options and --force");
   const ModelHeader h = read_model_header(ckpt, kCheckpointKind);
   if (!(h.unet == o.unet) || !(h.diffusion == o.diffusion) || h.direction != o.direction)
     throw InputError(ckpt, "checkpoint does not match " + config + " (network, diffusion or direction differ)");

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/error.hpp"
+#include "core/file_size_limit.hpp"
 #include "core/files.hpp"
 #include "io/nifti.hpp"
 #include "io/raw_nifti.hpp"
@@ -263,5 +264,37 @@ TEST(Files, TemporariesOfAKilledRunAreRemovedOnTheNextWrite) {
   EXPECT_FALSE(fs::exists(stale));
   EXPECT_TRUE(fs::exists(live));   // a running process's file is left alone
   EXPECT_TRUE(fs::exists(other));  // so is another output's, until that output is written
+  fs::remove_all(dir);
+}
+
+TEST(Files, AFullDiskLeavesNothingAtTheFinalNameAndNamesTheOutput) {
+  const std::string dir = temp_dir() + "/full";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Geometry g;
+  g.size = {40, 40, 40};
+  Volume v(g);
+  std::uint32_t state = 12345;  // pseudo-random voxels: they do not compress below the limit
+  for (float& x : v.data) x = float((state = state * 1664525u + 1013904223u) >> 8);
+  for (const std::string name : {"/out.nii.gz", "/out.nii", "/table.tsv"}) {
+    std::string message;
+    {
+      harmonize::test::FileSizeLimit full(8192);
+      try {
+        if (name == "/table.tsv")
+          write_text_atomically(dir + name, std::string(100000, 'x'));
+        else
+          write_nifti(dir + name, v);
+      } catch (const OutputError& e) {
+        message = e.what();
+      }
+    }
+    EXPECT_NE(message.find(dir + name), std::string::npos) << name << ": " << message;
+    EXPECT_FALSE(fs::exists(dir + name)) << name;
+    for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
+  }
+  // The same writes succeed with room again.
+  write_nifti(dir + "/out.nii.gz", v);
+  EXPECT_EQ(read_nifti(dir + "/out.nii.gz").data, v.data);
   fs::remove_all(dir);
 }

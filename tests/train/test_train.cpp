@@ -5,9 +5,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <set>
 
 #include "core/error.hpp"
+#include "core/file_size_limit.hpp"
+#include "core/files.hpp"
 #include "model/conditional.hpp"
 #include "model/noise.hpp"
 #include "synthetic_data.hpp"
@@ -274,6 +277,66 @@ TEST(Checkpoint, WrongKindVersionOrTruncatedFilesAreRefused) {
   EXPECT_TRUE(contains(error_of([&] { read_model_header(dir + "/none.pt"); }), "missing"));
 }
 
+TEST(Checkpoint, WeightsThatDoNotFitTheHeaderAreDamagedOrNotFiniteAreRefused) {
+  const std::string dir = temp_dir("weights");
+  fs::create_directories(dir);
+  Toy a(1);
+  // A header for one network, the weights of another.
+  {
+    UNetConfig wider = unet_preset("tiny");
+    wider.model_channels *= 2;
+    torch::serialize::OutputArchive ar;
+    ar.write("header", c10::IValue(to_json(tiny_header(0)).dump()));
+    torch::serialize::OutputArchive sub(ar.compilation_unit());
+    UNet(wider)->save(sub);
+    ar.write("ema", sub);
+    ar.save_to(dir + "/mismatch.pt");
+  }
+  const std::string mismatch = error_of([&] { load_model(dir + "/mismatch.pt"); });
+  EXPECT_TRUE(contains(mismatch, dir + "/mismatch.pt")) << mismatch;
+  EXPECT_TRUE(contains(mismatch, "do not fit the network its header describes")) << mismatch;
+
+  // A few bytes changed inside the weights (the middle of the file is tensor data).
+  save_model(dir + "/model.pt", tiny_header(0), a.ema);
+  EXPECT_NO_THROW(load_model(dir + "/model.pt"));
+  std::string bytes = read_text_file(dir + "/model.pt");
+  for (std::size_t k = 0; k < 4; ++k) bytes[bytes.size() / 2 + k] ^= 0x5a;
+  std::ofstream(dir + "/damaged.pt", std::ios::binary) << bytes;
+  const std::string damaged = error_of([&] { load_model(dir + "/damaged.pt"); });
+  EXPECT_TRUE(contains(damaged, dir + "/damaged.pt")) << damaged;
+  EXPECT_TRUE(contains(damaged, "damaged")) << damaged;
+
+  // Weights that hold NaN (a diverged run) are refused even with a matching CRC.
+  {
+    torch::NoGradGuard no_grad;
+    a.ema->parameters()[0].view(-1)[0] = std::numeric_limits<float>::quiet_NaN();
+  }
+  save_model(dir + "/nan.pt", tiny_header(0), a.ema);
+  const std::string nan = error_of([&] { load_model(dir + "/nan.pt"); });
+  EXPECT_TRUE(contains(nan, dir + "/nan.pt")) << nan;
+  EXPECT_TRUE(contains(nan, "NaN")) << nan;
+}
+
+TEST(Checkpoint, AFullDiskLeavesNoFileAndNamesTheOutput) {
+  const std::string dir = temp_dir("full");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Toy a(1);
+  const std::string path = dir + "/last.pt";
+  std::string message;
+  {
+    harmonize::test::FileSizeLimit full(4096);
+    message = error_of([&] { save_checkpoint(path, tiny_header(0), a.state()); });
+  }
+  EXPECT_TRUE(contains(message, path)) << message;
+  EXPECT_TRUE(contains(message, "model file")) << message;
+  EXPECT_FALSE(fs::exists(path));
+  for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
+  // With room again the same call succeeds.
+  save_checkpoint(path, tiny_header(0), a.state());
+  EXPECT_EQ(read_model_header(path).kind, kCheckpointKind);
+}
+
 // ---------------------------------------------------------------- trainer
 
 namespace {
@@ -451,6 +514,12 @@ TEST(Trainer, RefusesAnExistingRunFolderAndBadOptions) {
     EXPECT_TRUE(contains(error_of([&] { Trainer::start(o, run, true); }), "CUDA"));
   }
   EXPECT_TRUE(contains(error_of([&] { Trainer::resume(temp_dir("nothing")); }), "config.json"));
+  // A run stopped before its first checkpoint says how to start again.
+  const std::string early = temp_dir("early");
+  { Trainer started = Trainer::start(tiny_options(data), early); }
+  const std::string e = error_of([&] { Trainer::resume(early); });
+  EXPECT_TRUE(contains(e, "before its first checkpoint")) << e;
+  EXPECT_TRUE(contains(e, "--force")) << e;
 }
 
 namespace {
