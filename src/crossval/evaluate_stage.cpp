@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/log.hpp"
+#include "crossval/folds.hpp"
 #include "core/png.hpp"
 #include "core/progress.hpp"
 #include "crossval/stages.hpp"
@@ -147,6 +148,7 @@ void report_stage(const CrossvalRun& r, const std::vector<MetricRow>& rows,
   facts.subjects = r.subjects.size();
   facts.training_subjects = r.subjects.size() - r.folds[0].size();
   facts.time_line = time_line();
+  facts.grouping = grouping_text(read_participant_groups(r.plan.bids + "/participants.tsv"), r.subjects);
   if (r.plan.volume_fit)
     for (const auto& dir : r.plan.directions)
       for (int f = 0; f < r.plan.folds; ++f)

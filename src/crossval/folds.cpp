@@ -57,13 +57,47 @@ std::map<std::string, std::string> read_participant_groups(const std::string& ts
   const auto id_col = std::find(header.begin(), header.end(), "participant_id") - header.begin();
   const auto group_col = std::find(header.begin(), header.end(), "group") - header.begin();
   if (id_col == std::ptrdiff_t(header.size())) throw InputError(tsv_path, "has no participant_id column");
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (line.empty() || line == "\r") continue;
     const auto cells = split(line);
-    if (std::ptrdiff_t(cells.size()) <= id_col) continue;
-    groups[cells[id_col]] = group_col < std::ptrdiff_t(cells.size()) ? cells[group_col] : std::string();
+    const std::string where = "line " + std::to_string(number);
+    if (cells.size() < header.size())
+      throw InputError(tsv_path, where + " has " + std::to_string(cells.size()) + " cells, the header has " +
+                                     std::to_string(header.size()) + " (BIDS: n/a for a missing value)");
+    const std::string& id = cells[id_col];
+    if (id.empty() || id == "n/a") throw InputError(tsv_path, where + " has no participant_id");
+    if (groups.count(id)) throw InputError(tsv_path, where + " repeats " + id);
+    groups[id] = group_col < std::ptrdiff_t(cells.size()) && cells[group_col] != "n/a" ? cells[group_col] : "";
   }
   return groups;
+}
+
+std::string grouping_text(const std::map<std::string, std::string>& groups, const std::vector<std::string>& subjects,
+                          std::vector<std::string>* unused) {
+  if (unused) {
+    unused->clear();
+    for (const auto& [id, g] : groups)
+      if (std::find(subjects.begin(), subjects.end(), id) == subjects.end()) unused->push_back(id);
+  }
+  if (groups.empty()) return "no participants.tsv with groups: subjects drawn at random";
+  std::vector<std::string> missing, names;
+  for (const auto& id : subjects) {
+    const auto it = groups.find(id);
+    if (it == groups.end() || it->second.empty())
+      missing.push_back(id);
+    else if (std::find(names.begin(), names.end(), it->second) == names.end())
+      names.push_back(it->second);
+  }
+  std::sort(names.begin(), names.end());
+  if (names.empty()) return "participants.tsv gives no groups: subjects drawn at random";
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  std::string text = "groups of participants.tsv (" + list + ") mixed in every fold";
+  if (!missing.empty()) {
+    text += "; without a group, drawn as one more group: " + missing.front();
+    for (std::size_t i = 1; i < missing.size(); ++i) text += i < 3 ? ", " + missing[i] : (i == 3 ? ", ..." : "");
+  }
+  return text;
 }
 
 }  // namespace harmonize

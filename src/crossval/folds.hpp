@@ -21,7 +21,15 @@ std::vector<std::vector<std::string>> make_folds(std::vector<std::string> subjec
 
 // participant_id -> group from a BIDS participants.tsv (column "group"; absent
 // column: every subject in group ""). Missing file: empty map. Throws
-// InputError naming the file when it has no participant_id column.
+// InputError naming the file and the line when it has no participant_id
+// column, a line with fewer cells than the header, an empty or repeated id.
 std::map<std::string, std::string> read_participant_groups(const std::string& tsv_path);
+
+// How the folds were drawn, for the report: "groups of participants.tsv
+// (HC, MS) mixed in every fold", or why they were not ("participants.tsv has
+// no group column", "sub-003 has no group in participants.tsv: ..."). Ids in
+// `groups` that are not `subjects` are named in `unused` (may be null).
+std::string grouping_text(const std::map<std::string, std::string>& groups, const std::vector<std::string>& subjects,
+                          std::vector<std::string>* unused = nullptr);
 
 }  // namespace harmonize

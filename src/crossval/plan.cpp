@@ -112,7 +112,7 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
   std::vector<std::string> lines = {
       "Data: `" + p.bids + "`, " + std::to_string(f.subjects) + " subjects with " + p.source_session + " and " +
           p.target_session + " scans",
-      std::to_string(p.folds) + " folds over subjects (groups of participants.tsv mixed in every fold); about " +
+      std::to_string(p.folds) + " folds over subjects (" + f.grouping + "); about " +
           std::to_string(f.training_subjects) + " training subjects per fold" +
           (p.folds != 4 ? " (the paper uses 4 folds)" : ""),
       "Preprocessing: " + std::string(p.mask_dir.empty() ? "template brain masks" : "given brain masks") + ", N4, " +

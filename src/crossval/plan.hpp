@@ -55,6 +55,7 @@ struct RunFacts {
   std::size_t subjects = 0, training_subjects = 0;
   std::vector<std::pair<std::string, double>> fitted_noise;  // "<direction> fold <k>" -> sd (volume fit)
   std::string time_line;                                      // the run's time
+  std::string grouping = "groups of participants.tsv mixed in every fold";  // grouping_text()
 };
 std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f);
 

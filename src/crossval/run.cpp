@@ -54,6 +54,13 @@ void run_crossval(const CrossvalPlan& plan, const CrossvalContext& ctx) {
       throw InputError(plan.bids, "has " + std::to_string(r.subjects.size()) + " subjects with both sessions; " +
                                       std::to_string(plan.folds) + " folds need at least as many");
     const auto groups = read_participant_groups(plan.bids + "/participants.tsv");
+    std::vector<std::string> unused;
+    log::info("folds: " + grouping_text(groups, r.subjects, &unused));
+    if (!unused.empty()) {
+      std::string list;
+      for (const auto& id : unused) list += " " + id;
+      log::warn(plan.bids + "/participants.tsv names participants without both sessions (not used):" + list);
+    }
     r.folds = make_folds(r.subjects, groups, plan.folds, plan.seed);
     nlohmann::json written = wanted;
     written["folds"] = r.folds;

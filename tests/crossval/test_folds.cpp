@@ -62,7 +62,33 @@ TEST(Folds, ParticipantGroupsFromTsv) {
   EXPECT_TRUE(read_participant_groups((dir / "absent.tsv").string()).empty());
   std::ofstream(tsv) << "id\tgroup\nsub-001\tMS\n";
   EXPECT_THROW(read_participant_groups(tsv), InputError);
+  // A short line and a repeated id are refused, naming the file and the line.
+  for (const std::string& body : {std::string("sub-001\tMS\tcolin27\nsub-002\n"),
+                                  std::string("sub-001\tMS\tcolin27\nsub-001\tHC\tcolin27\n")}) {
+    std::ofstream(tsv) << "participant_id\tgroup\tanatomy\n" << body;
+    try {
+      read_participant_groups(tsv);
+      ADD_FAILURE() << "accepted: " << body;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find(tsv + ": line 3"), std::string::npos) << e.what();
+    }
+  }
   std::filesystem::remove_all(dir);
+}
+
+TEST(Folds, TheReportSaysHowTheFoldsWereDrawn) {
+  const std::vector<std::string> subjects{"sub-001", "sub-002", "sub-003"};
+  std::vector<std::string> unused;
+  EXPECT_EQ(grouping_text({{"sub-001", "MS"}, {"sub-002", "HC"}, {"sub-003", "HC"}, {"sub-009", "HC"}}, subjects,
+                          &unused),
+            "groups of participants.tsv (HC, MS) mixed in every fold");
+  EXPECT_EQ(unused, std::vector<std::string>{"sub-009"});
+  EXPECT_EQ(grouping_text({{"sub-001", "MS"}, {"sub-002", "HC"}}, subjects),
+            "groups of participants.tsv (HC, MS) mixed in every fold; without a group, drawn as one more group: "
+            "sub-003");
+  EXPECT_EQ(grouping_text({{"sub-001", ""}, {"sub-002", ""}}, subjects),
+            "participants.tsv gives no groups: subjects drawn at random");
+  EXPECT_EQ(grouping_text({}, subjects), "no participants.tsv with groups: subjects drawn at random");
 }
 
 }  // namespace
