@@ -82,6 +82,8 @@ void register_apply(CLI::App& app) {
     for (std::size_t i = 0; i < o.outputs.size(); ++i) {
       const std::string& out = o.outputs[i];
       if (!is_nifti_path(out)) throw OutputError(out, "output name must end in .nii or .nii.gz");
+      check_name_lengths(sidecar_of(out));
+      check_name_lengths(out);
       const std::string key = std::filesystem::weakly_canonical(sidecar_of(out)).string();
       if (const auto [it, fresh] = seen.emplace(key, i); !fresh)
         throw UsageError("inputs " + o.inputs[it->second] + " and " + o.inputs[i] + " would both be written to " +

@@ -16,6 +16,10 @@ namespace fs = std::filesystem;
 
 namespace harmonize {
 
+namespace {
+constexpr std::size_t kMaxFileName = 255;  // NAME_MAX of Linux file systems
+}  // namespace
+
 std::string temporary_sibling(const std::string& path) {
   static std::atomic<unsigned> counter{0};
   const fs::path p(path);
@@ -23,8 +27,7 @@ std::string temporary_sibling(const std::string& path) {
   std::string file = p.filename().string();
   // A legal name plus the prefix may pass the 255-byte limit of a file name:
   // keep the end of the name (its extension).
-  constexpr std::size_t kMaxName = 255;
-  if (prefix.size() + file.size() > kMaxName) file = file.substr(file.size() - (kMaxName - prefix.size()));
+  if (prefix.size() + file.size() > kMaxFileName) file = file.substr(file.size() - (kMaxFileName - prefix.size()));
   return (p.parent_path() / (prefix + file)).string();
 }
 
@@ -92,9 +95,19 @@ void write_text_atomically(const std::string& path, const std::string& content) 
   });
 }
 
+void check_name_lengths(const std::string& path) {
+  for (const auto& part : fs::path(path)) {
+    const std::size_t n = part.string().size();
+    if (n > kMaxFileName)
+      throw OutputError(path, "a name in this path is " + std::to_string(n) + " bytes long; file systems allow " +
+                                  std::to_string(kMaxFileName));
+  }
+}
+
 void check_output_path(const std::string& path, bool overwrite, bool make_parents) {
   const fs::path p(path);
   std::error_code ec;
+  check_name_lengths(path);
   if (fs::exists(p, ec) && !overwrite) throw OutputError(path, "already exists (use --force to overwrite)");
   fs::path dir = p.parent_path();
   if (dir.empty()) dir = ".";

@@ -25,6 +25,8 @@ std::string space_hint(const std::string& path);
 // created when make_parents) and is writable; and, unless `overwrite`, nothing
 // is there yet.
 void check_output_path(const std::string& path, bool overwrite, bool make_parents = true);
+// Throws OutputError when a name in `path` is longer than file systems allow (255 bytes).
+void check_name_lengths(const std::string& path);
 
 std::string read_text_file(const std::string& path);
 

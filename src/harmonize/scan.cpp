@@ -4,6 +4,7 @@
 #include "core/log.hpp"
 #include "core/rng.hpp"
 #include "model/tensor.hpp"
+#include "preprocess/crop.hpp"
 #include "preprocess/resample.hpp"
 #include "preprocess/slicing.hpp"
 
@@ -72,11 +73,16 @@ Volume finish_scan(const SampledScan& s, const Correction& correction, std::uint
   Volume v = s.volume;
   finish_output(v, s.prepared.brain, correction, noise_seed);
   if (!same_grid(v.geom, s.prepared.input_grid)) {
-    v = resample(v, s.prepared.input_grid);
+    // Onto the part of the input's grid that preprocessing worked on, then
+    // into the whole (0 outside it).
+    const Box& box = s.prepared.input_box;
+    const bool whole = box.empty() || box.voxels() == s.prepared.input_grid.voxels();
+    v = resample(v, whole ? s.prepared.input_grid : sub_grid(s.prepared.input_grid, box));
     // The brain on the input's grid, as preprocessing found it (given or by the template).
-    const Mask& brain = s.prepared.input_brain;
+    const Mask brain = whole ? s.prepared.input_brain : crop(s.prepared.input_brain, box);
     for (std::size_t n = 0; n < v.data.size(); ++n)
       if (!brain.data[n]) v.data[n] = 0.0f;
+    if (!whole) v = paste(v, s.prepared.input_grid, box);
   }
   v.geom = s.prepared.input_grid;  // exactly the input's, with its NIfTI header's spatial fields
   return v;

@@ -1,5 +1,7 @@
 #include "preprocess/pipeline.hpp"
 
+#include "preprocess/crop.hpp"
+
 #include <chrono>
 #include <filesystem>
 
@@ -7,6 +9,7 @@
 #include "core/log.hpp"
 #include "io/nifti.hpp"
 #include "preprocess/brain_mask.hpp"
+#include "preprocess/crop.hpp"
 #include "preprocess/n4.hpp"
 #include "preprocess/registration.hpp"
 #include "preprocess/resample.hpp"
@@ -72,16 +75,50 @@ BrainTemplate BrainTemplate::load(const std::string& dir) {
   return t;
 }
 
-PreparedScan prepare_scan(const std::string& name, const Volume& raw, const Mask* given_mask, const BrainTemplate* tmpl,
-                          const PreprocessOptions& o, StepTimes& times) {
+namespace {
+// The head's box, widened by kCropMarginMm, when it is at most half the field
+// of view (a scan framed around the head, as the simulator's are, is used
+// whole); else an empty box.
+constexpr double kCropMarginMm = 10.0;
+
+Box work_box(const Volume& raw, const Mask* given_mask) {
+  Box b = head_box(raw);
+  if (b.empty()) return Box{};
+  if (given_mask) {
+    const Box m = bounding_box(*given_mask);
+    if (m.empty()) return Box{};  // the empty mask is refused below, on the whole grid
+    for (int a = 0; a < 3; ++a) b.lo[a] = std::min(b.lo[a], m.lo[a]), b.hi[a] = std::max(b.hi[a], m.hi[a]);
+  }
+  b = grow(b, raw.geom, kCropMarginMm);
+  return 2 * b.voxels() <= raw.geom.voxels() ? b : Box{};
+}
+}  // namespace
+
+PreparedScan prepare_scan(const std::string& name, const Volume& full_raw, const Mask* full_mask,
+                          const BrainTemplate* tmpl, const PreprocessOptions& o, StepTimes& times) {
   PreparedScan p;
-  p.input_grid = raw.geom;
+  p.input_grid = full_raw.geom;
+  p.input_box = Box{{0, 0, 0}, full_raw.geom.size};
+  if (full_mask) {
+    const std::string why = grid_mismatch(full_mask->geom, full_raw.geom);
+    if (!why.empty()) throw InputError(name, "the brain mask is not on this scan's grid (" + why + ")");
+  }
+  // Work inside the head's box when the field of view is much larger.
+  const Box box = work_box(full_raw, full_mask);
+  if (!box.empty()) p.input_box = box;
+  Volume cropped_raw;
+  Mask cropped_mask;
+  if (!box.empty()) {
+    log::debug(name + ": working on the head's box " + box.describe() + " of " + full_raw.geom.describe());
+    cropped_raw = crop(full_raw, box);
+    if (full_mask) cropped_mask = crop(*full_mask, box);
+  }
+  const Volume& raw = box.empty() ? full_raw : cropped_raw;
+  const Mask* given_mask = !full_mask ? nullptr : box.empty() ? full_mask : &cropped_mask;
   Mask brain;
   {
     StepTimer t(times, "brain_mask");
     if (given_mask) {
-      const std::string why = grid_mismatch(given_mask->geom, raw.geom);
-      if (!why.empty()) throw InputError(name, "the brain mask is not on this scan's grid (" + why + ")");
       brain = *given_mask;
     } else {
       if (!tmpl) throw Error("no brain mask and no template to compute one");
@@ -89,7 +126,7 @@ PreparedScan prepare_scan(const std::string& name, const Volume& raw, const Mask
       brain = template_brain_mask(raw, tmpl->head, tmpl->brain, reg);
     }
     if (count(brain) == 0) throw InputError(name, "the brain mask is empty");
-    p.input_brain = brain;
+    p.input_brain = box.empty() ? brain : paste(brain, full_raw.geom, box);
   }
   // A scan without contrast inside the brain cannot be normalised; say so early.
   {

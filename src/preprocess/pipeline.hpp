@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/volume.hpp"
+#include "preprocess/crop.hpp"
 #include "preprocess/intensity.hpp"
 #include "preprocess/slicing.hpp"
 #include "preprocess/transform.hpp"
@@ -46,6 +47,7 @@ struct PreparedScan {
   IntensityWindow window;  // raw (N4-corrected) intensities mapped to 0 and 1
   Geometry input_grid;     // the raw scan's grid
   Mask input_brain;        // the brain mask on input_grid (given or computed)
+  Box input_box;           // the part of input_grid the work covered (all of it unless the head is small in it)
 };
 
 // One scan. `mask`, if given, must lie on the scan's grid. `name` is used in

@@ -186,6 +186,67 @@ TEST(Apply, OutputsThatWouldCollideAreRefusedBeforeAnyWork) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("y.json"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("already exists"), std::string::npos) << r.output;
+  // A name longer than file systems allow, before any work.
+  r = run("apply --model " + (dir / "none.pt").string() + " --input " + (dir / "a/scan.nii.gz").string() +
+          " --output " + (dir / (std::string(250, 'z') + ".nii.gz")).string());
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("257 bytes long; file systems allow 255"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(dir / "out"));
+  fs::remove_all(dir);
+}
+
+TEST(Apply, AHeadInAWideFieldOfViewIsWorkedOnInItsBox) {
+  const std::string dir = (fs::temp_directory_path() / ("harmonize_apply_wide_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ASSERT_EQ(run("simulate " + dir + "/cohort --subjects 1 --resolution 3 -q").status, 0);
+  const Volume scan = read_nifti(dir + "/cohort/sub-001/ses-3T/anat/sub-001_ses-3T_T1w.nii.gz");
+  const Mask mask =
+      read_nifti_mask(dir + "/cohort/derivatives/truth/sub-001/ses-3T/anat/sub-001_ses-3T_desc-brain_mask.nii.gz");
+  // The scan in the middle of a field of view 2.5 times as wide along each axis.
+  Geometry wide = scan.geom;
+  wide.nifti = nullptr;
+  std::array<std::size_t, 3> lo{};
+  for (int a = 0; a < 3; ++a) {
+    lo[a] = scan.geom.size[a] * 3 / 4;
+    wide.size[a] = scan.geom.size[a] * 5 / 2;
+  }
+  wide.origin = scan.geom.index_to_world({-double(lo[0]), -double(lo[1]), -double(lo[2])});
+  Volume v(wide, 0.0f);
+  Mask m(wide, 0);
+  for (std::size_t k = 0; k < scan.geom.size[2]; ++k)
+    for (std::size_t j = 0; j < scan.geom.size[1]; ++j)
+      for (std::size_t i = 0; i < scan.geom.size[0]; ++i) {
+        v.at(i + lo[0], j + lo[1], k + lo[2]) = scan.at(i, j, k);
+        m.at(i + lo[0], j + lo[1], k + lo[2]) = mask.at(i, j, k);
+      }
+  write_nifti(dir + "/wide.nii.gz", v);
+  write_nifti(dir + "/wide_mask.nii.gz", m);
+  ModelHeader h;
+  h.unet = unet_preset("tiny");
+  h.unet.channel_mult = {1, 1, 1, 1};
+  h.unet.model_channels = 8;
+  h.direction = "3T-to-1p5T";
+  torch::manual_seed(0);
+  save_model(dir + "/model.pt", h, UNet(h.unet));
+  const Result r = run("apply --model " + dir + "/model.pt --input " + dir + "/wide.nii.gz --mask " + dir +
+                       "/wide_mask.nii.gz --output " + dir + "/out.nii.gz --steps 2 --batch 16 -v");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("working on the head's box"), std::string::npos) << r.output;
+  const Volume out = read_nifti(dir + "/out.nii.gz");
+  EXPECT_EQ(out.geom.size, wide.size);
+  EXPECT_LT(out.geom.max_corner_distance(wide), 1e-4);
+  std::size_t brain = 0, harmonized = 0;
+  for (std::size_t n = 0; n < out.data.size(); ++n) {
+    if (!m.data[n]) {
+      ASSERT_EQ(out.data[n], 0.0f) << "outside the brain, voxel " << n;
+      continue;
+    }
+    ++brain;
+    harmonized += out.data[n] > 0.0f;
+  }
+  // An untrained model clamps some voxels to 0; most of the brain is filled,
+  // in its place (nothing outside the mask).
+  EXPECT_GT(double(harmonized), 0.5 * double(brain)) << harmonized << " of " << brain;
   fs::remove_all(dir);
 }
