@@ -69,7 +69,17 @@ torch::Tensor run_loop(const GaussianDiffusion& d, const Denoiser& model, at::In
 torch::Tensor ddpm_step(const GaussianDiffusion& d, const torch::Tensor& model_output, const torch::Tensor& x_t,
                         const torch::Tensor& t, const torch::Tensor& noise, bool clip_x0) {
   const auto p = d.p_mean_variance(model_output, x_t, t, clip_x0);
-  return p.mean + nonzero_mask(t, x_t) * torch::exp(0.5 * p.log_variance) * noise;
+  torch::Tensor log_variance = p.log_variance;
+  if (d.variance() == ModelVariance::LearnedRange) {
+    // The learned variance interpolates between beta~_t and beta_t (Nichol &
+    // Dhariwal eq. 15); a network output outside [-1, 1] extrapolates, and
+    // with few respaced steps (beta_t far above beta~_t) that extrapolation
+    // overflowed to Inf and NaN in some voxels. Sampling keeps it in range.
+    const auto lo = d.extract(d.schedule().posterior_log_variance_clipped, t, x_t);
+    const auto hi = d.extract(d.schedule().log_betas, t, x_t);
+    log_variance = torch::max(torch::min(log_variance, torch::max(lo, hi)), torch::min(lo, hi));
+  }
+  return p.mean + nonzero_mask(t, x_t) * torch::exp(0.5 * log_variance) * noise;
 }
 
 torch::Tensor ddim_step(const GaussianDiffusion& d, const torch::Tensor& model_output, const torch::Tensor& x_t,

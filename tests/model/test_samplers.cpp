@@ -225,3 +225,24 @@ TEST(Samplers, VPredictionOracleRecoversX0WithDdpmAndDdim) {
   EXPECT_LT((v[0] - noise[0]).abs().max().item<float>(), 0.1);
 }
 
+
+TEST(Samplers, ALearnedVarianceOutOfRangeStaysFiniteWithFewRespacedSteps) {
+  // A network whose variance channel is far outside [-1, 1] (as a trained
+  // one's can be on data unlike its training slices): with 10 respaced DDPM
+  // steps, beta_t is far above beta~_t and eq. 15 extrapolated to Inf and NaN.
+  torch::manual_seed(4);
+  DiffusionConfig c;
+  c.prediction = "x0";
+  const GaussianDiffusion base{c};
+  ASSERT_EQ(base.variance(), ModelVariance::LearnedRange);
+  const auto x0 = torch::rand({2, 1, 8, 8}) * 1.8 - 0.9;
+  const Denoiser wild = [x0](const torch::Tensor& xt, const torch::Tensor&) {
+    return torch::cat({x0.expand_as(xt), torch::full_like(xt, 400.0)}, 1);
+  };
+  SamplerOptions o;
+  o.seed = 9;
+  const auto x = sample_ddpm(base.respaced("10"), wild, {2, 1, 8, 8}, o);
+  EXPECT_TRUE(torch::isfinite(x).all().item<bool>());
+  // The last step returns the x0 prediction, which this network knows.
+  EXPECT_LT((x - x0).abs().max().item<float>(), 1e-4);
+}
