@@ -221,13 +221,19 @@ Geometry geometry_of_header(const nifti_image& nim, const std::string& path) {
   return g;
 }
 
+// harmonize words the errors itself (once: threads read and write files side by side).
+void quiet_nifticlib() {
+  static const bool quiet = (nifti_set_debug_level(0), true);
+  (void)quiet;
+}
+
 // Validates the header; returns it (without voxels).
 NimPtr open_checked(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path, "file does not exist");
   if (!fs::is_regular_file(path, ec)) throw InputError(path, "not a regular file");
   if (!is_nifti_path(path)) throw InputError(path, "not a NIfTI file name (expected .nii or .nii.gz)");
-  nifti_set_debug_level(0);  // harmonize words the errors itself
+  quiet_nifticlib();
   {
     unsigned char head[348] = {};
     gzFile f = gzopen(path.c_str(), "rb");
@@ -397,6 +403,7 @@ void write_typed(const std::string& path, const Image<TSource>& v, int datatype)
     }
   }
   const int dims[8] = {3, int(v.geom.size[0]), int(v.geom.size[1]), int(v.geom.size[2]), 1, 1, 1, 1};
+  quiet_nifticlib();
   NimPtr nim(nifti_make_new_nim(dims, datatype, 0));
   if (!nim) throw OutputError(path, "cannot make a NIfTI header");
   set_space(*nim, v.geom);
