@@ -37,7 +37,7 @@ void write_png(const std::string& path, const RgbImage& image) {
     if (!png || !info || setjmp(png_jmpbuf(png))) {
       png_destroy_write_struct(&png, &info);
       std::fclose(f);
-      throw OutputError(path, "PNG encoding failed");
+      throw OutputError(path, "PNG encoding or writing failed" + space_hint(path));
     }
     png_init_io(png, f);
     png_set_IHDR(png, info, image.width, image.height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
@@ -47,7 +47,7 @@ void write_png(const std::string& path, const RgbImage& image) {
       png_write_row(png, const_cast<png_bytep>(image.rgb.data() + std::size_t(y) * image.width * 3));
     png_write_end(png, nullptr);
     png_destroy_write_struct(&png, &info);
-    if (std::fclose(f) != 0) throw OutputError(path, "write failed");
+    if (std::fclose(f) != 0) throw OutputError(path, "write failed" + space_hint(path));
   });
 }
 

@@ -61,7 +61,7 @@ void write_hvol(const std::string& path, const Image<T>& image, const nlohmann::
     out.write(reinterpret_cast<const char*>(image.data.data()),
               static_cast<std::streamsize>(image.data.size() * sizeof(T)));
     out.close();
-    if (!out) throw OutputError(path, "write failed (disk full?)");
+    if (!out) throw OutputError(path, "write failed" + space_hint(path));
   });
 }
 
