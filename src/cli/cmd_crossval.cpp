@@ -77,7 +77,7 @@ void register_crossval(CLI::App& app) {
     if (!p.truth_dir.empty()) p.truth_dir = absolute(p.truth_dir);
     for (const auto& d : p.directions) parse_direction(d);
     if (p.volume_fit && !p.calibrate) throw UsageError("--volume-fit needs --calibrate");
-    p.validate();
+    check_crossval_inputs(p);
     CrossvalContext ctx{absolute(opt->out), opt->device, versions()};
     fs::create_directories(ctx.out);
     RunRecord record(ctx.out, "harmonize_crossval", to_json(p), opt->global);

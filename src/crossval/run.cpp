@@ -16,6 +16,16 @@ namespace fs = std::filesystem;
 
 namespace harmonize {
 
+void check_crossval_inputs(const CrossvalPlan& plan) {
+  plan.validate();
+  if (!fs::is_directory(plan.bids)) throw InputError(plan.bids, "BIDS folder does not exist");
+  const auto subjects = bids::paired_subjects(plan.bids, plan.source_session, plan.target_session);
+  if (subjects.size() < std::size_t(plan.folds))
+    throw InputError(plan.bids, "has " + std::to_string(subjects.size()) + " subjects with both sessions; " +
+                                    std::to_string(plan.folds) + " folds need at least as many");
+  read_participant_groups(plan.bids + "/participants.tsv");  // refuses a malformed file
+}
+
 void run_crossval(const CrossvalPlan& plan, const CrossvalContext& ctx) {
   const auto t_start = std::chrono::steady_clock::now();
   plan.validate();

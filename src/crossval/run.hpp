@@ -15,6 +15,11 @@ struct CrossvalContext {
   nlohmann::json versions;      // recorded with the preprocessed data
 };
 
+// The checks that need no work: the plan, the BIDS folder, enough subjects
+// with both sessions for the folds, a well-formed participants.tsv. Throws
+// before anything is written (the command calls it before its run record).
+void check_crossval_inputs(const CrossvalPlan& plan);
+
 // Throws UsageError when `out` holds another plan, InputError for unusable data.
 void run_crossval(const CrossvalPlan& plan, const CrossvalContext& ctx);
 

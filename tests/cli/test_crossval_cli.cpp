@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
@@ -144,5 +145,24 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   r = run_cli("crossval " + dir + "/cohort " + dir + "/cv --folds 2 --train-steps 7 --threads 2");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("another plan"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+}
+
+TEST(Crossval, RefusesTooFewSubjectsOrABadParticipantsFileBeforeWritingAnything) {
+  const std::string dir =
+      (fs::temp_directory_path() / ("harmonize_crossval_refuse_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ASSERT_EQ(run_cli("simulate " + dir + "/cohort --subjects 2 --resolution 4 -q --threads 2").status, 0);
+  auto r = run_cli("crossval " + dir + "/cohort " + dir + "/cv --folds 3 --preset tiny");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("3 folds need at least as many"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/cv"));
+  // A participants.tsv line shorter than its header.
+  std::ofstream(dir + "/cohort/participants.tsv") << "participant_id\tgroup\nsub-001\tHC\nsub-002\n";
+  r = run_cli("crossval " + dir + "/cohort " + dir + "/cv --folds 2 --preset tiny");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("participants.tsv: line 3 has 1 cells"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir + "/cv"));
   fs::remove_all(dir);
 }
