@@ -111,19 +111,21 @@ struct NimDeleter {
 };
 using NimPtr = std::unique_ptr<nifti_image, NimDeleter>;
 
-// The raw header fields nifticlib normalises away: the data offset and the magic.
-void check_offset(const std::string& path) {
+// The raw header, before nifticlib reads it: a NIfTI-1 header at all, and
+// the fields nifticlib normalises away (the data offset and the magic).
+void check_raw_header(const std::string& path) {
+  unsigned char hdr[348] = {};
   gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) throw InputError(path, "cannot open");
-  unsigned char hdr[348];
-  const int n = gzread(f, hdr, sizeof hdr);
-  gzclose(f);
-  if (n != int(sizeof hdr)) throw InputError(path, "truncated NIfTI header");
-  std::int32_t sizeof_hdr;
+  const int n = f ? gzread(f, hdr, sizeof hdr) : -1;
+  if (f) gzclose(f);
+  std::int32_t sizeof_hdr = 0;
   std::memcpy(&sizeof_hdr, hdr, 4);
+  const bool swap = sizeof_hdr != 348;
+  if (n != int(sizeof hdr) || (swap && __builtin_bswap32(std::uint32_t(sizeof_hdr)) != 348))
+    throw InputError(path, "not a NIfTI-1 file (no valid NIfTI header)");
   std::uint32_t raw;
   std::memcpy(&raw, hdr + 108, 4);
-  if (sizeof_hdr != 348) raw = __builtin_bswap32(raw);
+  if (swap) raw = __builtin_bswap32(raw);
   float vox_offset;
   std::memcpy(&vox_offset, &raw, 4);
   if (std::memcmp(hdr + 344, "n+1", 4) == 0 && !(vox_offset >= 352.0f))
@@ -234,17 +236,7 @@ NimPtr open_checked(const std::string& path) {
   if (!fs::is_regular_file(path, ec)) throw InputError(path, "not a regular file");
   if (!is_nifti_path(path)) throw InputError(path, "not a NIfTI file name (expected .nii or .nii.gz)");
   quiet_nifticlib();
-  {
-    unsigned char head[348] = {};
-    gzFile f = gzopen(path.c_str(), "rb");
-    const int n = f ? gzread(f, head, sizeof head) : -1;
-    if (f) gzclose(f);
-    std::int32_t sizeof_hdr = 0;
-    std::memcpy(&sizeof_hdr, head, 4);
-    if (n != int(sizeof head) || (sizeof_hdr != 348 && __builtin_bswap32(std::uint32_t(sizeof_hdr)) != 348))
-      throw InputError(path, "not a NIfTI-1 file (no valid NIfTI header)");
-  }
-  check_offset(path);
+  check_raw_header(path);
   NimPtr nim(nifti_image_read(path.c_str(), 0));
   if (!nim) throw InputError(path, "not a NIfTI-1 file (no valid NIfTI header)");
   if (nim->nifti_type == NIFTI_FTYPE_ANALYZE)
