@@ -23,6 +23,17 @@ namespace fs = std::filesystem;
 namespace {
 using Result = harmonize::test::CliResult;
 Result run(const std::string& args) { return harmonize::test::run_cli(args); }
+
+// A tiny untrained model: apply's plumbing, not its quality, is under test.
+void save_tiny_model(const std::string& path, const std::string& direction) {
+  ModelHeader h;
+  h.unet = unet_preset("tiny");
+  h.unet.channel_mult = {1, 1, 1, 1};  // four levels: the middle attention runs on 28x28 tokens, not 112x112
+  h.unet.model_channels = 8;
+  h.direction = direction;
+  torch::manual_seed(0);
+  save_model(path, h, UNet(h.unet));
+}
 }  // namespace
 
 TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
@@ -33,14 +44,7 @@ TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
   const std::string scan = dir + "/cohort/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_T1w.nii.gz";
   const std::string mask =
       dir + "/cohort/derivatives/truth/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_desc-brain_mask.nii.gz";
-  // A tiny untrained model: apply's plumbing, not its quality, is under test.
-  ModelHeader h;
-  h.unet = unet_preset("tiny");
-  h.unet.channel_mult = {1, 1, 1, 1};  // four levels: the middle attention runs on 28x28 tokens, not 112x112
-  h.unet.model_channels = 8;
-  h.direction = "1p5T-to-3T";
-  torch::manual_seed(0);
-  save_model(dir + "/model.pt", h, UNet(h.unet));
+  save_tiny_model(dir + "/model.pt", "1p5T-to-3T");
 
   const std::string out = dir + "/out.nii.gz";
   const Result r = run("apply --model " + dir + "/model.pt --input " + scan + " --mask " + mask + " --output " + out +
@@ -139,13 +143,7 @@ TEST(Apply, AnSformUnlikeItsQformIsTheGridAndBothComeBackAsGiven) {
   ASSERT_EQ(run("simulate " + dir + "/cohort --subjects 1 --resolution 3 -q").status, 0);
   const Volume in = read_nifti(dir + "/cohort/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_T1w.nii.gz");
   const Volume m = read_nifti(dir + "/cohort/derivatives/truth/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_desc-brain_mask.nii.gz");
-  ModelHeader mh;
-  mh.unet = unet_preset("tiny");
-  mh.unet.channel_mult = {1, 1, 1, 1};
-  mh.unet.model_channels = 8;
-  mh.direction = "1p5T-to-3T";
-  torch::manual_seed(0);
-  save_model(dir + "/model.pt", mh, UNet(mh.unet));
+  save_tiny_model(dir + "/model.pt", "1p5T-to-3T");
   rawnifti::Header h;
   h.dims = {short(in.geom.size[0]), short(in.geom.size[1]), short(in.geom.size[2])};
   h.pixdim = {1, float(in.geom.spacing[0]), float(in.geom.spacing[1]), float(in.geom.spacing[2]), 1, 1, 1, 1};
@@ -241,13 +239,7 @@ TEST(Apply, AHeadInAWideFieldOfViewIsWorkedOnInItsBox) {
       }
   write_nifti(dir + "/wide.nii.gz", v);
   write_nifti(dir + "/wide_mask.nii.gz", m);
-  ModelHeader h;
-  h.unet = unet_preset("tiny");
-  h.unet.channel_mult = {1, 1, 1, 1};
-  h.unet.model_channels = 8;
-  h.direction = "3T-to-1p5T";
-  torch::manual_seed(0);
-  save_model(dir + "/model.pt", h, UNet(h.unet));
+  save_tiny_model(dir + "/model.pt", "3T-to-1p5T");
   const Result r = run("apply --model " + dir + "/model.pt --input " + dir + "/wide.nii.gz --mask " + dir +
                        "/wide_mask.nii.gz --output " + dir + "/out.nii.gz --steps 2 --batch 16 -v");
   ASSERT_EQ(r.status, 0) << r.output;
