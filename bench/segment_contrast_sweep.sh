@@ -7,6 +7,7 @@
 # ratio the setting gives (pure tissues), Dice CSF/GM/WM and the hard volume
 # error per class to the truth, and the sweeps to convergence.
 #   bash bench/segment_contrast_sweep.sh [OUT_DIR] [RESOLUTION_MM]   (default /tmp/hz_contrast, 1)
+# SWEEP_QUALITY_OPTIONS=--no-stability skips segment_quality's second run with twice the sweeps.
 # About a minute per setting at 1 mm on 2 cores after the build (up to four when
 # EM reaches its cap on a very low contrast). Rerun: finished
 # simulations are reused.
@@ -25,6 +26,8 @@ settings=(
   "flip low|--flip-1p5T 8 --flip-3T 6"
   "flip high|--flip-1p5T 20 --flip-3T 12"
   "cortex T1 -8%|--gm-t1-1p5T 1100 --gm-t1-3T 1480"
+  "WM T1 +13%|--wm-t1-1p5T 730 --wm-t1-3T 946"
+  "WM T1 +15%|--wm-t1-1p5T 745 --wm-t1-3T 966"
   "WM T1 +16%|--wm-t1-1p5T 750 --wm-t1-3T 970"
   "WM T1 +8%, cortex T1 -8%|--wm-t1-1p5T 700 --wm-t1-3T 905 --gm-t1-1p5T 1100 --gm-t1-3T 1480"
   "lowest: WM +16%, cortex -12%, TI long|--wm-t1-1p5T 750 --wm-t1-3T 970 --gm-t1-1p5T 1050 --gm-t1-3T 1410 --ti-1p5T 1200 --ti-3T 1050"
@@ -42,7 +45,7 @@ for s in "${settings[@]}"; do
     "$hz" simulate "$dir" --subjects 1 --patients 0 --resolution "$res" --force -q $opts > /dev/null
   fi
   ratios=($(grep -o '"wm_gm_signal_ratio": [0-9.]*' "$dir/code/harmonize_simulate.json" | awk '{print $2}'))
-  "$quality" "$dir" > "$dir/quality.txt"
+  "$quality" "$dir" ${SWEEP_QUALITY_OPTIONS:-} > "$dir/quality.txt"
   while read -r scan dc dg dw _ vc vg vw _ _ _ _ _ _ sweeps _; do
     case "$scan" in
       sub-*_ses-1p5T) ses=1.5T; r=${ratios[0]} ;;

@@ -9,7 +9,8 @@
 //   count (voxels inside the brain mask);
 //   volume error % per class, partial volume vs partial volume: the sum of our
 //   fractions vs the sum of the truth fractions (*_probseg, whole image);
-//   seconds of segment_tissues; sweeps ("!": the cap was reached); stab%: the largest change of a
+//   seconds of segment_tissues; sweeps over the brain ("!": a cap was reached), EM sweeps on the
+//   histogram; stab%: the largest change of a
 //   class volume when segmented again with twice the sweeps and no tolerance.
 #include <algorithm>
 #include <array>
@@ -37,12 +38,13 @@ Mask to_labels(const Volume& v) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s COHORT [--beta B] [--no-bias] [--no-pv] [--subjects sub-001,sub-002]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s COHORT [--beta B] [--no-bias] [--no-pv] [--no-stability] [--subjects sub-001,sub-002]\n", argv[0]);
     return 2;
   }
   const std::string cohort = argv[1];
   SegmentOptions o;
   std::string only;
+  bool stability = true;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--beta" && i + 1 < argc)
@@ -57,6 +59,8 @@ int main(int argc, char** argv) {
       o.bias_iterations = std::stoi(argv[++i]);
     else if (a == "--no-bias")
       o.bias_fwhm_mm = 0;
+    else if (a == "--no-stability")
+      stability = false;
     else if (a == "--no-pv")
       o.partial_volume = false;
     else if (a == "--subjects" && i + 1 < argc)
@@ -75,8 +79,8 @@ int main(int argc, char** argv) {
   std::sort(scans.begin(), scans.end());
   std::printf("beta %.3g, bias %s, partial volume %s\n", o.beta, o.bias_fwhm_mm > 0 ? "on" : "off",
               o.partial_volume ? "on" : "off");
-  std::printf("%-22s %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %6s %4s %6s\n", "scan", "dCSF", "dGM", "dWM", "vCSF%",
-              "vGM%", "vWM%", "pvCSF%", "pvGM%", "pvWM%", "sec", "it", "stab%");
+  std::printf("%-22s %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %6s %4s  %5s %6s\n", "scan", "dCSF", "dGM", "dWM", "vCSF%",
+              "vGM%", "vWM%", "pvCSF%", "pvGM%", "pvWM%", "sec", "it", "hist", "stab%");
   double sum_d[3] = {0, 0, 0}, worst_stab = 0;
   double worst_d[3] = {1, 1, 1}, worst_v[3] = {0, 0, 0}, worst_pv[3] = {0, 0, 0};
   int n = 0;
@@ -96,7 +100,9 @@ int main(int argc, char** argv) {
     SegmentOptions twice = o;
     twice.tolerance = 0;
     twice.iterations = 2 * r.iterations;
-    const SegmentResult r2 = segment_tissues(image, brain, twice);
+    twice.parameter_tolerance = 0;
+    twice.parameter_sweeps = 2 * r.parameter_sweeps;
+    const SegmentResult r2 = stability ? segment_tissues(image, brain, twice) : r;
     double stab = 0;
     for (int k = 0; k < 3; ++k) stab = std::max(stab, 100 * std::abs(r2.volume_mm3[k] - r.volume_mm3[k]) / r.volume_mm3[k]);
     worst_stab = std::max(worst_stab, stab);
@@ -118,9 +124,9 @@ int main(int argc, char** argv) {
       worst_v[k] = std::max(worst_v[k], std::abs(v[k]));
       worst_pv[k] = std::max(worst_pv[k], std::abs(pv[k]));
     }
-    std::printf("%-22s %6.3f %6.3f %6.3f | %+7.2f %+7.2f %+7.2f | %+7.2f %+7.2f %+7.2f | %6.1f %4d%s %6.3f\n",
+    std::printf("%-22s %6.3f %6.3f %6.3f | %+7.2f %+7.2f %+7.2f | %+7.2f %+7.2f %+7.2f | %6.1f %4d%s %5d %6.3f\n",
                 (sub + "_" + ses).c_str(), d[0], d[1], d[2], v[0], v[1], v[2], pv[0], pv[1], pv[2], sec, r.iterations,
-                r.converged ? " " : "!", stab);
+                r.converged ? " " : "!", r.parameter_sweeps, stab);
     std::fflush(stdout);
     ++n;
   }

@@ -160,10 +160,11 @@ void register_segment(CLI::App& app) {
       record.finish();
     }
     log::info("segmented " + o.input + " in " + std::to_string(seconds) + " s, " + std::to_string(r.iterations) +
-              " sweeps");
+              " sweeps over the brain, " + std::to_string(r.parameter_sweeps) + " on the histogram");
     if (!r.converged)
-      log::warn("segment: EM did not converge within --iterations " + std::to_string(o.seg.iterations) +
-                " (last change " + std::to_string(r.change) + " of the brain per sweep)");
+      log::warn("segment: EM did not converge within --iterations " + std::to_string(o.seg.iterations) + " and " +
+                std::to_string(o.seg.parameter_sweeps) + " histogram sweeps (last change " + std::to_string(r.change) +
+                " of the brain per sweep)");
     std::printf("CSF %.0f mm3, GM %.0f mm3, WM %.0f mm3 -> %s_dseg.nii.gz\n", r.volume_mm3[0], r.volume_mm3[1],
                 r.volume_mm3[2], prefix.c_str());
   });

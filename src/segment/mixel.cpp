@@ -25,7 +25,7 @@ void MixelStats::add(const MixelStats& o) {
 void MixelModel::update(const MixelStats& s, double voxels) {
   // The means: Cramer's rule on the 3x3 normal equations.
   const double D = det3(s.A.data());
-  if (!fixed && std::abs(D) > 0) {
+  if (std::abs(D) > 0) {
     std::array<double, K> next{};
     for (int x = 0; x < K; ++x) {
       std::array<double, 9> Ax = s.A;
@@ -119,9 +119,17 @@ int fit_on_histogram(MixelModel& m, const std::vector<double>& centre, const std
       post(centre[i], nullptr, 0, 0, count[i], &x_old[3 * i], x, s, true);
       for (int k = 0; k < K; ++k) x_old[3 * i + std::size_t(k)] = float(x[k]);
     }
+    const MixelModel before = m;
     m.update(s, total);
     ++sweeps;
-    last_change = 0.5 * s.change / total;
+    // The parameters, not the fractions: along the GM / GM-WM ridge the means
+    // creep by less than a voxel's worth of class change per sweep for
+    // thousands of sweeps (cheap here: one sweep is a pass over the bins).
+    last_change = 0;
+    for (int c = 0; c < m.components(); ++c)
+      last_change = std::max(last_change, std::abs(m.w[std::size_t(c)] - before.w[std::size_t(c)]));
+    for (int k = 0; k < K; ++k)
+      last_change = std::max(last_change, std::abs(m.mu[std::size_t(k)] - before.mu[std::size_t(k)]) / (m.mu[K - 1] - m.mu[0]));
     if (sweeps > 1 && last_change < tolerance) {
       converged = true;
       break;

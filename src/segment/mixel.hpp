@@ -34,7 +34,7 @@ struct MixelModel {
   double sd = 1;                      // noise sd
   std::array<double, kClasses + 2> w{};
   int mixtures = 2;  // 0: three pure classes only
-  bool fixed = false;  // means and noise sd given: the M-step updates the weights only
+  bool fixed = false;  // noise sd given (measured): the M-step updates the means and the weights
 
   int components() const { return kClasses + mixtures; }
   // M-step; keeps the previous means if the new ones would not be increasing.
@@ -64,9 +64,9 @@ class MixelPosterior {
 };
 
 // EM on a histogram of intensities (no MRF, bias fixed: voxels of equal
-// intensity are exchangeable) until the fractions change by less than
-// `tolerance` (share of the voxels) or `max_sweeps`; returns the sweeps run and
-// sets `converged`.
+// intensity are exchangeable) until no weight and no mean (as a share of the
+// CSF-to-WM range) moves by `tolerance` in a sweep, or `max_sweeps`; returns
+// the sweeps run and sets `converged` and `last_change` (that largest move).
 int fit_on_histogram(MixelModel& m, const std::vector<double>& centre, const std::vector<double>& count,
                      double tolerance, int max_sweeps, bool& converged, double& last_change);
 

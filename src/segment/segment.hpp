@@ -19,8 +19,10 @@ inline constexpr std::array<const char*, 3> kTissueNames{"CSF", "GM", "WM"};
 
 struct SegmentOptions {
   double beta = 2.0;           // MRF strength: pull of a voxel's fractions towards its 6 neighbours' (mixel.hpp)
-  int iterations = 1000;       // sweeps per phase at most; reached only when EM does not converge (reported)
-  double tolerance = 1e-5;     // each phase stops when less than this share of the brain changes class in a sweep
+  int iterations = 1000;       // MRF sweeps at most; reached only when they do not settle (reported)
+  double tolerance = 1e-5;     // the MRF phase stops when less than this share of the brain changes class in a sweep
+  int parameter_sweeps = 20000;        // EM sweeps on the histogram at most (about 1 ms each)
+  double parameter_tolerance = 1e-7;   // ... until no weight or mean (share of the CSF-WM range) moves this much
   double bias_fwhm_mm = 60.0;  // smoothness of the bias field estimate; <= 0: no bias estimation
   int bias_iterations = 10;    // bias updates (one per EM sweep, multiplied into the field)
   bool partial_volume = true;  // CSF/GM and GM/WM mixtures in the model (mixel EM); otherwise three pure classes
@@ -31,10 +33,10 @@ struct SegmentResult {
   std::array<Volume, 3> fractions;     // CSF, GM, WM fractions in [0,1], sum 1 in the brain (posterior means)
   Volume bias;                         // multiplicative bias field estimate (1 outside the brain)
   std::array<double, 3> mean{}, sd{};  // class intensity means and sds after bias correction
-  int iterations = 0;                  // sweeps run, both phases
-  int parameter_sweeps = 0;            // of which estimating the parameters (no MRF)
-  bool converged = false;              // the tolerance was met before the iteration cap
-  double change = 0;                   // share of the brain whose class changed in the last sweep
+  int iterations = 0;                  // sweeps over the voxels: bias phase and MRF phase
+  int parameter_sweeps = 0;            // EM sweeps on the histogram (means and weights)
+  bool converged = false;              // both tolerances were met before their caps
+  double change = 0;                   // share of the brain whose class changed in the last MRF sweep
   std::array<double, 3> volume_mm3{};  // from the hard labels and the voxel size
 };
 

@@ -194,6 +194,8 @@ TEST(Segment, ConvergesAndStaysOnALowContrastPartialVolumePhantom) {
   SegmentOptions twice = o;
   twice.tolerance = 0;
   twice.iterations = 2 * a.iterations;
+  twice.parameter_tolerance = 0;
+  twice.parameter_sweeps = 2 * a.parameter_sweeps;
   const SegmentResult b = segment_tissues(low, p.brain, twice);
   EXPECT_GT(b.iterations, a.iterations);
   for (int k = 0; k < 3; ++k) {
