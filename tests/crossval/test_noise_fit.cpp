@@ -99,11 +99,12 @@ TEST(EndNoiseFit, ANoiseFreeOutputOfANoisyTargetGetsNoiseThatBringsItsVolumesBac
     if (sd == 0.0) at_zero = score;
     if (sd == fit.sd) at_fit = score;
   }
-  // Measured: 523 mm3 at sd 0, 395 at the fitted sd (the target's is 0.08; another noise field than the
-  // target's). With the segmentation before 2026-12-01 (Potts EM, not converged) it was 2667 and 917: the
-  // converged segmentation depends far less on the noise level.
+  // Measured: 464 mm3 at sd 0, 400 at the fitted sd (the target's is 0.08; another noise field than the
+  // target's). With the class means fixed at the cores' values (2026-12-01) it was 523 and 395; with the
+  // segmentation before that (Potts EM, not converged) 2667 and 917: the converged segmentation depends
+  // far less on the noise level, and refining the means made the noise-free output's volumes closer still.
   EXPECT_NEAR(fit.sd, 0.08, 0.021);
-  EXPECT_LT(at_fit, 0.85 * at_zero);
+  EXPECT_LT(at_fit, 0.9 * at_zero);
   for (const auto& t : fit.tried) EXPECT_GE(t.second, at_fit);
 }
 
