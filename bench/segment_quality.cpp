@@ -37,11 +37,21 @@ Mask to_labels(const Volume& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s COHORT [--beta B] [--no-bias] [--no-pv] [--no-stability] [--subjects sub-001,sub-002]\n", argv[0]);
+  const std::string first = argc >= 2 ? argv[1] : "";
+  if (argc < 2 || first == "--help" || first == "-h") {
+    std::fprintf(stderr,
+                 "usage: %s COHORT [--beta B] [--iterations N] [--tolerance T] [--bias-fwhm MM] [--bias-iterations N]\n"
+                 "       [--no-bias] [--no-pv] [--no-stability] [--subjects sub-001,sub-002]\n"
+                 "COHORT: a folder written by `harmonize simulate` (scans and derivatives/truth)\n",
+                 argv[0]);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string cohort = first;
+  if (!fs::is_directory(cohort)) {
+    std::fprintf(stderr, "segment_quality: %s is not a folder (expected a cohort from `harmonize simulate`)\n",
+                 cohort.c_str());
     return 2;
   }
-  const std::string cohort = argv[1];
   SegmentOptions o;
   std::string only;
   bool stability = true;

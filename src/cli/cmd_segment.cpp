@@ -155,6 +155,7 @@ void register_segment(CLI::App& app) {
       record.set("parameter_sweeps", r.parameter_sweeps);
       record.set("converged", r.converged);
       record.set("last_change", r.change);
+      record.set("last_parameter_change", r.parameter_change);
       record.set("seconds", seconds);
       record.set("brain_voxels", count);
       record.finish();
@@ -164,7 +165,7 @@ void register_segment(CLI::App& app) {
     if (!r.converged)
       log::warn("segment: EM did not converge within --iterations " + std::to_string(o.seg.iterations) + " and " +
                 std::to_string(o.seg.parameter_sweeps) + " histogram sweeps (last change " + std::to_string(r.change) +
-                " of the brain per sweep)");
+                " of the brain per sweep, " + std::to_string(r.parameter_change) + " of the parameters)");
     std::printf("CSF %.0f mm3, GM %.0f mm3, WM %.0f mm3 -> %s_dseg.nii.gz\n", r.volume_mm3[0], r.volume_mm3[1],
                 r.volume_mm3[2], prefix.c_str());
   });

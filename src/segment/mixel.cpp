@@ -98,14 +98,13 @@ void MixelPosterior::operator()(double y, const double* field, double W, double 
   }
   for (int k = 0; k < K; ++k) {
     x[k] /= count;
-    s.change += count * std::abs(x[k] - double(x_old[k]));
+    if (x_old) s.change += count * std::abs(x[k] - double(x_old[k]));
   }
   if (nn) *nn = inv_var_ * y * n / count, *dd = inv_var_ * e / count;
 }
 
 int fit_on_histogram(MixelModel& m, const std::vector<double>& centre, const std::vector<double>& count,
                      double tolerance, int max_sweeps, bool& converged, double& last_change) {
-  std::vector<float> x_old(3 * centre.size(), 0.0f);
   double total = 0;
   for (double c : count) total += c;
   converged = false;
@@ -116,8 +115,7 @@ int fit_on_histogram(MixelModel& m, const std::vector<double>& centre, const std
     for (std::size_t i = 0; i < centre.size(); ++i) {
       if (count[i] <= 0) continue;
       double x[K];
-      post(centre[i], nullptr, 0, 0, count[i], &x_old[3 * i], x, s, true);
-      for (int k = 0; k < K; ++k) x_old[3 * i + std::size_t(k)] = float(x[k]);
+      post(centre[i], nullptr, 0, 0, count[i], nullptr, x, s, true);
     }
     const MixelModel before = m;
     m.update(s, total);

@@ -43,7 +43,7 @@ struct MixelModel {
 
 // The posterior of one voxel (or `count` voxels of the same intensity and
 // neighbourhood): its fractions `x` (posterior means, sum 1) and, added into
-// `s`, the change from x_old (the previous fractions) and, with `full`, the
+// `s`, the change from x_old (the previous fractions; none when null) and, with `full`, the
 // M-step's statistics. `nn`, `dd`:
 // the weighted least-squares terms of the bias gain, y * sum q m / s^2 and
 // sum q m^2 / s^2 (m the component mean).

@@ -35,6 +35,7 @@ struct SegmentResult {
   std::array<double, 3> mean{}, sd{};  // class intensity means and sds after bias correction
   int iterations = 0;                  // sweeps over the voxels: bias phase and MRF phase
   int parameter_sweeps = 0;            // EM sweeps on the histogram (means and weights)
+  double parameter_change = 0;         // largest move in the last of them (a weight, or a mean as a share of WM - CSF)
   bool converged = false;              // both tolerances were met before their caps
   double change = 0;                   // share of the brain whose class changed in the last MRF sweep
   std::array<double, 3> volume_mm3{};  // from the hard labels and the voxel size
