@@ -51,7 +51,7 @@ Mask read_dseg(const std::string& path) {
 void register_evaluate(CLI::App& app) {
   struct Options {
     GlobalOptions global;
-    std::string source, target, mask, truth, hm_reference, hm_reference_mask, subject, direction, out;
+    std::string source, target, mask, truth, lesions, hm_reference, hm_reference_mask, subject, direction, out;
     std::vector<std::string> methods;
     HistogramMatchOptions hm;
     bool no_segmentation = false;
@@ -74,6 +74,10 @@ void register_evaluate(CLI::App& app) {
   cmd->add_option("--histogram-match-points", opt->hm.match_points, "Quantiles matched by the histogram matching")
       ->capture_default_str();
   cmd->add_option("--truth", opt->truth, "Ground-truth tissue labels (0 bg, 1 CSF, 2 GM, 3 WM) on the same grid");
+  cmd->add_option("--lesions", opt->lesions,
+                  "The subject's lesion mask (nonzero = lesion; all zero for a healthy subject) on the same grid, with\n"
+                  "--truth: adds the lesion rows (lesion-like voxels of each volume against the target's and the truth's,\n"
+                  "false lesion volume, lesion/WM contrast; docs/METRICS.md, \"Lesions\")");
   cmd->add_option("--subject", opt->subject, "Subject id written in every row")->required();
   cmd->add_option("--direction", opt->direction, "Direction written in every row, e.g. 1p5T-to-3T")->required();
   cmd->add_option("--out", opt->out, "The metrics table (CSV, docs/METRICS.md)")->required();
@@ -85,6 +89,8 @@ void register_evaluate(CLI::App& app) {
     const Options& o = *opt;
     if (o.hm_reference.empty() != o.hm_reference_mask.empty())
       throw UsageError("--histogram-reference and --histogram-reference-mask go together");
+    if (!o.lesions.empty() && o.truth.empty())
+      throw UsageError("--lesions needs --truth (lesions are looked for in the truth's white matter)");
     // Names and files of the methods, checked before any reading.
     std::vector<std::pair<std::string, std::string>> methods;
     std::set<std::string> names{"Original", "Target"};
@@ -118,6 +124,10 @@ void register_evaluate(CLI::App& app) {
       in.truth_dseg = read_dseg(o.truth);
       require_grid(o.truth, in.truth_dseg->geom, o.target, grid);
     }
+    if (!o.lesions.empty()) {
+      in.truth_lesions = read_nifti_mask(o.lesions);  // may be empty: a healthy subject
+      require_grid(o.lesions, in.truth_lesions->geom, o.target, grid);
+    }
     if (!o.hm_reference.empty()) {
       std::error_code ec;
       if (fs::equivalent(o.hm_reference, o.target, ec))
@@ -141,6 +151,7 @@ void register_evaluate(CLI::App& app) {
                                    {"histogram_levels", o.hm.levels},
                                    {"histogram_match_points", o.hm.match_points},
                                    {"truth", o.truth},
+                                   {"lesions", o.lesions},
                                    {"subject", o.subject},
                                    {"direction", o.direction},
                                    {"segmentation", !o.no_segmentation},

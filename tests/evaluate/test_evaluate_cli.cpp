@@ -1,5 +1,6 @@
-// harmonize evaluate end to end on small phantoms: the table and summary, and
-// volumes on another grid refused with the file named and nothing written.
+// harmonize evaluate end to end on small phantoms: the table and summary, the
+// lesion rows, and volumes on another grid refused with the file named and
+// nothing written.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -87,4 +88,56 @@ TEST_F(EvaluateCli, VolumesOnAnotherGridAreRefused) {
   EXPECT_NE(r.output.find("reserved"), std::string::npos) << r.output;
   EXPECT_FALSE(fs::exists(out));
   EXPECT_FALSE(fs::exists(dir_ + "/bad/metrics_evaluate.json"));
+}
+
+// With --truth and --lesions, the lesion rows: a dark ball in the WM is found
+// in the target and in an output equal to it (Dice 1 against the target), and
+// is missing from an output where it was filled with WM (Dice 0, its volume
+// the difference). --lesions without --truth, or on another grid, is refused.
+TEST_F(EvaluateCli, LesionRowsFromATruthLesionMask) {
+  const auto p = test::eval_phantom(24, 2.0, 1);
+  Volume target = p.image, filled = p.image;
+  Mask lesions(p.image.geom, 0);
+  const double c = 0.5 * 23;
+  for (std::size_t k = 0; k < 24; ++k)
+    for (std::size_t j = 0; j < 24; ++j)
+      for (std::size_t i = 0; i < 24; ++i) {
+        const double x = double(i) - c - 2, y = double(j) - c, z = double(k) - c;
+        if (x * x + y * y + z * z > 2.6 * 2.6) continue;
+        const std::size_t n = target.index(i, j, k);
+        ASSERT_EQ(p.labels.data[n], 3);
+        lesions.data[n] = 1;
+        target.data[n] = 0.3f;  // below the WM/GM midpoint (0.8 + 0.55) / 2
+      }
+  write_nifti(dir_ + "/les_target.nii.gz", target);
+  write_nifti(dir_ + "/les_filled.nii.gz", filled);
+  write_nifti(dir_ + "/les_mask.nii.gz", lesions);
+  const std::string out = dir_ + "/les/metrics.csv";
+  const std::string common = "evaluate --source " + dir_ + "/les_filled.nii.gz --target " + dir_ +
+                             "/les_target.nii.gz --mask " + dir_ + "/mask.nii.gz --subject sub-001 --direction d " +
+                             "--no-segmentation --threads 2 --method Same=" + dir_ + "/les_target.nii.gz";
+  const auto r = run_cli(common + " --truth " + dir_ + "/dseg.nii.gz --lesions " + dir_ + "/les_mask.nii.gz --out " + out);
+  ASSERT_EQ(r.status, 0) << r.output;
+  auto value = [&](const std::string& method, const std::string& ref, const std::string& metric) {
+    for (const auto& row : read_metrics_csv(out))
+      if (row.method == method && row.reference == ref && row.metric == metric) return row.value;
+    ADD_FAILURE() << "no row " << method << " / " << ref << " / " << metric;
+    return -1.0;
+  };
+  EXPECT_DOUBLE_EQ(value("Same", "target", "lesion_dice"), 1.0);
+  EXPECT_DOUBLE_EQ(value("Same", "target", "lesion_volume_abs_diff_mm3"), 0.0);
+  EXPECT_GT(value("Target", "truth", "lesion_dice"), 0.5);
+  EXPECT_DOUBLE_EQ(value("Original", "target", "lesion_dice"), 0.0);
+  EXPECT_NEAR(value("Original", "target", "lesion_volume_abs_diff_mm3"), value("Target", "", "lesion_volume_mm3"),
+              1e-9);
+  EXPECT_NEAR(value("Target", "", "lesion_contrast"), 0.3 / 0.8, 0.05);
+  // Refused: without --truth, and on another grid.
+  auto bad = run_cli(common + " --lesions " + dir_ + "/les_mask.nii.gz --out " + dir_ + "/les2/metrics.csv");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("--lesions needs --truth"), std::string::npos) << bad.output;
+  bad = run_cli(common + " --truth " + dir_ + "/dseg.nii.gz --lesions " + dir_ + "/shifted.nii.gz --out " + dir_ +
+                "/les2/metrics.csv");
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find(dir_ + "/shifted.nii.gz"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(dir_ + "/les2/metrics.csv"));
 }
