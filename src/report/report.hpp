@@ -44,7 +44,7 @@ struct ReportInput {
 // (mean and sd over subjects per direction and method) atomically. Throws Error
 // when out_dir is not writable or a figure file is missing, not a PNG or not a
 // relative path; figures are checked before anything is written. Table layout
-// and the paper's reference numbers: report/tables.hpp.
+// and the paper's reference numbers: report/tables.hpp, report/summary.hpp.
 void write_report(const ReportInput& in);
 
 }  // namespace harmonize

@@ -4,42 +4,16 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <map>
-#include <random>
-#include <tuple>
 
 namespace harmonize {
 namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-const std::vector<std::string> kClasses = {"CSF", "GM", "WM"};
 const std::string kRun = "this run";
 const std::string kPaper = "paper (Durrer et al. 2023, their data)";
-
-using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
 
 int rank_of(const std::vector<std::string>& order, const std::string& x) {
   const auto it = std::find(order.begin(), order.end(), x);
   return it == order.end() ? int(order.size()) : int(it - order.begin());
-}
-
-// Intensity metrics are measured against the target scan (reference "target");
-// rows without a reference are accepted as well.
-const Summary* find_intensity(const std::vector<Summary>& s, const std::string& d, const std::string& m,
-                              const std::string& metric) {
-  const Summary* x = find_summary(s, d, m, "target", metric, "");
-  return x ? x : find_summary(s, d, m, "", metric, "");
-}
-
-double mean_of(const std::vector<Summary>& s, const std::string& d, const std::string& m, const std::string& ref,
-               const std::string& metric, const std::string& cls) {
-  const Summary* x = find_summary(s, d, m, ref, metric, cls);
-  return x ? x->mean : kNaN;
-}
-
-double intensity_mean(const std::vector<Summary>& s, const std::string& d, const std::string& m,
-                      const std::string& metric) {
-  const Summary* x = find_intensity(s, d, m, metric);
-  return x ? x->mean : kNaN;
 }
 
 // Minimum and maximum n over the run's summaries of `metrics` (for the notes).
@@ -83,235 +57,6 @@ std::vector<Summary> joined(const std::vector<Summary>& a, const std::vector<Sum
   return all;
 }
 }  // namespace
-
-std::vector<Summary> summarize(const std::vector<MetricRow>& rows) {
-  std::map<Key, std::size_t> slot;
-  std::vector<Summary> out;
-  std::vector<std::vector<double>> values;
-  for (const auto& r : rows) {
-    const Key k{r.direction, r.method, r.reference, r.metric, r.cls};
-    auto it = slot.find(k);
-    if (it == slot.end()) {
-      it = slot.emplace(k, out.size()).first;
-      out.push_back(Summary{r.direction, r.method, r.reference, r.metric, r.cls, kNaN, kNaN, 0});
-      values.emplace_back();
-    }
-    if (std::isfinite(r.value)) values[it->second].push_back(r.value);
-  }
-  for (std::size_t s = 0; s < out.size(); ++s) {
-    const auto& v = values[s];
-    out[s].n = v.size();
-    if (v.empty()) continue;
-    double sum = 0;
-    for (double x : v) sum += x;
-    const double mean = sum / double(v.size());
-    double ss = 0;
-    for (double x : v) ss += (x - mean) * (x - mean);
-    out[s].mean = mean;
-    out[s].sd = v.size() > 1 ? std::sqrt(ss / double(v.size() - 1)) : 0.0;
-  }
-  return out;
-}
-
-const Summary* find_summary(const std::vector<Summary>& s, const std::string& direction, const std::string& method,
-                            const std::string& reference, const std::string& metric, const std::string& cls) {
-  for (const auto& x : s)
-    if (x.direction == direction && x.method == method && x.reference == reference && x.metric == metric &&
-        x.cls == cls)
-      return &x;
-  return nullptr;
-}
-
-std::vector<std::string> directions_of(const std::vector<Summary>& s) {
-  std::vector<std::string> out;
-  for (const std::string d : {"3T-to-1p5T", "1p5T-to-3T"})
-    if (std::any_of(s.begin(), s.end(), [&](const Summary& x) { return x.direction == d; })) out.push_back(d);
-  for (const auto& x : s)
-    if (std::find(out.begin(), out.end(), x.direction) == out.end()) out.push_back(x.direction);
-  return out;
-}
-
-std::vector<std::string> methods_of(const std::vector<Summary>& s, bool include_target) {
-  std::vector<std::string> out;
-  for (const std::string m : {"Original", "Histogram matching"})
-    if (std::any_of(s.begin(), s.end(), [&](const Summary& x) { return x.method == m; })) out.push_back(m);
-  for (const auto& x : s)
-    if (x.method != "Target" && std::find(out.begin(), out.end(), x.method) == out.end()) out.push_back(x.method);
-  if (include_target && std::any_of(s.begin(), s.end(), [](const Summary& x) { return x.method == "Target"; }))
-    out.push_back("Target");
-  return out;
-}
-
-std::string direction_label(const std::string& direction) {
-  if (direction == "3T-to-1p5T") return "3T→1.5T";
-  if (direction == "1p5T-to-3T") return "1.5T→3T";
-  return direction;
-}
-
-std::vector<Summary> paper_summaries() {
-  const std::string d31 = "3T-to-1p5T", d13 = "1p5T-to-3T";
-  std::vector<Summary> p;
-  auto add = [&](const std::string& d, const std::string& m, const std::string& metric, const std::string& cls,
-                 double v) {
-    p.push_back(Summary{d, m, "target", metric, cls, v, kNaN, 0});
-  };
-  // Table 1: MSE and AHD.
-  struct T1 {
-    const char* method;
-    double mse31, ahd31, mse13, ahd13;
-  };
-  for (const T1& r :
-       {T1{"Original", 1.85e-3, 6.15e5, 1.85e-3, 6.15e5}, T1{"DeepHarmony", 2.30e-3, 7.49e5, 1.73e-3, 8.22e5},
-        T1{"pGAN", 1.50e-3, 1.27e5, 0.94e-3, 2.07e5}, T1{"DM (paper)", 1.61e-3, 1.31e5, 0.76e-3, 1.48e5}}) {
-    add(d31, r.method, "mse_mean", "", r.mse31);
-    add(d31, r.method, "ahd", "", r.ahd31);
-    add(d13, r.method, "mse_mean", "", r.mse13);
-    add(d13, r.method, "ahd", "", r.ahd13);
-  }
-  // Tables 2 and 3: per class CSF, GM, WM.
-  struct T23 {
-    const char* method;
-    const char* direction;
-    double vol[3], dice[3], hd[3];
-  };
-  const T23 t23[] = {
-      {"Original", "3T-to-1p5T", {3.72e4, 9.32e4, 8.88e4}, {.82, .82, .87}, {10.2, 8.7, 11.2}},
-      {"Original", "1p5T-to-3T", {3.72e4, 9.32e4, 8.88e4}, {.82, .82, .87}, {10.2, 8.7, 11.2}},
-      {"pGAN", "3T-to-1p5T", {1.12e4, 1.14e4, 1.91e4}, {.82, .79, .87}, {21.5, 13.5, 12.1}},
-      {"pGAN", "1p5T-to-3T", {3.11e4, 6.15e4, 2.09e4}, {.76, .85, .92}, {8.7, 7.2, 9.5}},
-      {"DM (paper)", "3T-to-1p5T", {1.95e4, 1.54e4, 1.59e4}, {.80, .79, .88}, {9.1, 6.7, 7.7}},
-      {"DM (paper)", "1p5T-to-3T", {1.79e4, 3.91e4, 1.49e4}, {.81, .88, .92}, {8.7, 7.0, 9.3}},
-  };
-  for (const auto& r : t23)
-    for (int c = 0; c < 3; ++c) {
-      add(r.direction, r.method, "volume_abs_diff_mm3", kClasses[c], r.vol[c]);
-      add(r.direction, r.method, "dice", kClasses[c], r.dice[c]);
-      add(r.direction, r.method, "hd", kClasses[c], r.hd[c]);
-    }
-  return p;
-}
-
-double percent_change(double value, double original) {
-  if (!std::isfinite(value) || !std::isfinite(original) || original == 0) return kNaN;
-  return 100.0 * (value - original) / original;
-}
-
-std::vector<RelativeChange> relative_to_original(const std::vector<Summary>& s) {
-  std::vector<RelativeChange> out;
-  auto volume_mean = [&](const std::string& d, const std::string& m) {
-    double sum = 0;
-    for (const auto& c : kClasses) sum += mean_of(s, d, m, "target", "volume_abs_diff_mm3", c);
-    return sum / 3.0;  // NaN unless all three classes are there
-  };
-  auto mse = [&](const std::string& d, const std::string& m) {
-    const double sum = intensity_mean(s, d, m, "mse_sum");
-    return std::isfinite(sum) ? sum : intensity_mean(s, d, m, "mse_mean");
-  };
-  auto ahd = [&](const std::string& d, const std::string& m) { return intensity_mean(s, d, m, "ahd"); };
-  auto wm = [&](const std::string& d, const std::string& m) {
-    return mean_of(s, d, m, "target", "volume_abs_diff_mm3", "WM");
-  };
-  for (const auto& d : directions_of(s)) {
-    const bool has_original =
-        std::any_of(s.begin(), s.end(), [&](const Summary& x) { return x.direction == d && x.method == "Original"; });
-    if (!has_original) continue;
-    for (const auto& m : methods_of(s)) {
-      if (m == "Original") continue;
-      const bool present =
-          std::any_of(s.begin(), s.end(), [&](const Summary& x) { return x.direction == d && x.method == m; });
-      if (!present) continue;
-      // The paper's Original rows hold mse_mean only; fall back consistently.
-      double mse_m = mse(d, m), mse_o = mse(d, "Original");
-      if (!std::isfinite(mse_m) || !std::isfinite(mse_o)) {
-        mse_m = intensity_mean(s, d, m, "mse_mean");
-        mse_o = intensity_mean(s, d, "Original", "mse_mean");
-      }
-      RelativeChange c;
-      c.direction = d;
-      c.method = m;
-      c.ahd = percent_change(ahd(d, m), ahd(d, "Original"));
-      c.mse = percent_change(mse_m, mse_o);
-      c.volume = percent_change(volume_mean(d, m), volume_mean(d, "Original"));
-      c.wm_volume = percent_change(wm(d, m), wm(d, "Original"));
-      out.push_back(c);
-    }
-  }
-  return out;
-}
-
-Interval bootstrap_relative(const std::vector<MetricRow>& rows, const std::string& direction,
-                            const std::string& method, const std::string& reference_method, const SubjectValue& value,
-                            int resamples, std::uint64_t seed) {
-  std::map<std::string, std::vector<const MetricRow*>> of_method, of_reference;
-  for (const auto& r : rows) {
-    if (r.direction != direction) continue;
-    if (r.method == method) of_method[r.subject].push_back(&r);
-    if (r.method == reference_method) of_reference[r.subject].push_back(&r);
-  }
-  std::vector<std::pair<double, double>> pairs;  // (method, reference) per subject
-  for (const auto& [subject, mine] : of_method) {
-    const auto it = of_reference.find(subject);
-    if (it == of_reference.end()) continue;
-    const double x = value(mine), y = value(it->second);
-    if (std::isfinite(x) && std::isfinite(y)) pairs.emplace_back(x, y);
-  }
-  if (pairs.size() < 2 || resamples < 1) return {};
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<std::size_t> pick(0, pairs.size() - 1);
-  std::vector<double> pct;
-  pct.reserve(std::size_t(resamples));
-  for (int b = 0; b < resamples; ++b) {
-    double sx = 0, sy = 0;
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
-      const auto& [x, y] = pairs[pick(rng)];
-      sx += x, sy += y;
-    }
-    if (sy != 0) pct.push_back(100.0 * (sx / sy - 1.0));
-  }
-  if (pct.empty()) return {};
-  std::sort(pct.begin(), pct.end());
-  auto rank = [&](double p) {
-    const auto k = std::size_t(std::ceil(p / 100.0 * double(pct.size())));
-    return pct[std::min(pct.size(), std::max<std::size_t>(k, 1)) - 1];
-  };
-  return Interval{rank(2.5), rank(97.5)};
-}
-
-namespace {
-// A subject's value of one row (NaN when it has none).
-double value_of(const std::vector<const MetricRow*>& rows, const std::string& ref, const std::string& metric,
-                const std::string& cls) {
-  for (const MetricRow* r : rows)
-    if (r->reference == ref && r->metric == metric && r->cls == cls) return r->value;
-  return kNaN;
-}
-
-// An intensity metric of a subject: against the target, or without a reference (as find_intensity).
-double intensity_of(const std::vector<const MetricRow*>& rows, const std::string& metric) {
-  const double v = value_of(rows, "target", metric, "");
-  return std::isfinite(v) ? v : value_of(rows, "", metric, "");
-}
-}  // namespace
-
-void add_intervals(std::vector<RelativeChange>& changes, const std::vector<MetricRow>& rows) {
-  const SubjectValue ahd = [](const auto& r) { return intensity_of(r, "ahd"); };
-  const SubjectValue mse = [](const auto& r) {
-    const double sum = intensity_of(r, "mse_sum");
-    return std::isfinite(sum) ? sum : intensity_of(r, "mse_mean");
-  };
-  const SubjectValue volume = [](const auto& r) {
-    double sum = 0;
-    for (const auto& c : kClasses) sum += value_of(r, "target", "volume_abs_diff_mm3", c);
-    return sum / 3.0;
-  };
-  const SubjectValue wm = [](const auto& r) { return value_of(r, "target", "volume_abs_diff_mm3", "WM"); };
-  for (auto& c : changes) {
-    c.ahd_ci = bootstrap_relative(rows, c.direction, c.method, "Original", ahd);
-    c.mse_ci = bootstrap_relative(rows, c.direction, c.method, "Original", mse);
-    c.volume_ci = bootstrap_relative(rows, c.direction, c.method, "Original", volume);
-    c.wm_volume_ci = bootstrap_relative(rows, c.direction, c.method, "Original", wm);
-  }
-}
 
 std::string format_number(double x) {
   if (std::isnan(x)) return "–";
@@ -457,12 +202,12 @@ std::vector<TextTable> report_tables(const std::vector<Summary>& run, const std:
     TextTable t;
     t.header = {"source", "method"};
     for (const auto& d : dirs)
-      for (const auto& c : kClasses) t.header.push_back(direction_label(d) + " " + c);
+      for (const auto& c : kReportClasses) t.header.push_back(direction_label(d) + " " + c);
     auto cells = [&](const std::vector<Summary>& s) {
       return [&](const std::string& m) {
         std::vector<std::string> c;
         for (const auto& d : dirs)
-          for (const auto& cls : kClasses) c.push_back(format_cell(find_summary(s, d, m, reference, metric, cls)));
+          for (const auto& cls : kReportClasses) c.push_back(format_cell(find_summary(s, d, m, reference, metric, cls)));
         return c;
       };
     };
@@ -500,12 +245,12 @@ std::vector<TextTable> report_tables(const std::vector<Summary>& run, const std:
     TextTable t;
     t.header = {"source", "method"};
     for (const char* m : {"Dice", "HD", "HD95"})
-      for (const auto& c : kClasses) t.header.push_back(std::string(m) + " " + c);
+      for (const auto& c : kReportClasses) t.header.push_back(std::string(m) + " " + c);
     auto cells = [&](const std::vector<Summary>& s) {
       return [&](const std::string& m) {
         std::vector<std::string> c;
         for (const std::string metric : {"dice", "hd", "hd95"})
-          for (const auto& cls : kClasses) c.push_back(format_cell(find_summary(s, d, m, reference, metric, cls)));
+          for (const auto& cls : kReportClasses) c.push_back(format_cell(find_summary(s, d, m, reference, metric, cls)));
         return c;
       };
     };
