@@ -12,6 +12,7 @@
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "harmonize/recipe.hpp"
 #include "harmonize/scan.hpp"
 #include "io/nifti.hpp"
 
@@ -27,7 +28,7 @@ void register_apply(CLI::App& app) {
     SamplingOptions sampling;
     EndNoise end_noise;
     PreprocessOptions prep;
-    bool preprocessed = false;
+    bool preprocessed = false, no_recipe = false;
   };
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -47,13 +48,16 @@ void register_apply(CLI::App& app) {
   auto* end_noise = add_end_noise_option(cmd, opt->end_noise);
   cmd->add_option("--calibration", opt->calibration,
                   "Quantile map applied to the harmonized intensities (calibration.json or calibration-volumes.json "
-                  "of a crossval model folder, written by --calibrate / --volume-fit). Without --end-noise, the "
-                  "end noise the map was fitted after (recorded in the file) is used");
+                  "of a crossval model folder, written by --calibrate / --volume-fit), or none. Without --end-noise, "
+                  "the end noise the map was fitted after (recorded in the file) is used");
+  cmd->add_flag("--no-recipe", opt->no_recipe,
+                "Ignore the recipe the model file carries (a crossval model: the sampler, steps, seed, end noise and "
+                "quantile map its report evaluated; used by default, each option given here overrides its part)");
   cmd->add_option("--device", opt->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   add_templates_option(cmd, opt->prep.template_dir);
   add_global_options(cmd, opt->global);
 
-  cmd->callback([opt, end_noise] {
+  cmd->callback([opt, end_noise, cmd] {
     apply_global_options(opt->global);
     Options& o = *opt;
     // Every option and output checked before heavy work.
@@ -93,7 +97,7 @@ void register_apply(CLI::App& app) {
       check_output_path(out, o.global.force);
       check_output_path(sidecar_of(out), o.global.force);
     }
-    if (!o.calibration.empty()) {
+    if (!o.calibration.empty() && o.calibration != "none") {
       s.correction.map = read_quantile_map(o.calibration);
       // The map holds for the outputs it was fitted on: with the same end noise.
       if (end_noise->count() == 0)
@@ -101,6 +105,35 @@ void register_apply(CLI::App& app) {
     }
     const LoadedModel model = load_model(o.model, s.harmonize.device);
     log::info("model " + o.model + ": " + model.header.direction + ", step " + std::to_string(model.header.step));
+    // The model's recipe fills every option not given on the command line.
+    std::vector<std::string> overrides;
+    const bool use_recipe = !model.header.recipe.empty() && !o.no_recipe;
+    if (use_recipe) {
+      const Recipe recipe = recipe_from_json(model.header.recipe, o.model);
+      auto take = [&](const char* name, auto& value, const auto& from_recipe) {
+        if (cmd->get_option(name)->count() > 0)
+          overrides.push_back(name);
+        else
+          value = from_recipe;
+      };
+      SamplingOptions& sm = s.harmonize.sampling;
+      take("--sampler", sm.sampler, recipe.sampling.sampler);
+      take("--steps", sm.steps, recipe.sampling.steps);
+      take("--eta", sm.eta, recipe.sampling.eta);
+      take("--step-spacing", sm.spacing, recipe.sampling.spacing);
+      take("--batch", sm.batch, recipe.sampling.batch);
+      take("--seed", s.harmonize.seed, recipe.seed);
+      if (!o.calibration.empty())
+        overrides.push_back("--calibration");
+      else
+        s.correction.map = recipe.map;
+      if (end_noise->count() > 0)
+        overrides.push_back("--end-noise");
+      else if (o.calibration.empty() || !s.correction.map)
+        o.end_noise = EndNoise::of(recipe.end_noise_sd);
+      log::info("model recipe (" + recipe.made_by + "): " + describe(recipe) +
+                (overrides.empty() ? std::string() : "; overridden here: " + nlohmann::json(overrides).dump()));
+    }
     s.harmonize.sampling.validate(model.header.diffusion.steps);
     s.correction.end_noise_sd = o.end_noise.resolve(model.header.target_noise_sd, o.model);
     s.prep = preprocessing_of(model.header, o.prep, o.model);
@@ -136,6 +169,9 @@ void register_apply(CLI::App& app) {
                                    {"Preprocessed", o.preprocessed},
                                    {"EndNoise", s.correction.end_noise_sd},
                                    {"Calibration", o.calibration},
+                                   {"QuantileMap", s.correction.map.has_value()},
+                                   {"Recipe", use_recipe ? model.header.recipe : nlohmann::json(nullptr)},
+                                   {"RecipeOverrides", overrides},
                                    {"Seed", o.global.seed},
                                    {"CommandLine", command_line()},
                                    {"Versions", versions()}};

@@ -14,6 +14,7 @@
 #include "crossval/stages.hpp"
 #include "evaluate/histogram_matching.hpp"
 #include "harmonize/correction.hpp"
+#include "harmonize/recipe.hpp"
 #include "harmonize/sample.hpp"
 #include "harmonize/scan.hpp"
 #include "io/nifti.hpp"
@@ -52,6 +53,20 @@ void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const s
   c.main.end_noise_sd = end_noise;
   if (p.calibrate) c = calibrate_model(p, L, f, dir, model, h, end_noise, r.training_subjects(f));
   if (c.fitted) log::info("volume-fitted output: end noise sd " + std::to_string(c.fitted->end_noise_sd).substr(0, 5));
+  // The model file carries how its main output is made, so that `apply
+  // --model` alone repeats what this report evaluates (harmonize/recipe.hpp).
+  {
+    Recipe recipe;
+    recipe.sampling = p.sampling;
+    recipe.end_noise_sd = c.main.end_noise_sd;
+    recipe.map = c.main.map;
+    recipe.seed = h.seed;
+    recipe.made_by = "crossval " + L.out + ", fold " + std::to_string(f + 1) + ", " + dir;
+    recipe.method = p.model_name;
+    ModelHeader header = model.header;
+    header.recipe = to_json(recipe);
+    if (header.recipe != model.header.recipe) save_model(model_path, header, model.model);
+  }
   // How this model harmonized its test subjects, for `apply` to repeat it on
   // the same preprocessed images (subject k's end noise: output_noise(seed, k, 0)).
   write_text_atomically(L.model_dir(f, dir) + "/harmonize.json",

@@ -71,20 +71,29 @@ void write_quantile_map(const std::string& path, const QuantileMap& m, const nlo
   write_text_atomically(path, j.dump(1) + "\n");
 }
 
-QuantileMap read_quantile_map(const std::string& path) {
-  const std::string text = read_text_file(path);
+QuantileMap quantile_map_from_json(const nlohmann::json& j, const std::string& where) {
   QuantileMap m;
   try {
-    const auto j = nlohmann::json::parse(text);
     m.from = j.at("from").get<std::vector<double>>();
     m.to = j.at("to").get<std::vector<double>>();
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(path, std::string("not a calibration (a quantile map with \"from\" and \"to\"): ") + e.what());
+    throw InputError(where, std::string("not a calibration (a quantile map with \"from\" and \"to\"): ") + e.what());
   }
   bool ok = !m.from.empty() && m.from.size() == m.to.size();
   for (std::size_t i = 1; ok && i < m.from.size(); ++i) ok = m.from[i] > m.from[i - 1] && m.to[i] >= m.to[i - 1];
-  if (!ok) throw InputError(path, "not a calibration: \"from\" and \"to\" must be increasing lists of one length");
+  if (!ok) throw InputError(where, "not a calibration: \"from\" and \"to\" must be increasing lists of one length");
   return m;
+}
+
+QuantileMap read_quantile_map(const std::string& path) {
+  const std::string text = read_text_file(path);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path, std::string("not a calibration (not JSON): ") + e.what());
+  }
+  return quantile_map_from_json(j, path);
 }
 
 void add_end_noise(Volume& v, const Mask& mask, double sd, std::uint64_t seed) {

@@ -32,6 +32,8 @@ void apply_quantile_map(Volume& v, const Mask& mask, const QuantileMap& m);
 // naming the file when it is missing or not such a map.
 void write_quantile_map(const std::string& path, const QuantileMap& m, const nlohmann::json& extra = {});
 QuantileMap read_quantile_map(const std::string& path);
+// The same map from JSON already read; InputError names `where`.
+QuantileMap quantile_map_from_json(const nlohmann::json& j, const std::string& where);
 // The end noise of a harmonized scan made after sampling: adds N(0, sd^2) to
 // the voxels of v inside mask, then clamps them to [0, 1]. The same seed and
 // mask give the same noise; sd = 0 only clamps. Throws Error when the sizes differ.

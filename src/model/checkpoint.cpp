@@ -140,6 +140,7 @@ nlohmann::json to_json(const ModelHeader& h) {
                       {"step", h.step},         {"elapsed_s", h.elapsed_s}, {"training", h.training}};
   if (h.target_noise_sd >= 0) j["data"] = {{"target_noise_sd", h.target_noise_sd}};
   if (!h.weights_crc32.empty()) j["weights_crc32"] = h.weights_crc32;
+  if (!h.recipe.empty()) j["recipe"] = h.recipe;
   return j;
 }
 
@@ -161,6 +162,7 @@ ModelHeader model_header_from_json(const nlohmann::json& j, const std::string& p
     h.training = j.value("training", nlohmann::json::object());
     if (j.contains("data")) h.target_noise_sd = j.at("data").value("target_noise_sd", -1.0);
     h.weights_crc32 = j.value("weights_crc32", nlohmann::json::object());
+    h.recipe = j.value("recipe", nlohmann::json::object());
     for (const auto& [k, v] : h.weights_crc32.items())
       if (!v.is_number_unsigned()) throw wrong_kind(path, "weights_crc32." + k + " is not a CRC-32");
   } catch (const nlohmann::json::exception& e) {

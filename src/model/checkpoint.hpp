@@ -45,6 +45,9 @@ struct ModelHeader {
   // were changed after saving is refused on load. Empty in files written
   // before it was recorded (they load unchecked).
   nlohmann::json weights_crc32 = nlohmann::json::object();
+  // How the model's outputs are made (harmonize/recipe.hpp), written by
+  // crossval once it has evaluated them; empty in a model from `train`.
+  nlohmann::json recipe = nlohmann::json::object();
 };
 nlohmann::json to_json(const ModelHeader& h);
 // Throws InputError(path, "model file of the wrong kind or version ...").

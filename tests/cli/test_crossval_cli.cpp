@@ -88,11 +88,11 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   EXPECT_NE(md.find("`--calibrate`"), std::string::npos);
   EXPECT_NE(md.find("`--volume-fit`"), std::string::npos);
 
-  // `apply` gives the same voxels as crossval for the same model, seed and
-  // options: the fold's test subjects' preprocessed images, in the fold's
-  // order, sampled with the seed the model folder records and finished with
-  // its calibration (sub-001 is the first subject, so its end noise stream is
-  // the first of both).
+  // `apply --model M` alone gives the same voxels as crossval: the model file
+  // carries its recipe (sampler, steps, seed, end noise, quantile map). The
+  // fold's test subjects' preprocessed images go in the fold's order (sub-001
+  // is the first subject, so its end noise stream is the first of both). An
+  // option given on the command line overrides its part and is recorded.
   {
     const auto plan = nlohmann::json::parse(harmonize::read_text_file(dir + "/cv/plan.json"));
     const auto folds = plan.at("folds").get<std::vector<std::vector<std::string>>>();
@@ -100,17 +100,17 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
     ASSERT_EQ(folds[f].front(), "sub-001");
     const std::string model = dir + "/cv/models/fold-" + std::to_string(f + 1) + "_1p5T-to-3T";
     const auto recipe = nlohmann::json::parse(harmonize::read_text_file(model + "/harmonize.json"));
-    std::string cmd = "apply --model " + model + "/model.pt --calibration " + model +
-                      "/calibration.json --preprocessed --sampler ddim --steps 3 --batch 16 --end-noise auto --seed " +
-                      std::to_string(recipe.at("seed").get<std::uint64_t>()) + " --threads 2 -q --output-dir " + dir +
-                      "/applied";
+    std::string inputs;
     for (const auto& sub : folds[f])
-      cmd += " --input " + dir + "/cv/prep/" + sub + "/ses-1p5T/anat/" + sub +
-             "_ses-1p5T_space-ses3T_desc-preproc_T1w.nii.gz --mask " + dir + "/cv/prep/" + sub + "/ses-3T/anat/" + sub +
-             "_ses-3T_desc-brain_mask.nii.gz";
-    const auto a = run_cli(cmd);
+      inputs += " --input " + dir + "/cv/prep/" + sub + "/ses-1p5T/anat/" + sub +
+                "_ses-1p5T_space-ses3T_desc-preproc_T1w.nii.gz --mask " + dir + "/cv/prep/" + sub + "/ses-3T/anat/" +
+                sub + "_ses-3T_desc-brain_mask.nii.gz";
+    const std::string name = "/sub-001_ses-1p5T_space-ses3T_desc-preproc_T1w_harmonized";
+    const auto a = run_cli("apply --model " + model + "/model.pt --preprocessed --threads 2 --output-dir " + dir +
+                           "/applied" + inputs);
     ASSERT_EQ(a.status, 0) << a.output;
-    const auto applied = harmonize::read_nifti(dir + "/applied/sub-001_ses-1p5T_space-ses3T_desc-preproc_T1w_harmonized.nii.gz");
+    EXPECT_NE(a.output.find("model recipe (crossval"), std::string::npos) << a.output;
+    const auto applied = harmonize::read_nifti(dir + "/applied" + name + ".nii.gz");
     const auto evaluated = harmonize::read_nifti(dir + "/cv/harmonized/1p5T-to-3T/sub-001_desc-harmonized_T1w.nii.gz");
     ASSERT_TRUE(harmonize::same_grid(applied.geom, evaluated.geom));
     std::size_t brain = 0, differ = 0;
@@ -120,6 +120,20 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
     }
     EXPECT_GT(brain, 1000u);
     EXPECT_EQ(differ, 0u) << "of " << applied.data.size() << " voxels";
+    const auto sidecar = nlohmann::json::parse(harmonize::read_text_file(dir + "/applied" + name + ".json"));
+    EXPECT_EQ(sidecar.at("Recipe").at("seed"), recipe.at("seed"));
+    EXPECT_TRUE(sidecar.at("QuantileMap").get<bool>());
+    EXPECT_TRUE(sidecar.at("RecipeOverrides").empty());
+    // Overridden: no quantile map and no end noise gives the bare output crossval evaluated.
+    const auto b = run_cli("apply --model " + model + "/model.pt --preprocessed --calibration none --end-noise none " +
+                           "--threads 2 -q --output-dir " + dir + "/bare" + inputs);
+    ASSERT_EQ(b.status, 0) << b.output;
+    const auto bare = harmonize::read_nifti(dir + "/bare" + name + ".nii.gz");
+    const auto bare_cv = harmonize::read_nifti(dir + "/cv/harmonized/1p5T-to-3T/sub-001_desc-bare_T1w.nii.gz");
+    EXPECT_EQ(bare.data, bare_cv.data);
+    EXPECT_NE(bare.data, applied.data);
+    const auto bare_sidecar = nlohmann::json::parse(harmonize::read_text_file(dir + "/bare" + name + ".json"));
+    EXPECT_EQ(bare_sidecar.at("RecipeOverrides"), nlohmann::json({"--calibration", "--end-noise"}));
   }
 
   // A rerun does no work again and leaves the results as they were.

@@ -1,0 +1,45 @@
+#include "harmonize/recipe.hpp"
+
+#include "core/error.hpp"
+
+namespace harmonize {
+
+nlohmann::json to_json(const Recipe& r) {
+  nlohmann::json j = {{"version", kRecipeVersion}, {"sampling", r.sampling}, {"end_noise_sd", r.end_noise_sd},
+                      {"seed", r.seed},            {"made_by", r.made_by},   {"method", r.method}};
+  j["calibration"] = r.map ? nlohmann::json{{"from", r.map->from}, {"to", r.map->to}} : nlohmann::json(nullptr);
+  return j;
+}
+
+Recipe recipe_from_json(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object() || j.value("version", -1) != kRecipeVersion)
+    throw InputError(where, "the model's recipe is not of version " + std::to_string(kRecipeVersion) + " (found " +
+                                (j.is_object() && j.contains("version") ? j.at("version").dump() : "none") + ")");
+  Recipe r;
+  try {
+    r.sampling = j.at("sampling").get<SamplingOptions>();
+    r.end_noise_sd = j.at("end_noise_sd").get<double>();
+    r.seed = j.at("seed").get<std::uint64_t>();
+    r.made_by = j.value("made_by", "");
+    r.method = j.value("method", "");
+  } catch (const std::exception& e) {
+    throw InputError(where, std::string("the model's recipe is damaged: ") + e.what());
+  }
+  if (!EndNoise::valid_sd(r.end_noise_sd))
+    throw InputError(where, "the model's recipe has an end noise sd outside [0, 0.5)");
+  if (j.contains("calibration") && !j.at("calibration").is_null())
+    r.map = quantile_map_from_json(j.at("calibration"), where + " (recipe)");
+  return r;
+}
+
+std::string describe(const Recipe& r) {
+  std::string s = to_string(r.sampling.sampler) + ", " + std::to_string(r.sampling.steps) + " steps";
+  if (r.sampling.sampler == Sampler::Ddim && r.sampling.eta > 0) s += ", eta " + nlohmann::json(r.sampling.eta).dump();
+  if (r.sampling.spacing != StepSpacing::Uniform) s += ", " + to_string(r.sampling.spacing) + " spacing";
+  s += ", end noise " + nlohmann::json(r.end_noise_sd).dump();
+  if (r.map) s += ", quantile map (" + std::to_string(r.map->from.size()) + " points)";
+  s += ", seed " + std::to_string(r.seed);
+  return s;
+}
+
+}  // namespace harmonize
