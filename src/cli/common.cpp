@@ -16,6 +16,8 @@
 #include "io/nifti.hpp"
 #endif
 #if HARMONIZE_WITH_TORCH
+#include "harmonize/recipe.hpp"
+#include "model/checkpoint.hpp"
 #include "model/tensor.hpp"
 #endif
 
@@ -63,8 +65,24 @@ nlohmann::json versions() {
 #endif
 #if HARMONIZE_WITH_TORCH
   v["libtorch"] = torch_version();
+  v["model_format"] = kModelFormatVersion;
+  v["model_recipe"] = kRecipeVersion;
 #endif
   return v;
+}
+
+std::string version_text() {
+  const nlohmann::json v = versions();
+  std::string s = "harmonize " + v.at("harmonize").get<std::string>() + " (" + v.at("build_type").get<std::string>() +
+                  ", " + v.at("compiler").get<std::string>() + ")\n";
+  if (v.contains("libtorch")) s += "LibTorch " + v.at("libtorch").get<std::string>() + "\n";
+  if (v.contains("itk")) s += "ITK " + v.at("itk").get<std::string>() + "\n";
+  if (v.contains("model_format"))
+    s += "model files: format " + v.at("model_format").dump() + ", recipe version " + v.at("model_recipe").dump() +
+         " (a crossval model carries how its outputs are made; `apply` repeats it)\n";
+  else
+    s += "built without LibTorch: no model files\n";
+  return s;
 }
 
 void set_command_line(int argc, char** argv) {

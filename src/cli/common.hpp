@@ -24,6 +24,9 @@ void apply_global_options(const GlobalOptions& g);
 
 // Versions of harmonize and of the libraries built in.
 nlohmann::json versions();
+// What `harmonize --version` prints: the version and build, the libraries'
+// versions, and the model file format and recipe version this build reads.
+std::string version_text();
 
 // The command line as typed (for run records).
 void set_command_line(int argc, char** argv);

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "harmonize: contrast harmonization of brain MRI across scanners (1.5 T <-> 3 T MPRAGE)\n"
       "with a conditional diffusion model (Durrer et al., MIDL 2023)."};
-  app.set_version_flag("--version", std::string("harmonize ") + harmonize::kVersion);
+  app.set_version_flag("--version", harmonize::cli::version_text());
   app.require_subcommand(1, 1);
   app.fallthrough(false);
   harmonize::cli::register_commands(app);

@@ -42,6 +42,17 @@ TEST(Cli, HelpIsGeneratedFromTheOptions) {
   EXPECT_NE(bad.status, 0);
 }
 
+TEST(Cli, VersionNamesTheLibrariesAndTheModelFormat) {
+  const Result v = run("--version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_NE(v.output.find("harmonize 0."), std::string::npos) << v.output;
+  EXPECT_NE(v.output.find("ITK 5."), std::string::npos) << v.output;  // this test is built with ITK only
+  if (v.output.find("built without LibTorch") == std::string::npos) {
+    EXPECT_NE(v.output.find("LibTorch 1."), std::string::npos) << v.output;
+    EXPECT_NE(v.output.find("model files: format 1, recipe version 1"), std::string::npos) << v.output;
+  }
+}
+
 TEST(Cli, SimulateWritesABidsCohortDeterministically) {
   const std::string dir = temp_dir();
   const std::string out = dir + "/cohort";
