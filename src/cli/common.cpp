@@ -50,6 +50,7 @@ void apply_global_options(const GlobalOptions& g) {
   const int n = threads();
 #if HARMONIZE_WITH_ITK
   set_itk_threads(n);
+  route_itk_messages_to_log();
 #endif
 #if HARMONIZE_WITH_TORCH
   set_torch_threads(n);

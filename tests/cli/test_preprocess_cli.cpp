@@ -80,6 +80,17 @@ TEST_F(PreprocessCli, PairLandsOnTheTargetGridWithExactSlices) {
   EXPECT_TRUE(fs::exists(out + "/code/harmonize_preprocess.json"));
 }
 
+// With --quiet nothing but the result line reaches the terminal: ITK's own
+// warnings (the B-spline stage's optimizer warns on every start) go to the log.
+TEST_F(PreprocessCli, QuietIsQuietWithTheDeformableStage) {
+  const std::string out = dir_ + "/quiet";
+  const auto r = run_cli("preprocess " + dir_ + "/cohort " + out + " --mask-dir " + dir_ +
+                         "/cohort/derivatives/truth --spacing 3 --slice-size 96 -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output.find("WARNING"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("ITK"), std::string::npos) << r.output;
+}
+
 TEST_F(PreprocessCli, ObliqueNonRasAnisotropicScan) {
   // The 3T scan resampled onto an oblique grid whose axes are permuted and
   // flipped, with anisotropic voxels.
