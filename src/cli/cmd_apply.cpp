@@ -51,7 +51,7 @@ void register_apply(CLI::App& app) {
                   "of a crossval model folder, written by --calibrate / --volume-fit), or none. Without --end-noise, "
                   "the end noise the map was fitted after (recorded in the file) is used");
   cmd->add_flag("--no-recipe", opt->no_recipe,
-                "Ignore the recipe the model file carries (a crossval model: the sampler, steps, seed, end noise and "
+                "Ignore the recipe the model file carries (the sampler, steps, seed, end noise and, for a crossval model, the "
                 "quantile map its report evaluated; used by default, each option given here overrides its part)");
   cmd->add_option("--device", opt->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   add_templates_option(cmd, opt->prep.template_dir);

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/progress.hpp"
+#include "harmonize/recipe.hpp"
 #include "train/trainer.hpp"
 
 namespace fs = std::filesystem;
@@ -21,6 +22,8 @@ void register_train(CLI::App& app) {
     GlobalOptions global;
     TrainOptions train;
     std::string data, out, resume;
+    SamplingOptions sampling;  // the recipe: how apply uses the model by default
+    EndNoise end_noise;
   };
   auto opt = std::make_shared<Options>();
   TrainOptions& t = opt->train;
@@ -50,11 +53,23 @@ void register_train(CLI::App& app) {
                       "Validation subjects (default: --val-fraction of them, or all not in --subjects)");
   auto* flip = cmd->add_flag("--flip", t.flip, "Augment with random left-right flips");
   cmd->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
+  // The model's recipe (harmonize/recipe.hpp): what `apply --model` does
+  // without options. Given here since training knows the model best.
+  const std::size_t before = cmd->get_options().size();
+  add_sampling_options(cmd, opt->sampling, "--sample-batch");
+  add_end_noise_option(cmd, opt->end_noise);
+  std::vector<CLI::Option*> sampling_recipe;
+  for (std::size_t i = before; i < cmd->get_options().size(); ++i) {
+    CLI::Option* o = cmd->get_options()[i];
+    o->group("Recipe (how `harmonize apply --model` samples this model unless told otherwise)");
+    sampling_recipe.push_back(o);
+  }
   add_global_options(cmd, opt->global);
 
   // Options a resumed run takes from its config.json.
   std::vector<CLI::Option*> fixed{direction, val, flip, train_subjects, val_subjects};
   fixed.insert(fixed.end(), recipe.begin(), recipe.end());
+  fixed.insert(fixed.end(), sampling_recipe.begin(), sampling_recipe.end());
   cmd->callback([opt, cmd, direction, fixed] {
     apply_global_options(opt->global);
     TrainOptions& t = opt->train;
@@ -87,8 +102,17 @@ void register_train(CLI::App& app) {
       t.data_dir = opt->data;
       t.unet = unet_preset(t.preset);
       t.seed = opt->global.seed;
+      opt->sampling.validate(t.diffusion.steps);
       run_dir = fs::absolute(opt->out).lexically_normal().string();
       trainer = std::make_unique<Trainer>(Trainer::start(t, run_dir, opt->global.force));
+      Recipe r;
+      r.sampling = opt->sampling;
+      r.end_noise_sd = opt->end_noise.resolve(trainer->target_noise_sd(), run_dir);
+      r.seed = opt->global.seed;
+      r.made_by = "train " + run_dir;
+      r.method = "harmonize DM";
+      trainer->set_recipe(to_json(r));
+      log::info("model recipe: " + describe(r));
     }
     const TrainOptions& o = trainer->options();
     RunRecord record(run_dir, record_name, to_json(o), opt->global);

@@ -79,7 +79,8 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"flip", o.flip},
           {"device", o.device},
           {"seed", o.seed},
-          {"preprocessing", o.preprocessing}};
+          {"preprocessing", o.preprocessing},
+          {"recipe", o.recipe}};
 }
 
 TrainOptions train_options_from_json(const nlohmann::json& j) {
@@ -109,6 +110,7 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.device = j.value("device", o.device);
     o.seed = j.value("seed", o.seed);
     o.preprocessing = j.value("preprocessing", o.preprocessing);
+    o.recipe = j.value("recipe", o.recipe);
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("invalid training configuration: ") + e.what());
   }
@@ -156,6 +158,7 @@ struct Trainer::State {
     h.elapsed_s = elapsed_before + session_s;
     h.training = to_json(o);
     h.target_noise_sd = target_noise_sd;
+    h.recipe = o.recipe;
     return h;
   }
 
@@ -332,6 +335,11 @@ void Trainer::save_checkpoint() {
   fs::create_directories(s.checkpoint_dir());
   if (fs::exists(last)) fs::rename(last, previous);
   harmonize::save_checkpoint(last, s.header(), s.training_state());
+}
+
+void Trainer::set_recipe(nlohmann::json recipe) {
+  s_->o.recipe = std::move(recipe);
+  write_config(*s_);
 }
 
 void Trainer::export_model() { save_model(s_->run_dir + "/model.pt", s_->header(), s_->ema); }

@@ -46,6 +46,10 @@ struct TrainOptions {
   std::string device = "cpu";                                       // cpu | cuda
   std::uint64_t seed = 1;
   nlohmann::json preprocessing = nlohmann::json::object();  // of the data (resolved at start; apply repeats it)
+  // How `apply` uses the model by default (harmonize/recipe.hpp's JSON; train
+  // does not read it): set after start (Trainer::set_recipe), kept in
+  // config.json, written into every checkpoint and model.pt.
+  nlohmann::json recipe = nlohmann::json::object();
   // Throws UsageError naming the first invalid option.
   void validate() const;
 };
@@ -97,6 +101,8 @@ class Trainer {
   TrainSummary run(const TrainCallback& on_step = {});
   void save_checkpoint();
   void export_model();
+  // Sets options().recipe and rewrites config.json (so a resumed run keeps it).
+  void set_recipe(nlohmann::json recipe);
 
   struct State;  // opaque (trainer.cpp)
 
