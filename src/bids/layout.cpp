@@ -51,17 +51,6 @@ std::string pose(const std::string& truth, const std::string& sub) {
   return subject_dir(truth, sub) + "/" + sub + "_pose.json";
 }
 
-std::vector<std::string> subjects(const std::string& root) {
-  std::vector<std::string> subs;
-  std::error_code ec;
-  if (!fs::is_directory(root, ec)) return subs;
-  for (const auto& e : fs::directory_iterator(root))
-    if (e.is_directory() && e.path().filename().string().rfind("sub-", 0) == 0)
-      subs.push_back(e.path().filename().string());
-  std::sort(subs.begin(), subs.end());
-  return subs;
-}
-
 std::vector<std::string> paired_subjects(const std::string& root, const std::string& ses_a, const std::string& ses_b) {
   std::vector<std::string> paired;
   for (const auto& sub : subjects(root))
@@ -98,6 +87,74 @@ std::string transform_prefix(const std::string& prep, const std::string& sub, co
 
 std::string subject_path(const std::string& prep, const std::string& sub, const std::string& relative) {
   return subject_dir(prep, sub) + "/" + relative;
+}
+
+std::string ScanFile::relative() const { return dir + "/" + stem + "_T1w" + ext; }
+
+std::string ScanFile::path(const std::string& root) const { return root + "/" + relative(); }
+
+std::string ScanFile::derivative(const std::string& out, const std::string& suffix, const Entities& e,
+                                 const std::string& extension) const {
+  return out + "/" + dir + "/" + file_name(stem, suffix, e, extension);
+}
+
+std::string with_prefix(const std::string& prefix, const std::string& label) {
+  return label.rfind(prefix, 0) == 0 ? label : prefix + label;
+}
+
+namespace {
+
+// Sorted names of the sub-folders of dir that start with prefix.
+std::vector<std::string> folders(const fs::path& dir, const std::string& prefix) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return names;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_directory() && e.path().filename().string().rfind(prefix, 0) == 0)
+      names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool chosen(const std::vector<std::string>& wanted, const std::string& prefix, const std::string& name) {
+  if (wanted.empty()) return true;
+  return std::any_of(wanted.begin(), wanted.end(), [&](const std::string& w) { return with_prefix(prefix, w) == name; });
+}
+
+}  // namespace
+
+std::vector<std::string> subjects(const std::string& root) { return folders(root, "sub-"); }
+
+std::vector<ScanFile> t1w_scans(const std::string& root, const std::vector<std::string>& participants,
+                                const std::vector<std::string>& sessions) {
+  std::vector<ScanFile> scans;
+  for (const auto& sub : folders(root, "sub-")) {
+    if (!chosen(participants, "sub-", sub)) continue;
+    std::vector<std::string> sess = folders(fs::path(root) / sub, "ses-");
+    if (sess.empty()) sess.push_back("");  // a dataset without sessions
+    for (const auto& ses : sess) {
+      if (!ses.empty() && !chosen(sessions, "ses-", ses)) continue;
+      if (ses.empty() && !sessions.empty()) continue;
+      const std::string dir = ses.empty() ? sub + "/anat" : sub + "/" + ses + "/anat";
+      std::vector<ScanFile> here;
+      std::error_code ec;
+      if (!fs::is_directory(fs::path(root) / dir, ec)) continue;
+      for (const auto& e : fs::directory_iterator(fs::path(root) / dir, ec)) {
+        if (!e.is_regular_file()) continue;
+        const std::string name = e.path().filename().string();
+        for (const std::string ext : {".nii.gz", ".nii"}) {
+          const std::string tail = "_T1w" + ext;
+          if (name.size() > tail.size() && name.ends_with(tail) && name.rfind(sub + "_", 0) == 0) {
+            here.push_back({sub, ses, dir, name.substr(0, name.size() - tail.size()), ext});
+            break;
+          }
+        }
+      }
+      std::sort(here.begin(), here.end(), [](const ScanFile& a, const ScanFile& b) { return a.stem < b.stem; });
+      scans.insert(scans.end(), here.begin(), here.end());
+    }
+  }
+  return scans;
 }
 
 }  // namespace harmonize::bids

@@ -45,6 +45,27 @@ std::vector<std::string> subjects(const std::string& root);
 // Subjects (sorted "sub-*" folders of root) that have a T1w scan in both sessions.
 std::vector<std::string> paired_subjects(const std::string& root, const std::string& ses_a, const std::string& ses_b);
 
+// A T1w scan of a raw BIDS dataset, as the BIDS app finds it.
+struct ScanFile {
+  std::string sub;       // "sub-01"
+  std::string ses;       // "ses-A", or "" in a dataset without sessions
+  std::string dir;       // relative to the root: "sub-01/ses-A/anat" (or "sub-01/anat")
+  std::string stem;      // the name before "_T1w": "sub-01_ses-A_run-1"
+  std::string ext;       // ".nii.gz" or ".nii"
+  std::string relative() const;                          // dir/stem_T1w.ext
+  std::string path(const std::string& root) const;       // root/relative()
+  // The same place in a derivatives dataset: <out>/<dir>/<stem>[_space-][_label-][_desc-]_<suffix><ext>
+  std::string derivative(const std::string& out, const std::string& suffix, const Entities& e,
+                         const std::string& ext) const;
+};
+// "01" or "sub-01" -> "sub-01" (prefix "sub-"; likewise "ses-").
+std::string with_prefix(const std::string& prefix, const std::string& label);
+// Every *_T1w.nii[.gz] under <root>/sub-*/[ses-*/]anat, sorted by subject,
+// session and name; only the given participants and sessions when those
+// lists are not empty (labels with or without their prefix).
+std::vector<ScanFile> t1w_scans(const std::string& root, const std::vector<std::string>& participants = {},
+                                const std::vector<std::string>& sessions = {});
+
 // A preprocessed dataset (harmonize preprocess):
 //   image of a session on its own grid: <prep>/<sub>/<ses>/anat/<sub>_<ses>_desc-preproc_T1w.nii.gz
 //   on another session's grid (space_ses non-empty, e.g. "ses-3T"): ..._space-ses3T_desc-preproc_T1w.nii.gz

@@ -18,6 +18,7 @@ void register_train(CLI::App& app);
 #if HARMONIZE_WITH_ITK && HARMONIZE_WITH_TORCH
 void register_apply(CLI::App& app);
 void register_crossval(CLI::App& app);
+void register_bids(CLI::App& app);
 #endif
 
 inline void register_commands(CLI::App& app) {
@@ -34,6 +35,7 @@ inline void register_commands(CLI::App& app) {
 #if HARMONIZE_WITH_ITK && HARMONIZE_WITH_TORCH
   register_apply(app);
   register_crossval(app);
+  register_bids(app);
 #endif
   (void)app;
 }

@@ -67,3 +67,44 @@ TEST(BidsLayout, PairedSubjects) {
   EXPECT_TRUE(bids::paired_subjects(root + "/missing", "ses-1p5T", "ses-3T").empty());
   fs::remove_all(root);
 }
+
+TEST(BidsLayout, T1wScansOfTheChosenParticipantsAndSessions) {
+  const std::string root = (fs::temp_directory_path() / ("harmonize_bids_t1w_" + std::to_string(::getpid()))).string();
+  fs::remove_all(root);
+  auto touch = [&](const std::string& relative) {
+    fs::create_directories(fs::path(root + "/" + relative).parent_path());
+    std::ofstream(root + "/" + relative) << "x";
+  };
+  touch("sub-02/ses-B/anat/sub-02_ses-B_T1w.nii.gz");
+  touch("sub-02/ses-A/anat/sub-02_ses-A_run-2_T1w.nii");
+  touch("sub-02/ses-A/anat/sub-02_ses-A_run-1_T1w.nii.gz");
+  touch("sub-02/ses-A/anat/sub-02_ses-A_run-1_T1w.json");  // a sidecar, not a scan
+  touch("sub-02/ses-A/anat/sub-02_ses-A_T2w.nii.gz");      // not a T1w
+  touch("sub-02/ses-A/anat/sub-03_ses-A_T1w.nii.gz");      // another subject's name: not this subject's scan
+  touch("sub-01/anat/sub-01_T1w.nii.gz");                  // no sessions
+  touch("derivatives/x/sub-01/anat/sub-01_T1w.nii.gz");
+
+  const auto all = bids::t1w_scans(root);
+  std::vector<std::string> found;
+  for (const auto& s : all) found.push_back(s.relative());
+  EXPECT_EQ(found, (std::vector<std::string>{"sub-01/anat/sub-01_T1w.nii.gz",
+                                             "sub-02/ses-A/anat/sub-02_ses-A_run-1_T1w.nii.gz",
+                                             "sub-02/ses-A/anat/sub-02_ses-A_run-2_T1w.nii",
+                                             "sub-02/ses-B/anat/sub-02_ses-B_T1w.nii.gz"}));
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].ses, "");
+  EXPECT_EQ(all[2].stem, "sub-02_ses-A_run-2");
+  EXPECT_EQ(all[2].ext, ".nii");
+  EXPECT_EQ(all[1].derivative("/out", "T1w", {.desc = "harmonized"}, ".nii.gz"),
+            "/out/sub-02/ses-A/anat/sub-02_ses-A_run-1_desc-harmonized_T1w.nii.gz");
+  EXPECT_EQ(all[0].derivative("/out", "mask", {.desc = "brain"}, ".json"), "/out/sub-01/anat/sub-01_desc-brain_mask.json");
+
+  // Labels with or without their prefix; a dataset without sessions has none to choose.
+  EXPECT_EQ(bids::t1w_scans(root, {"02"}, {"ses-B"}).size(), 1u);
+  EXPECT_EQ(bids::t1w_scans(root, {"sub-02", "01"}, {"A"}).size(), 2u);
+  EXPECT_EQ(bids::t1w_scans(root, {"01"}).size(), 1u);
+  EXPECT_TRUE(bids::t1w_scans(root, {"01"}, {"A"}).empty());
+  EXPECT_TRUE(bids::t1w_scans(root, {"9"}).empty());
+  EXPECT_TRUE(bids::t1w_scans(root + "/missing").empty());
+  fs::remove_all(root);
+}

@@ -13,9 +13,7 @@
 #include "cli/run_cli.hpp"
 #include "io/nifti.hpp"
 #include "io/raw_nifti.hpp"
-#include "model/config.hpp"
-#include "model/unet.hpp"
-#include "model/checkpoint.hpp"
+#include "cli/tiny_model.hpp"
 
 using namespace harmonize;
 namespace fs = std::filesystem;
@@ -23,17 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 using Result = harmonize::test::CliResult;
 Result run(const std::string& args) { return harmonize::test::run_cli(args); }
-
-// A tiny untrained model: apply's plumbing, not its quality, is under test.
-void save_tiny_model(const std::string& path, const std::string& direction) {
-  ModelHeader h;
-  h.unet = unet_preset("tiny");
-  h.unet.channel_mult = {1, 1, 1, 1};  // four levels: the middle attention runs on 28x28 tokens, not 112x112
-  h.unet.model_channels = 8;
-  h.direction = direction;
-  torch::manual_seed(0);
-  save_model(path, h, UNet(h.unet));
-}
+using harmonize::test::save_tiny_model;
 }  // namespace
 
 TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
