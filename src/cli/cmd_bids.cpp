@@ -141,6 +141,89 @@ struct ParticipantOptions {
   PreprocessOptions prep;
 };
 
+// Resources of each task of a Slurm job array (--slurm).
+struct SlurmOptions {
+  bool write = false;
+  int cpus = 2;
+  std::string mem = "6G", time = "01:00:00", partition;
+};
+
+// A word for bash, in single quotes.
+std::string quoted(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// OUT_DIR/code/slurm: participants.txt (one label per line), participant.sbatch
+// (a job array, task i = line i), group.sbatch and submit.sh (sbatch the
+// array, then the group job after it; without sbatch, the same scripts one
+// after another here).
+void write_slurm(const ParticipantOptions& o, const GlobalOptions& g, const SlurmOptions& so) {
+  require_raw_dataset(o.bids_dir);
+  if (o.model.empty()) throw UsageError("--slurm writes participant jobs: give --model");
+  if (!fs::exists(o.model)) throw InputError(o.model, "model file does not exist");
+  std::vector<std::string> labels;
+  for (const auto& scan : bids::t1w_scans(o.bids_dir, o.participants, o.sessions))
+    if (labels.empty() || labels.back() != scan.sub) labels.push_back(scan.sub);
+  if (labels.empty()) throw InputError(o.bids_dir, "holds no *_T1w.nii[.gz] of the chosen participants and sessions");
+  prepare_derivatives(o.out, o.bids_dir);
+  const std::string dir = absolute(o.out) + "/code/slurm";
+  fs::create_directories(dir + "/logs");
+  std::string list;
+  for (const auto& l : labels) list += l + "\n";
+  write_text_atomically(dir + "/participants.txt", list);
+
+  const std::string exe = fs::read_symlink("/proc/self/exe").string();
+  const std::string n = std::to_string(labels.size()), cpus = std::to_string(so.cpus);
+  std::string common = " " + quoted(absolute(o.bids_dir)) + " " + quoted(absolute(o.out));
+  std::string participant_args = " participant --model " + quoted(absolute(o.model));
+  for (const auto& s : o.sessions) participant_args += " --session " + quoted(s);
+  if (!o.masks.empty()) participant_args += " --masks " + quoted(absolute(o.masks));
+  if (o.batch > 0) participant_args += " --batch " + std::to_string(o.batch);
+  if (o.device != "cpu") participant_args += " --device " + o.device;
+  participant_args += " --templates " + quoted(absolute(o.prep.template_dir));
+  auto header = [&](const std::string& name, const std::string& extra) {
+    std::string h = "#!/bin/bash\n# Written by: " + command_line() + "\n#SBATCH --job-name=harmonize-" + name + "\n" +
+                    extra + "#SBATCH --cpus-per-task=" + cpus + "\n#SBATCH --mem=" + so.mem + "\n#SBATCH --time=" +
+                    so.time + "\n";
+    if (!so.partition.empty()) h += "#SBATCH --partition=" + so.partition + "\n";
+    return h + "set -euo pipefail\n";
+  };
+  const std::string participant =
+      header("participant", "#SBATCH --array=1-" + n + "\n#SBATCH --output=" + dir + "/logs/participant_%A_%a.out\n") +
+      "# One participant per array task; by hand: SLURM_ARRAY_TASK_ID=i bash participant.sbatch (i in 1.." + n + ")\n"
+      "task=\"${SLURM_ARRAY_TASK_ID:?set SLURM_ARRAY_TASK_ID to 1.." + n + "}\"\n"
+      "label=\"$(sed -n \"${task}p\" " + quoted(dir + "/participants.txt") + ")\"\n"
+      "[ -n \"$label\" ] || { echo \"no participant on line $task of participants.txt\" >&2; exit 1; }\n"
+      "exec " + quoted(exe) + " bids" + common + participant_args +
+      " --participant-label \"$label\" --threads \"${SLURM_CPUS_PER_TASK:-" + cpus + "}\" --seed " +
+      std::to_string(g.seed) + "\n";
+  const std::string group = header("group", "#SBATCH --output=" + dir + "/logs/group_%j.out\n") + "exec " +
+                            quoted(exe) + " bids" + common + " group --threads \"${SLURM_CPUS_PER_TASK:-" + cpus +
+                            "}\"\n";
+  const std::string submit =
+      "#!/bin/bash\n# Submits the participant array and the group job that waits for it; without Slurm (no\n"
+      "# sbatch), runs the same scripts one after another on this machine.\nset -euo pipefail\ncd \"$(dirname \"$0\")\"\n"
+      "if command -v sbatch >/dev/null 2>&1; then\n"
+      "  array=\"$(sbatch --parsable participant.sbatch)\"\n"
+      "  group=\"$(sbatch --parsable --dependency=afterok:${array%%;*} group.sbatch)\"\n"
+      "  echo \"submitted: participant array ${array%%;*} (" + n + " tasks), group job ${group%%;*} after it\"\n"
+      "else\n"
+      "  echo \"no sbatch here: running the " + n + " participants one after another, then the group level\"\n"
+      "  for task in $(seq 1 " + n + "); do SLURM_ARRAY_TASK_ID=$task bash participant.sbatch; done\n"
+      "  bash group.sbatch\n"
+      "fi\n";
+  write_text_atomically(dir + "/participant.sbatch", participant);
+  write_text_atomically(dir + "/group.sbatch", group);
+  write_text_atomically(dir + "/submit.sh", submit);
+  for (const char* f : {"/participant.sbatch", "/group.sbatch", "/submit.sh"})
+    fs::permissions(dir + f, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
+  std::printf("Slurm jobs for %zu participants in %s:\n  participant.sbatch (array 1-%zu, %d CPUs, %s, %s per task)\n"
+              "  group.sbatch (after the array)\nsubmit: bash %s/submit.sh\n",
+              labels.size(), dir.c_str(), labels.size(), so.cpus, so.mem.c_str(), so.time.c_str(), dir.c_str());
+}
+
 void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
   require_raw_dataset(o.bids_dir);
   if (o.model.empty()) throw UsageError("participant level needs --model (a model.pt from train or crossval)");
@@ -378,6 +461,7 @@ void register_bids(CLI::App& app) {
   struct Options {
     GlobalOptions global;
     ParticipantOptions p;
+    SlurmOptions slurm;
     std::string level;
   };
   auto opt = std::make_shared<Options>();
@@ -405,13 +489,24 @@ void register_bids(CLI::App& app) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--device", p.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   add_templates_option(cmd, p.prep.template_dir);
+  const std::string slurm_group = "Slurm (participant level: write a job array instead of running)";
+  cmd->add_flag("--slurm", opt->slurm.write,
+                "Write OUT_DIR/code/slurm/: participant.sbatch (a job array, one task per participant), group.sbatch "
+                "and submit.sh (submits both, the group job after the array; without sbatch it runs them here)")
+      ->group(slurm_group);
+  cmd->add_option("--slurm-cpus", opt->slurm.cpus, "CPUs per task")->capture_default_str()->group(slurm_group);
+  cmd->add_option("--slurm-mem", opt->slurm.mem, "Memory per task")->capture_default_str()->group(slurm_group);
+  cmd->add_option("--slurm-time", opt->slurm.time, "Time limit per task")->capture_default_str()->group(slurm_group);
+  cmd->add_option("--slurm-partition", opt->slurm.partition, "Partition (default: the cluster's)")->group(slurm_group);
   add_global_options(cmd, opt->global);
   cmd->callback([opt] {
     apply_global_options(opt->global);
     if (opt->level == "group") {
-      if (!opt->p.model.empty() || !opt->p.participants.empty() || !opt->p.sessions.empty())
-        throw UsageError("the group level takes no --model, --participant-label or --session");
+      if (!opt->p.model.empty() || !opt->p.participants.empty() || !opt->p.sessions.empty() || opt->slurm.write)
+        throw UsageError("the group level takes no --model, --participant-label, --session or --slurm");
       run_group(opt->p.bids_dir, opt->p.out, opt->global);
+    } else if (opt->slurm.write) {
+      write_slurm(opt->p, opt->global, opt->slurm);
     } else {
       run_participant(opt->p, opt->global);
     }

@@ -11,8 +11,9 @@ struct CliResult {
   std::string output;  // stdout and stderr
 };
 
-inline CliResult run_cli(const std::string& args) {
-  const std::string cmd = std::string(HARMONIZE_BINARY) + " " + args + " 2>&1";
+// Runs a shell command line; stdout and stderr together.
+inline CliResult run_shell(const std::string& command) {
+  const std::string cmd = command + " 2>&1";
   CliResult r{0, {}};
   FILE* p = popen(cmd.c_str(), "r");
   std::array<char, 4096> buf{};
@@ -20,5 +21,7 @@ inline CliResult run_cli(const std::string& args) {
   r.status = pclose(p);
   return r;
 }
+
+inline CliResult run_cli(const std::string& args) { return run_shell(std::string(HARMONIZE_BINARY) + " " + args); }
 
 }  // namespace harmonize::test

@@ -38,15 +38,7 @@ std::vector<std::string> files_below(const std::string& root) {
 // The official validator (tools/bids-validator, installed by scripts/install-deps.sh).
 const std::string kValidator = std::string(HARMONIZE_SOURCE_DIR) + "/tools/bids-validator/node_modules/.bin/bids-validator";
 
-Result run_validator(const std::string& args) {
-  const std::string cmd = kValidator + " " + args + " 2>&1";
-  Result r{0, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  char buf[4096];
-  while (fgets(buf, sizeof buf, p)) r.output += buf;
-  r.status = pclose(p);
-  return r;
-}
+Result run_validator(const std::string& args) { return harmonize::test::run_shell(kValidator + " " + args); }
 
 class BidsApp : public ::testing::Test {
  protected:
@@ -175,6 +167,34 @@ TEST_F(BidsApp, ParticipantWritesDerivativesOnTheInputGridAndSkipsWhatIsDone) {
   r = run_validator(out + " --config " + std::string(HARMONIZE_SOURCE_DIR) + "/tests/bids/validator-derivatives.json");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output.find("[ERR]"), std::string::npos) << r.output;
+}
+
+TEST_F(BidsApp, SlurmScriptsRunUnchangedWithoutSlurm) {
+  const std::string out = dir_ + "/slurm";
+  Result r = run("bids " + raw() + " " + out + " participant --model " + model() + " --masks " + masks() +
+                 " --session ses-1p5T --slurm --slurm-cpus 1 --slurm-mem 2G --slurm-time 00:20:00 -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string dir = out + "/code/slurm";
+  EXPECT_EQ(read_text_file(dir + "/participants.txt"), "sub-001\nsub-002\n");
+  const std::string array = read_text_file(dir + "/participant.sbatch");
+  for (const char* line : {"#SBATCH --array=1-2\n", "#SBATCH --cpus-per-task=1\n", "#SBATCH --mem=2G\n",
+                           "#SBATCH --time=00:20:00\n", "--participant-label \"$label\"", "--session 'ses-1p5T'"})
+    EXPECT_NE(array.find(line), std::string::npos) << line << " in\n" << array;
+  EXPECT_NE(read_text_file(dir + "/submit.sh").find("--dependency=afterok:"), std::string::npos);
+  EXPECT_FALSE(fs::exists(out + "/sub-001"));  // written, not run
+
+  // On a workstation: task 2 by hand is participant 2, then the group level.
+  r = harmonize::test::run_shell("SLURM_ARRAY_TASK_ID=2 bash " + dir + "/participant.sbatch");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_TRUE(fs::exists(out + "/sub-002/ses-1p5T/anat/sub-002_ses-1p5T_desc-harmonized_T1w.nii.gz"));
+  EXPECT_FALSE(fs::exists(out + "/sub-001"));
+  r = harmonize::test::run_shell("SLURM_ARRAY_TASK_ID=3 bash " + dir + "/participant.sbatch");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("no participant on line 3"), std::string::npos) << r.output;
+  r = harmonize::test::run_shell("bash " + dir + "/group.sbatch");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string tsv = read_text_file(out + "/group/qc.tsv");
+  EXPECT_EQ(std::count(tsv.begin(), tsv.end(), '\n'), 2) << tsv;
 }
 
 TEST_F(BidsApp, BadCallsAreRefusedWithTheReason) {
