@@ -335,14 +335,14 @@ void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
               o.out.c_str(), skipped.size());
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
 // Robust z-score: (x - median) / (1.4826 MAD); 0 when the MAD is 0.
 std::vector<double> robust_z(const std::vector<double>& x) {
-  if (x.empty()) return {};
-  auto median = [](std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    const std::size_t n = v.size();
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-  };
   const double m = median(x);
   std::vector<double> dev;
   for (double v : x) dev.push_back(std::abs(v - m));
@@ -350,6 +350,18 @@ std::vector<double> robust_z(const std::vector<double>& x) {
   std::vector<double> z;
   for (double v : x) z.push_back(mad > 0 ? (v - m) / mad : 0.0);
   return z;
+}
+
+// A scan stands out when it is far from the cohort in robust terms (|z| >
+// 3.5) and by a margin that matters (more than min_relative of the median):
+// in a homogeneous cohort a 2 % difference can be many MADs.
+std::vector<bool> outliers(const std::vector<double>& x, double min_relative) {
+  const auto z = robust_z(x);
+  const double m = median(x);
+  std::vector<bool> out;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    out.push_back(std::abs(z[i]) > 3.5 && std::abs(x[i] - m) > min_relative * std::abs(m));
+  return out;
 }
 
 void run_group(const std::string& bids_dir, const std::string& out, const GlobalOptions& g) {
@@ -410,7 +422,7 @@ void run_group(const std::string& bids_dir, const std::string& out, const Global
   std::vector<double> vol, mean;
   for (const auto& r : rows) vol.push_back(r.brain_ml), mean.push_back(r.mean);
   const auto zv = robust_z(vol), zm = robust_z(mean);
-  constexpr double kOutlier = 3.5;  // robust z beyond which a scan is flagged for a look
+  const auto odd_volume = outliers(vol, 0.10), odd_mean = outliers(mean, 0.05);
   std::string tsv =
       "participant_id\tsession_id\tfile\tbrain_ml\tmean\tsd\tp01\tp99\tstripe_index_input\tstripe_index_harmonized\t"
       "z_brain_ml\tz_mean\tflag\n";
@@ -420,8 +432,8 @@ void run_group(const std::string& bids_dir, const std::string& out, const Global
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const Row& r = rows[i];
     std::string flag;
-    if (std::abs(zv[i]) > kOutlier) flag += "brain volume;";
-    if (std::abs(zm[i]) > kOutlier) flag += "intensity;";
+    if (odd_volume[i]) flag += "brain volume;";
+    if (odd_mean[i]) flag += "intensity;";
     if (!flag.empty()) flag.pop_back(), ++flagged;
     std::snprintf(buf, sizeof buf, "%s\t%s\t%s\t%.1f\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f\t%.3f\t%.2f\t%.2f\t%s\n",
                   r.sub.c_str(), r.ses.empty() ? "n/a" : r.ses.c_str(), r.file.c_str(), r.brain_ml, r.mean, r.sd,
@@ -441,8 +453,9 @@ void run_group(const std::string& bids_dir, const std::string& out, const Global
       "td,th{padding:2px 8px;text-align:right}tr.flag td{background:#fdd}</style></head><body>\n"
       "<h1>harmonize: QC of " + std::to_string(rows.size()) + " harmonized scans</h1>\n<p>Dataset " +
       absolute(bids_dir) + " &rarr; " + absolute(out) + ". " + std::to_string(flagged) +
-      " scan(s) flagged: brain-mask volume or mean harmonized intensity more than " + nlohmann::json(kOutlier).dump() +
-      " robust standard deviations (1.4826 MAD) from the cohort's median. Stripe index: slice-to-slice "
+      " scan(s) flagged: brain-mask volume more than 10 % or mean harmonized intensity more than 5 % from the "
+      "cohort's median, and either more than 3.5 robust standard deviations (1.4826 MAD) from it (columns z). "
+      "Stripe index: slice-to-slice "
       "inconsistency along left-right (about 1 for an isotropic image; docs/METRICS.md), of the input and of the "
       "harmonized scan inside the brain mask.</p>\n<table><tr><th>participant</th><th>session</th><th>brain "
       "mL</th><th>mean</th><th>sd</th><th>stripes in</th><th>stripes out</th><th>flag</th></tr>\n" +

@@ -31,8 +31,12 @@ RgbImage preview_figure(const std::vector<PreviewColumn>& columns, const std::st
     sag_h = std::max(sag_h, int(n[1]));
     ax_h = std::max(ax_h, int(n[0]));
   }
+  // Room for the labels (6 pixels a character at scale 2, 18 at scale 3 for
+  // the title): small images (a 3 mm scan) would otherwise overlap them.
+  for (const auto& c : columns) cell_w = std::max(cell_w, 12 * int(c.title.size() + std::string(" SAGITTAL").size()));
   const int pad = 8, header = 40, label_h = 24;
-  RgbImage fig(pad + int(columns.size()) * (cell_w + pad), header + 2 * (label_h + pad) + sag_h + ax_h + pad, 0);
+  const int width = std::max(pad + int(columns.size()) * (cell_w + pad), 2 * pad + 18 * int(title.size()));
+  RgbImage fig(width, header + 2 * (label_h + pad) + sag_h + ax_h + pad, 0);
   draw_text(fig, pad, 10, title, 3);
   for (std::size_t c = 0; c < columns.size(); ++c) {
     const Volume& v = sag[c];
