@@ -2,6 +2,8 @@
 
 #include "cli/options.hpp"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -124,6 +126,8 @@ void RunRecord::set(const std::string& key, nlohmann::json value) { record_[key]
 void RunRecord::finish() {
   record_["finished"] = now_iso();
   record_["status"] = "complete";
+  rusage usage{};
+  if (getrusage(RUSAGE_SELF, &usage) == 0) record_["peak_memory_mib"] = double(usage.ru_maxrss) / 1024.0;  // KiB on Linux
   write();
 }
 

@@ -34,7 +34,8 @@ std::string command_line();
 
 // Writes <dir>/<name>.json (command line, resolved configuration, seed,
 // versions, start/end time, status) and tees the log into <dir>/<name>.log
-// while it lives. finish() marks the run complete.
+// while it lives. finish() marks the run complete and records the process's
+// peak resident memory (peak_memory_mib).
 class RunRecord {
  public:
   RunRecord(std::string dir, std::string name, nlohmann::json config, const GlobalOptions& g);
