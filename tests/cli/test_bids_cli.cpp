@@ -14,9 +14,9 @@
 #include "cli/tiny_model.hpp"
 #include "core/files.hpp"
 #include "core/overlap.hpp"
-#include "core/reorient.hpp"
 #include "harmonize/recipe.hpp"
 #include "io/nifti.hpp"
+#include "simulate/scanner_form.hpp"
 
 using namespace harmonize;
 namespace fs = std::filesystem;
@@ -210,52 +210,10 @@ TEST_F(BidsApp, AScanAsAConverterWritesItOverlaysItsInput) {
   fs::create_directories(root + "/sub-01/anat");
   const Volume scan = read_nifti(raw() + "/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_T1w.nii.gz");
   const Mask truth = read_nifti_mask(masks() + "/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_desc-brain_mask.nii.gz");
-  Reorientation storage;
-  storage.perm = {2, 0, 1};
-  storage.flip = {true, false, true};
-  storage.original = scan.geom;
-  const Volume stored = reorient(scan, storage);
-  const Mask stored_truth = reorient(truth, storage);
-  // Oblique: the grid rotated about its centre.
-  Geometry g = stored.geom;
-  g.nifti = nullptr;
-  const auto& n = g.size;
-  const Vec3 c = g.index_to_world({0.5 * double(n[0] - 1), 0.5 * double(n[1] - 1), 0.5 * double(n[2] - 1)});
-  const Mat3 rot = rotation_xyz(15 * M_PI / 180, 0.0, 7 * M_PI / 180);
-  g.direction = mat_mul(rot, g.direction);
-  const Vec3 off = mat_vec(rot, {g.origin[0] - c[0], g.origin[1] - c[1], g.origin[2] - c[2]});
-  g.origin = {c[0] + off[0], c[1] + off[1], c[2] + off[2]};
-  // The neck: 10 more slices (30 mm) below the head along the axis nearest
-  // inferior-superior, continuing the lowest slice at 70 % of its intensity.
-  int ax = 0;
-  for (int a = 1; a < 3; ++a)
-    if (std::abs(g.direction[6 + a]) > std::abs(g.direction[6 + ax])) ax = a;
-  const bool inferior_first = g.direction[6 + ax] > 0;  // LPS: +z is superior
-  constexpr std::size_t kNeck = 10;
-  Geometry big = g;
-  big.size[ax] += kNeck;
-  if (inferior_first) {
-    Vec3 shift{0, 0, 0};
-    shift[ax] = -double(kNeck);
-    big.origin = g.index_to_world(shift);
-  }
-  Volume head(big, 0.0f);
-  Mask head_truth(big, 0);
-  float hi = 0;
-  for (float v : stored.data) hi = std::max(hi, v);
-  for (std::size_t k = 0; k < big.size[2]; ++k)
-    for (std::size_t j = 0; j < big.size[1]; ++j)
-      for (std::size_t i = 0; i < big.size[0]; ++i) {
-        std::array<std::size_t, 3> at{i, j, k};
-        long src = long(at[ax]) - (inferior_first ? long(kNeck) : 0);
-        const bool neck = src < 0 || src >= long(n[ax]);
-        at[ax] = std::size_t(std::clamp(src, 0L, long(n[ax]) - 1));
-        const float v = stored.at(at[0], at[1], at[2]) * (neck ? 0.7f : 1.0f);
-        head.at(i, j, k) = std::round(v / hi * 4095.0f);
-        head_truth.at(i, j, k) = neck ? 0 : stored_truth.at(at[0], at[1], at[2]);
-      }
+  const ScannerFormScan form = scanner_form(scan, truth);  // 10 slices of neck: 30 mm at 3 mm
+  const Mask& head_truth = form.brain;
   const std::string input = root + "/sub-01/anat/sub-01_T1w.nii.gz";
-  write_nifti(input, head, DiskType::UInt16);
+  write_nifti(input, form.image, DiskType::UInt16);
   std::ofstream(root + "/dataset_description.json") << R"({"Name": "scanner form", "BIDSVersion": "1.8.0"})";
 
   // bids: the mask it used is the truth's brain, on the input's grid.
@@ -282,13 +240,7 @@ TEST_F(BidsApp, AScanAsAConverterWritesItOverlaysItsInput) {
       ++nonzero;
       in_brain += head_truth.data[m];
     }
-    for (std::size_t k = 0; k < big.size[2]; ++k)
-      for (std::size_t j = 0; j < big.size[1]; ++j)
-        for (std::size_t i = 0; i < big.size[0]; ++i) {
-          const std::array<std::size_t, 3> at{i, j, k};
-          const long src = long(at[ax]) - (inferior_first ? long(kNeck) : 0);
-          if ((src < 0 || src >= long(n[ax])) && v->at(i, j, k) > 0) ++in_neck;
-        }
+    for (std::size_t m = 0; m < v->data.size(); ++m) in_neck += form.neck.data[m] && v->data[m] > 0;
     std::printf("%zu of %zu harmonized voxels in the truth's brain, %zu in the neck\n", in_brain, nonzero, in_neck);
     EXPECT_GT(double(in_brain), 0.9 * double(nonzero)) << in_brain << " of " << nonzero;
     EXPECT_EQ(in_neck, 0u);
