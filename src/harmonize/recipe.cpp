@@ -7,6 +7,7 @@ namespace harmonize {
 nlohmann::json to_json(const Recipe& r) {
   nlohmann::json j = {{"version", kRecipeVersion}, {"sampling", r.sampling}, {"end_noise_sd", r.end_noise_sd},
                       {"seed", r.seed},            {"made_by", r.made_by},   {"method", r.method}};
+  j["orientations"] = r.orientations;
   j["calibration"] = r.map ? nlohmann::json{{"from", r.map->from}, {"to", r.map->to}} : nlohmann::json(nullptr);
   return j;
 }
@@ -22,9 +23,13 @@ Recipe recipe_from_json(const nlohmann::json& j, const std::string& where) {
     r.seed = j.at("seed").get<std::uint64_t>();
     r.made_by = j.value("made_by", "");
     r.method = j.value("method", "");
+    r.orientations = j.value("orientations", r.orientations);  // recipes written before it: sagittal
   } catch (const std::exception& e) {
     throw InputError(where, std::string("the model's recipe is damaged: ") + e.what());
   }
+  if (r.orientations != std::vector<std::string>{"sagittal"})
+    throw InputError(where, "the model's recipe samples " + nlohmann::json(r.orientations).dump() +
+                                "; this build samples sagittal slices only");
   if (!EndNoise::valid_sd(r.end_noise_sd))
     throw InputError(where, "the model's recipe has an end noise sd outside [0, 0.5)");
   if (j.contains("calibration") && !j.at("calibration").is_null())
@@ -34,6 +39,7 @@ Recipe recipe_from_json(const nlohmann::json& j, const std::string& where) {
 
 std::string describe(const Recipe& r) {
   std::string s = to_string(r.sampling.sampler) + ", " + std::to_string(r.sampling.steps) + " steps";
+  for (std::size_t i = 0; i < r.orientations.size(); ++i) s += (i ? "+" : " on ") + r.orientations[i];
   if (r.sampling.sampler == Sampler::Ddim && r.sampling.eta > 0) s += ", eta " + nlohmann::json(r.sampling.eta).dump();
   if (r.sampling.spacing != StepSpacing::Uniform) s += ", " + to_string(r.sampling.spacing) + " spacing";
   s += ", end noise " + nlohmann::json(r.end_noise_sd).dump();

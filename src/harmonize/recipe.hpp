@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harmonize/correction.hpp"
 #include "harmonize/options.hpp"
@@ -17,6 +18,9 @@ inline constexpr int kRecipeVersion = 1;
 
 struct Recipe {
   SamplingOptions sampling;
+  // The slice orientations sampled and fused. This build samples sagittal
+  // slices only (the paper's); a recipe asking for others is refused.
+  std::vector<std::string> orientations{"sagittal"};
   double end_noise_sd = 0.0;       // white noise added after sampling, [0, 1] scale
   std::optional<QuantileMap> map;  // then this quantile map (crossval --calibrate)
   std::uint64_t seed = 1;          // the sampling seed (input i's end noise follows from it)

@@ -28,7 +28,8 @@ TEST(Recipe, RoundTripsThroughJson) {
   EXPECT_EQ(back.seed, r.seed);
   EXPECT_EQ(back.made_by, r.made_by);
   EXPECT_EQ(back.method, r.method);
-  EXPECT_EQ(describe(back), "ddim, 8 steps, eta 0.25, quadratic spacing, end noise 0.02, quantile map (3 points), seed 7920");
+  EXPECT_EQ(back.orientations, std::vector<std::string>{"sagittal"});
+  EXPECT_EQ(describe(back), "ddim, 8 steps on sagittal, eta 0.25, quadratic spacing, end noise 0.02, quantile map (3 points), seed 7920");
   r.map.reset();
   EXPECT_FALSE(recipe_from_json(to_json(r), "m.pt").map.has_value());
 }
@@ -56,4 +57,9 @@ TEST(Recipe, AnotherVersionOrADamagedRecipeIsRefusedNamingTheFile) {
   j = to_json(r);
   j["calibration"] = {{"from", {0.5, 0.1}}, {"to", {0.1, 0.2}}};
   refused(j, "increasing");
+  j = to_json(r);
+  j["orientations"] = {"sagittal", "axial"};
+  refused(j, "sagittal slices only");
+  j.erase("orientations");  // a recipe from before orientations were recorded
+  EXPECT_EQ(recipe_from_json(j, "m.pt").orientations, std::vector<std::string>{"sagittal"});
 }
