@@ -15,6 +15,8 @@
 #include <set>
 
 #include "bids/layout.hpp"
+#include "bids/qc.hpp"
+#include "bids/slurm.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/options.hpp"
@@ -148,18 +150,11 @@ struct SlurmOptions {
   std::string mem = "6G", time = "01:00:00", partition;
 };
 
-// A word for bash, in single quotes.
-std::string quoted(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 // OUT_DIR/code/slurm: participants.txt (one label per line), participant.sbatch
 // (a job array, task i = line i), group.sbatch and submit.sh (sbatch the
 // array, then the group job after it; without sbatch, the same scripts one
 // after another here).
-void write_slurm(const ParticipantOptions& o, const GlobalOptions& g, const SlurmOptions& so) {
+void write_slurm(const ParticipantOptions& o, const SlurmOptions& so) {
   require_raw_dataset(o.bids_dir);
   if (o.model.empty()) throw UsageError("--slurm writes participant jobs: give --model");
   if (!fs::exists(o.model)) throw InputError(o.model, "model file does not exist");
@@ -170,53 +165,28 @@ void write_slurm(const ParticipantOptions& o, const GlobalOptions& g, const Slur
   prepare_derivatives(o.out, o.bids_dir);
   const std::string dir = absolute(o.out) + "/code/slurm";
   fs::create_directories(dir + "/logs");
-  std::string list;
-  for (const auto& l : labels) list += l + "\n";
-  write_text_atomically(dir + "/participants.txt", list);
-
-  const std::string exe = fs::read_symlink("/proc/self/exe").string();
-  const std::string n = std::to_string(labels.size()), cpus = std::to_string(so.cpus);
-  std::string common = " " + quoted(absolute(o.bids_dir)) + " " + quoted(absolute(o.out));
-  std::string participant_args = " participant --model " + quoted(absolute(o.model));
-  for (const auto& s : o.sessions) participant_args += " --session " + quoted(s);
-  if (!o.masks.empty()) participant_args += " --masks " + quoted(absolute(o.masks));
-  if (o.batch > 0) participant_args += " --batch " + std::to_string(o.batch);
-  if (o.device != "cpu") participant_args += " --device " + o.device;
-  participant_args += " --templates " + quoted(absolute(o.prep.template_dir));
-  auto header = [&](const std::string& name, const std::string& extra) {
-    std::string h = "#!/bin/bash\n# Written by: " + command_line() + "\n#SBATCH --job-name=harmonize-" + name + "\n" +
-                    extra + "#SBATCH --cpus-per-task=" + cpus + "\n#SBATCH --mem=" + so.mem + "\n#SBATCH --time=" +
-                    so.time + "\n";
-    if (!so.partition.empty()) h += "#SBATCH --partition=" + so.partition + "\n";
-    return h + "set -euo pipefail\n";
-  };
-  const std::string participant =
-      header("participant", "#SBATCH --array=1-" + n + "\n#SBATCH --output=" + dir + "/logs/participant_%A_%a.out\n") +
-      "# One participant per array task; by hand: SLURM_ARRAY_TASK_ID=i bash participant.sbatch (i in 1.." + n + ")\n"
-      "task=\"${SLURM_ARRAY_TASK_ID:?set SLURM_ARRAY_TASK_ID to 1.." + n + "}\"\n"
-      "label=\"$(sed -n \"${task}p\" " + quoted(dir + "/participants.txt") + ")\"\n"
-      "[ -n \"$label\" ] || { echo \"no participant on line $task of participants.txt\" >&2; exit 1; }\n"
-      "exec " + quoted(exe) + " bids" + common + participant_args +
-      " --participant-label \"$label\" --threads \"${SLURM_CPUS_PER_TASK:-" + cpus + "}\" --seed " +
-      std::to_string(g.seed) + "\n";
-  const std::string group = header("group", "#SBATCH --output=" + dir + "/logs/group_%j.out\n") + "exec " +
-                            quoted(exe) + " bids" + common + " group --threads \"${SLURM_CPUS_PER_TASK:-" + cpus +
-                            "}\"\n";
-  const std::string submit =
-      "#!/bin/bash\n# Submits the participant array and the group job that waits for it; without Slurm (no\n"
-      "# sbatch), runs the same scripts one after another on this machine.\nset -euo pipefail\ncd \"$(dirname \"$0\")\"\n"
-      "if command -v sbatch >/dev/null 2>&1; then\n"
-      "  array=\"$(sbatch --parsable participant.sbatch)\"\n"
-      "  group=\"$(sbatch --parsable --dependency=afterok:${array%%;*} group.sbatch)\"\n"
-      "  echo \"submitted: participant array ${array%%;*} (" + n + " tasks), group job ${group%%;*} after it\"\n"
-      "else\n"
-      "  echo \"no sbatch here: running the " + n + " participants one after another, then the group level\"\n"
-      "  for task in $(seq 1 " + n + "); do SLURM_ARRAY_TASK_ID=$task bash participant.sbatch; done\n"
-      "  bash group.sbatch\n"
-      "fi\n";
-  write_text_atomically(dir + "/participant.sbatch", participant);
-  write_text_atomically(dir + "/group.sbatch", group);
-  write_text_atomically(dir + "/submit.sh", submit);
+  const std::string exe = bids::shell_quoted(fs::read_symlink("/proc/self/exe").string());
+  const std::string common = " bids " + bids::shell_quoted(absolute(o.bids_dir)) + " " + bids::shell_quoted(absolute(o.out));
+  bids::SlurmRequest req;
+  req.dir = dir;
+  req.participants = labels;
+  req.participant_command = exe + common + " participant --model " + bids::shell_quoted(absolute(o.model));
+  for (const auto& s : o.sessions) req.participant_command += " --session " + bids::shell_quoted(s);
+  if (!o.masks.empty()) req.participant_command += " --masks " + bids::shell_quoted(absolute(o.masks));
+  if (o.batch > 0) req.participant_command += " --batch " + std::to_string(o.batch);
+  if (o.device != "cpu") req.participant_command += " --device " + o.device;
+  req.participant_command += " --templates " + bids::shell_quoted(absolute(o.prep.template_dir));
+  req.group_command = exe + common + " group";
+  req.cpus = so.cpus;
+  req.mem = so.mem;
+  req.time = so.time;
+  req.partition = so.partition;
+  req.written_by = command_line();
+  const bids::SlurmScripts scripts = bids::slurm_scripts(req);
+  write_text_atomically(dir + "/participants.txt", scripts.participants);
+  write_text_atomically(dir + "/participant.sbatch", scripts.participant);
+  write_text_atomically(dir + "/group.sbatch", scripts.group);
+  write_text_atomically(dir + "/submit.sh", scripts.submit);
   for (const char* f : {"/participant.sbatch", "/group.sbatch", "/submit.sh"})
     fs::permissions(dir + f, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
   std::printf("Slurm jobs for %zu participants in %s:\n  participant.sbatch (array 1-%zu, %d CPUs, %s, %s per task)\n"
@@ -335,35 +305,6 @@ void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
               o.out.c_str(), skipped.size());
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// Robust z-score: (x - median) / (1.4826 MAD); 0 when the MAD is 0.
-std::vector<double> robust_z(const std::vector<double>& x) {
-  const double m = median(x);
-  std::vector<double> dev;
-  for (double v : x) dev.push_back(std::abs(v - m));
-  const double mad = 1.4826 * median(dev);
-  std::vector<double> z;
-  for (double v : x) z.push_back(mad > 0 ? (v - m) / mad : 0.0);
-  return z;
-}
-
-// A scan stands out when it is far from the cohort in robust terms (|z| >
-// 3.5) and by a margin that matters (more than min_relative of the median):
-// in a homogeneous cohort a 2 % difference can be many MADs.
-std::vector<bool> outliers(const std::vector<double>& x, double min_relative) {
-  const auto z = robust_z(x);
-  const double m = median(x);
-  std::vector<bool> out;
-  for (std::size_t i = 0; i < x.size(); ++i)
-    out.push_back(std::abs(z[i]) > 3.5 && std::abs(x[i] - m) > min_relative * std::abs(m));
-  return out;
-}
-
 void run_group(const std::string& bids_dir, const std::string& out, const GlobalOptions& g) {
   require_raw_dataset(bids_dir);
   if (!fs::exists(out + "/dataset_description.json"))
@@ -421,8 +362,8 @@ void run_group(const std::string& bids_dir, const std::string& out, const Global
 
   std::vector<double> vol, mean;
   for (const auto& r : rows) vol.push_back(r.brain_ml), mean.push_back(r.mean);
-  const auto zv = robust_z(vol), zm = robust_z(mean);
-  const auto odd_volume = outliers(vol, 0.10), odd_mean = outliers(mean, 0.05);
+  const auto zv = bids::robust_z(vol), zm = bids::robust_z(mean);
+  const auto odd_volume = bids::outliers(vol, 0.10), odd_mean = bids::outliers(mean, 0.05);
   std::string tsv =
       "participant_id\tsession_id\tfile\tbrain_ml\tmean\tsd\tp01\tp99\tstripe_index_input\tstripe_index_harmonized\t"
       "z_brain_ml\tz_mean\tflag\n";
@@ -519,7 +460,7 @@ void register_bids(CLI::App& app) {
         throw UsageError("the group level takes no --model, --participant-label, --session or --slurm");
       run_group(opt->p.bids_dir, opt->p.out, opt->global);
     } else if (opt->slurm.write) {
-      write_slurm(opt->p, opt->global, opt->slurm);
+      write_slurm(opt->p, opt->slurm);
     } else {
       run_participant(opt->p, opt->global);
     }
