@@ -9,10 +9,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <set>
+#include <optional>
 
 #include "bids/layout.hpp"
 #include "bids/qc.hpp"
@@ -116,7 +115,8 @@ void prepare_derivatives(const std::string& out, const std::string& bids_dir) {
 
 // ScanOptions from the model's recipe (none: apply's defaults, with a warning).
 ScanOptions options_from_recipe(const LoadedModel& model, const std::string& model_path, int batch,
-                                const PreprocessOptions& prep, nlohmann::json& recipe_used) {
+                                std::optional<std::uint64_t> seed, const PreprocessOptions& prep,
+                                nlohmann::json& recipe_used) {
   ScanOptions s;
   if (!model.header.recipe.empty()) {
     const Recipe r = recipe_from_json(model.header.recipe, model_path);
@@ -131,6 +131,10 @@ ScanOptions options_from_recipe(const LoadedModel& model, const std::string& mod
                  std::to_string(s.harmonize.sampling.steps) + " steps, no end noise)");
   }
   if (batch > 0) s.harmonize.sampling.batch = batch;
+  if (seed) {
+    s.harmonize.seed = *seed;
+    log::info("--seed " + std::to_string(*seed) + " given: it replaces the recipe's sampling seed");
+  }
   s.harmonize.sampling.validate(model.header.diffusion.steps);
   s.prep = preprocessing_of(model.header, prep, model_path);
   return s;
@@ -140,6 +144,7 @@ struct ParticipantOptions {
   std::string bids_dir, out, model, masks, device;
   std::vector<std::string> participants, sessions;
   int batch = 0;
+  std::optional<std::uint64_t> seed;  // --seed given: overrides the recipe's
   PreprocessOptions prep;
 };
 
@@ -175,6 +180,7 @@ void write_slurm(const ParticipantOptions& o, const SlurmOptions& so) {
   if (!o.masks.empty()) req.participant_command += " --masks " + bids::shell_quoted(absolute(o.masks));
   if (o.batch > 0) req.participant_command += " --batch " + std::to_string(o.batch);
   if (o.device != "cpu") req.participant_command += " --device " + o.device;
+  if (o.seed) req.participant_command += " --seed " + std::to_string(*o.seed);
   req.participant_command += " --templates " + bids::shell_quoted(absolute(o.prep.template_dir));
   req.group_command = exe + common + " group";
   req.cpus = so.cpus;
@@ -214,7 +220,7 @@ void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
   const LoadedModel model = load_model(o.model, device);
   log::info("model " + o.model + ": " + model.header.direction + ", step " + std::to_string(model.header.step));
   nlohmann::json recipe = nullptr;
-  ScanOptions s = options_from_recipe(model, o.model, o.batch, o.prep, recipe);
+  ScanOptions s = options_from_recipe(model, o.model, o.batch, o.seed, o.prep, recipe);
   s.harmonize.device = device;
 
   prepare_derivatives(o.out, o.bids_dir);
@@ -246,7 +252,8 @@ void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
       log::info(sub + ": done already (all outputs exist), skipped");
       continue;
     }
-    todo.insert(todo.end(), list.begin(), list.end());
+    for (const auto* f : list)  // a scan whose outputs all exist is kept
+      if (!ScanOutputs(*f, o.out).done()) todo.push_back(f);
   }
   for (const auto* scan : todo)
     for (const auto& f : ScanOutputs(*scan, o.out).all()) check_output_path(f, true);
@@ -453,8 +460,9 @@ void register_bids(CLI::App& app) {
   cmd->add_option("--slurm-time", opt->slurm.time, "Time limit per task")->capture_default_str()->group(slurm_group);
   cmd->add_option("--slurm-partition", opt->slurm.partition, "Partition (default: the cluster's)")->group(slurm_group);
   add_global_options(cmd, opt->global);
-  cmd->callback([opt] {
+  cmd->callback([opt, cmd] {
     apply_global_options(opt->global);
+    if (cmd->get_option("--seed")->count() > 0) opt->p.seed = opt->global.seed;
     if (opt->level == "group") {
       if (!opt->p.model.empty() || !opt->p.participants.empty() || !opt->p.sessions.empty() || opt->slurm.write)
         throw UsageError("the group level takes no --model, --participant-label, --session or --slurm");

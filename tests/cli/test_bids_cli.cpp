@@ -139,6 +139,14 @@ TEST_F(BidsApp, ParticipantWritesDerivativesOnTheInputGridAndSkipsWhatIsDone) {
   r = run(call);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(read_nifti(anat + "sub-001_ses-1p5T_desc-harmonized_T1w.nii.gz").data, out_image.data);
+  // --seed replaces the recipe's seed: another draw, recorded in the sidecar.
+  const std::string reseeded = dir_ + "/reseeded";
+  r = run("bids " + raw() + " " + reseeded + " participant --model " + model() + " --masks " + masks() +
+          " --session 1p5T --participant-label 001 --seed 9 -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::string reseeded_image = reseeded + "/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_desc-harmonized_T1w";
+  EXPECT_NE(read_nifti(reseeded_image + ".nii.gz").data, out_image.data);
+  EXPECT_NE(read_json(reseeded_image + ".json")["Seed"], side["Seed"]);
 
   // group: one QC row per harmonized scan, a figure each, and the report.
   r = run("bids " + raw() + " " + out + " group -q");
