@@ -55,15 +55,11 @@ void register_train(CLI::App& app) {
   cmd->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
   // The model's recipe (harmonize/recipe.hpp): what `apply --model` does
   // without options. Given here since training knows the model best.
-  const std::size_t before = cmd->get_options().size();
-  add_sampling_options(cmd, opt->sampling, "--sample-batch");
-  add_end_noise_option(cmd, opt->end_noise);
-  std::vector<CLI::Option*> sampling_recipe;
-  for (std::size_t i = before; i < cmd->get_options().size(); ++i) {
-    CLI::Option* o = cmd->get_options()[i];
-    o->group("Recipe (how `harmonize apply --model` samples this model unless told otherwise)");
-    sampling_recipe.push_back(o);
-  }
+  CLI::App* recipe_group =
+      cmd->add_option_group("Recipe", "How `harmonize apply --model` samples this model unless told otherwise");
+  add_sampling_options(recipe_group, opt->sampling, "--sample-batch");
+  add_end_noise_option(recipe_group, opt->end_noise);
+  const std::vector<CLI::Option*> sampling_recipe = recipe_group->get_options();
   add_global_options(cmd, opt->global);
 
   // Options a resumed run takes from its config.json.
