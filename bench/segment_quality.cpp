@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
   if (argc < 2 || first == "--help" || first == "-h") {
     std::fprintf(stderr,
                  "usage: %s COHORT [--beta B] [--iterations N] [--tolerance T] [--bias-fwhm MM] [--bias-iterations N]\n"
-                 "       [--no-bias] [--no-pv] [--no-stability] [--subjects sub-001,sub-002]\n"
+                 "       [--no-bias] [--no-pv] [--no-stability] [--refine-separation S] [--subjects sub-001,sub-002]\n"
                  "COHORT: a folder written by `harmonize simulate` (scans and derivatives/truth)\n",
                  argv[0]);
     return argc < 2 ? 2 : 0;
@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
       o.bias_fwhm_mm = std::stod(argv[++i]);
     else if (a == "--bias-iterations" && i + 1 < argc)
       o.bias_iterations = std::stoi(argv[++i]);
+    else if (a == "--refine-separation" && i + 1 < argc)
+      o.refine_separation = std::stod(argv[++i]);
     else if (a == "--no-bias")
       o.bias_fwhm_mm = 0;
     else if (a == "--no-stability")
@@ -89,8 +91,8 @@ int main(int argc, char** argv) {
   std::sort(scans.begin(), scans.end());
   std::printf("beta %.3g, bias %s, partial volume %s\n", o.beta, o.bias_fwhm_mm > 0 ? "on" : "off",
               o.partial_volume ? "on" : "off");
-  std::printf("%-22s %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %6s %4s  %5s %6s\n", "scan", "dCSF", "dGM", "dWM", "vCSF%",
-              "vGM%", "vWM%", "pvCSF%", "pvGM%", "pvWM%", "sec", "it", "hist", "stab%");
+  std::printf("%-22s %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %6s %4s  %5s %6s %5s\n", "scan", "dCSF", "dGM", "dWM",
+              "vCSF%", "vGM%", "vWM%", "pvCSF%", "pvGM%", "pvWM%", "sec", "it", "hist", "stab%", "sep");
   double sum_d[3] = {0, 0, 0}, worst_stab = 0;
   double worst_d[3] = {1, 1, 1}, worst_v[3] = {0, 0, 0}, worst_pv[3] = {0, 0, 0};
   int n = 0;
@@ -134,9 +136,10 @@ int main(int argc, char** argv) {
       worst_v[k] = std::max(worst_v[k], std::abs(v[k]));
       worst_pv[k] = std::max(worst_pv[k], std::abs(pv[k]));
     }
-    std::printf("%-22s %6.3f %6.3f %6.3f | %+7.2f %+7.2f %+7.2f | %+7.2f %+7.2f %+7.2f | %6.1f %4d%s %5d %6.3f\n",
+    std::printf("%-22s %6.3f %6.3f %6.3f | %+7.2f %+7.2f %+7.2f | %+7.2f %+7.2f %+7.2f | %6.1f %4d%s %5d %6.3f %4.1f%s\n",
                 (sub + "_" + ses).c_str(), d[0], d[1], d[2], v[0], v[1], v[2], pv[0], pv[1], pv[2], sec, r.iterations,
-                r.converged ? " " : "!", r.parameter_sweeps, stab);
+                r.converged ? " " : "!", r.parameter_sweeps, stab,
+                r.core_sd > 0 ? (r.core_mean[2] - r.core_mean[1]) / r.core_sd : 0.0, r.means_refined ? "*" : " ");
     std::fflush(stdout);
     ++n;
   }

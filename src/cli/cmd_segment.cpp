@@ -31,7 +31,8 @@ nlohmann::json to_json(const SegmentOptions& s) {
           {"bias_fwhm_mm", s.bias_fwhm_mm},
           {"bias_iterations", s.bias_iterations},
           {"partial_volume", s.partial_volume},
-          {"tolerance", s.tolerance}};
+          {"tolerance", s.tolerance},
+          {"refine_separation", s.refine_separation}};
 }
 
 }  // namespace
@@ -67,6 +68,10 @@ void register_segment(CLI::App& app) {
   cmd->add_option("--tolerance", opt->seg.tolerance,
                   "Convergence: each phase stops when less than this share of the brain changes class in a sweep")
       ->capture_default_str();
+  cmd->add_option("--refine-separation", opt->seg.refine_separation,
+                  "Refine the class means on the histogram only when the GM and WM cores' means lie less than this\n"
+                  "many noise sds apart (overlapping classes cut each other's cores); 0: never, a large value: always")
+      ->capture_default_str();
   cmd->add_flag("--no-bias", opt->no_bias, "Do not estimate a bias field (the input is already corrected)");
   cmd->add_flag("--no-pv", opt->no_pv,
                 "No mixtures in the model: three pure classes, probseg files hold their posteriors");
@@ -83,6 +88,7 @@ void register_segment(CLI::App& app) {
     if (o.seg.bias_iterations < 0) throw UsageError("--bias-iterations must be >= 0");
     if (!o.no_bias && !(o.seg.bias_fwhm_mm >= 5)) throw UsageError("--bias-fwhm must be at least 5 mm");
     if (!(o.seg.tolerance >= 0)) throw UsageError("--tolerance must be >= 0");
+    if (!(o.seg.refine_separation >= 0)) throw UsageError("--refine-separation must be >= 0");
     if (o.prefix.empty() || o.prefix.back() == '/') throw UsageError("--out-prefix needs a file name part");
 
     // Inputs first: every refusal before anything is written.
@@ -153,6 +159,9 @@ void register_segment(CLI::App& app) {
       record.set("classes", classes);
       record.set("iterations", r.iterations);
       record.set("parameter_sweeps", r.parameter_sweeps);
+      record.set("core_means", r.core_mean);
+      record.set("core_noise_sd", r.core_sd);
+      record.set("means_refined", r.means_refined);
       record.set("converged", r.converged);
       record.set("last_change", r.change);
       record.set("last_parameter_change", r.parameter_change);

@@ -35,6 +35,7 @@ struct MixelModel {
   std::array<double, kClasses + 2> w{};
   int mixtures = 2;  // 0: three pure classes only
   bool fixed = false;  // noise sd given (measured): the M-step updates the means and the weights
+  bool means_fixed = false;  // means given too: the M-step updates the weights only
 
   int components() const { return kClasses + mixtures; }
   // M-step; keeps the previous means if the new ones would not be increasing.

@@ -291,21 +291,25 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
         }
         acc[3 * k] += 1, acc[3 * k + 1] += y[b], acc[3 * k + 2] += double(y[b]) * y[b];
       });
-      double res = 0, n = 0;
+      double ss = 0, n = 0;  // residual sum of squares, voxels
       bool ok = true;
       std::array<double, K> mu{};
       for (int k = 0; k < K; ++k) {
         if (st[3 * k] < 10) ok = false;
         else {
           mu[k] = st[3 * k + 1] / st[3 * k];
-          res += st[3 * k + 2] - st[3 * k] * mu[k] * mu[k], n += st[3 * k];
+          ss += st[3 * k + 2] - st[3 * k] * mu[k] * mu[k], n += st[3 * k];
         }
       }
       if (ok && mu[0] < mu[1] && mu[1] < mu[2]) {
         model.mu = mu;
-        model.sd = std::sqrt(res / n);
+        model.sd = std::sqrt(ss / n);
         model.fixed = true;
+        model.means_fixed = (mu[2] - mu[1]) / model.sd >= o.refine_separation;
+        res.core_mean = mu;
+        res.core_sd = model.sd;
       }
+      res.means_refined = !model.means_fixed;
     }
     bool converged = false;
     res.parameter_sweeps = fit_on_histogram(model, centre, count, o.parameter_tolerance, o.parameter_sweeps,

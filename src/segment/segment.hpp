@@ -23,6 +23,8 @@ struct SegmentOptions {
   double tolerance = 1e-5;     // the MRF phase stops when less than this share of the brain changes class in a sweep
   int parameter_sweeps = 20000;        // EM sweeps on the histogram at most (about 1 ms each)
   double parameter_tolerance = 1e-7;   // ... until no weight or mean (share of the CSF-WM range) moves this much
+  double refine_separation = 4.5;      // means refined on the histogram only when the cores' GM and WM means
+                                       // are less than this many noise sds apart (docs/SEGMENT.md, "Model")
   double bias_fwhm_mm = 60.0;  // smoothness of the bias field estimate; <= 0: no bias estimation
   int bias_iterations = 10;    // bias updates (one per EM sweep, multiplied into the field)
   bool partial_volume = true;  // CSF/GM and GM/WM mixtures in the model (mixel EM); otherwise three pure classes
@@ -34,6 +36,9 @@ struct SegmentResult {
   Volume bias;                         // multiplicative bias field estimate (1 outside the brain)
   std::array<double, 3> mean{}, sd{};  // class intensity means and sds after bias correction
   int iterations = 0;                  // sweeps over the voxels: bias phase and MRF phase
+  std::array<double, 3> core_mean{};   // class means on the cores (no partial volume), before any refinement
+  double core_sd = 0;                  // the noise sd measured on the cores (kept by the model)
+  bool means_refined = false;          // the means were refined on the histogram (GM-WM closer than refine_separation)
   int parameter_sweeps = 0;            // EM sweeps on the histogram (means and weights)
   double parameter_change = 0;         // largest move in the last of them (a weight, or a mean as a share of WM - CSF)
   bool converged = false;              // both tolerances were met before their caps
