@@ -136,10 +136,14 @@ int main(int argc, char** argv) {
       worst_v[k] = std::max(worst_v[k], std::abs(v[k]));
       worst_pv[k] = std::max(worst_pv[k], std::abs(pv[k]));
     }
-    std::printf("%-22s %6.3f %6.3f %6.3f | %+7.2f %+7.2f %+7.2f | %+7.2f %+7.2f %+7.2f | %6.1f %4d%s %5d %6.3f %4.1f%s\n",
+    // GM-WM separation of the cores in noise sds; "-" where a class had too few
+    // core voxels and EM ran free (means and noise).
+    char sep_text[16] = "-";
+    if (r.core_sd > 0) std::snprintf(sep_text, sizeof sep_text, "%.1f", (r.core_mean[2] - r.core_mean[1]) / r.core_sd);
+    const std::string separation = sep_text;
+    std::printf("%-22s %6.3f %6.3f %6.3f | %+7.2f %+7.2f %+7.2f | %+7.2f %+7.2f %+7.2f | %6.1f %4d%s %5d %6.3f %5s%s\n",
                 (sub + "_" + ses).c_str(), d[0], d[1], d[2], v[0], v[1], v[2], pv[0], pv[1], pv[2], sec, r.iterations,
-                r.converged ? " " : "!", r.parameter_sweeps, stab,
-                r.core_sd > 0 ? (r.core_mean[2] - r.core_mean[1]) / r.core_sd : 0.0, r.means_refined ? "*" : " ");
+                r.converged ? " " : "!", r.parameter_sweeps, stab, separation.c_str(), r.means_refined ? "*" : " ");
     std::fflush(stdout);
     ++n;
   }

@@ -162,8 +162,11 @@ TEST_F(BidsApp, ParticipantWritesDerivativesOnTheInputGridAndSkipsWhatIsDone) {
   // Every name follows the BIDS derivatives pattern: sub[_ses]_desc-<label>_<suffix>.
   const std::regex derivative(R"(sub-[0-9A-Za-z]+/(ses-[0-9A-Za-z]+/)?anat/sub-[0-9A-Za-z]+(_ses-[0-9A-Za-z]+)?)"
                               R"(_desc-(harmonized_T1w|brain_mask)\.(nii\.gz|json))");
-  for (const auto& f : files_below(out))
-    if (f.rfind("sub-", 0) == 0) EXPECT_TRUE(std::regex_match(f, derivative)) << f;
+  for (const auto& f : files_below(out)) {
+    if (f.rfind("sub-", 0) == 0) {
+      EXPECT_TRUE(std::regex_match(f, derivative)) << f;
+    }
+  }
 
   // The official validator: no error on the raw dataset; on the derivatives,
   // no error beyond the two that its version 1.x (the npm registry's) raises
