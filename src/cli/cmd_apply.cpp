@@ -131,7 +131,7 @@ void register_apply(CLI::App& app) {
         overrides.push_back("--end-noise");
       else if (o.calibration.empty() || !s.correction.map)
         o.end_noise = EndNoise::of(recipe.end_noise_sd);
-      log::info("model recipe (" + recipe.made_by + "): " + describe(recipe) +
+      log::info("model recipe (" + recipe.made_by + "): " + describe(recipe, model.header.objective) +
                 (overrides.empty() ? std::string() : "; overridden here: " + nlohmann::json(overrides).dump()));
     }
     s.harmonize.sampling.validate(model.header.diffusion.steps);

@@ -125,7 +125,7 @@ ScanOptions options_from_recipe(const LoadedModel& model, const std::string& mod
     s.correction.map = r.map;
     s.correction.end_noise_sd = r.end_noise_sd;
     recipe_used = model.header.recipe;
-    log::info("model recipe (" + r.made_by + "): " + describe(r));
+    log::info("model recipe (" + r.made_by + "): " + describe(r, model.header.objective));
   } else {
     log::warn(model_path + ": the model carries no recipe; sampling with apply's defaults (ddpm, " +
                  std::to_string(s.harmonize.sampling.steps) + " steps, no end noise)");

@@ -53,6 +53,13 @@ void register_train(CLI::App& app) {
                       "Validation subjects (default: --val-fraction of them, or all not in --subjects)");
   auto* flip = cmd->add_flag("--flip", t.flip, "Augment with random left-right flips");
   cmd->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
+  auto* objective =
+      cmd->add_option("--objective", t.objective,
+                      "diffusion (the paper's conditional diffusion model) or regression (a DeepHarmony-like baseline:\n"
+                      "the same network maps the source slice to the target slice in one pass, L1 loss; `apply`\n"
+                      "then ignores the sampling options)")
+          ->check(CLI::IsMember({"diffusion", "regression"}))
+          ->capture_default_str();
   // The model's recipe (harmonize/recipe.hpp): what `apply --model` does
   // without options. Given here since training knows the model best.
   CLI::App* recipe_group =
@@ -63,7 +70,7 @@ void register_train(CLI::App& app) {
   add_global_options(cmd, opt->global);
 
   // Options a resumed run takes from its config.json.
-  std::vector<CLI::Option*> fixed{direction, val, flip, train_subjects, val_subjects};
+  std::vector<CLI::Option*> fixed{direction, val, flip, train_subjects, val_subjects, objective};
   fixed.insert(fixed.end(), recipe.begin(), recipe.end());
   fixed.insert(fixed.end(), sampling_recipe.begin(), sampling_recipe.end());
   cmd->callback([opt, cmd, direction, fixed] {
@@ -106,9 +113,9 @@ void register_train(CLI::App& app) {
       r.end_noise_sd = opt->end_noise.resolve(trainer->target_noise_sd(), run_dir);
       r.seed = opt->global.seed;
       r.made_by = "train " + run_dir;
-      r.method = "harmonize DM";
+      r.method = t.objective == kRegressionObjective ? "regression (DeepHarmony-like)" : "harmonize DM";
       trainer->set_recipe(to_json(r));
-      log::info("model recipe: " + describe(r));
+      log::info("model recipe: " + describe(r, t.objective));
     }
     const TrainOptions& o = trainer->options();
     RunRecord record(run_dir, record_name, to_json(o), opt->global);

@@ -37,11 +37,13 @@ Recipe recipe_from_json(const nlohmann::json& j, const std::string& where) {
   return r;
 }
 
-std::string describe(const Recipe& r) {
-  std::string s = to_string(r.sampling.sampler) + ", " + std::to_string(r.sampling.steps) + " steps";
+std::string describe(const Recipe& r, const std::string& objective) {
+  const bool one_pass = objective == "regression";
+  std::string s = one_pass ? std::string("one pass (regression)")
+                           : to_string(r.sampling.sampler) + ", " + std::to_string(r.sampling.steps) + " steps";
   for (std::size_t i = 0; i < r.orientations.size(); ++i) s += (i ? "+" : " on ") + r.orientations[i];
-  if (r.sampling.sampler == Sampler::Ddim && r.sampling.eta > 0) s += ", eta " + nlohmann::json(r.sampling.eta).dump();
-  if (r.sampling.spacing != StepSpacing::Uniform) s += ", " + to_string(r.sampling.spacing) + " spacing";
+  if (!one_pass && r.sampling.sampler == Sampler::Ddim && r.sampling.eta > 0) s += ", eta " + nlohmann::json(r.sampling.eta).dump();
+  if (!one_pass && r.sampling.spacing != StepSpacing::Uniform) s += ", " + to_string(r.sampling.spacing) + " spacing";
   s += ", end noise " + nlohmann::json(r.end_noise_sd).dump();
   if (r.map) s += ", quantile map (" + std::to_string(r.map->from.size()) + " points)";
   s += ", seed " + std::to_string(r.seed);

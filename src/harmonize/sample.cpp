@@ -25,6 +25,9 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
       : sampling.sampler == Sampler::Ddim                 ? base.respaced(ddim_timesteps(T, sampling.steps))
                                                      : base.respaced(even_timesteps(T, sampling.steps));
   const int multiple = m.header.unet.size_multiple();
+  // A regression model (the DeepHarmony-like baseline) maps each slice in one
+  // pass: no sampler, no generator; the sampling options do not apply.
+  const bool regression = m.header.objective == kRegressionObjective;
 
   // Every (stack, slice) to harmonize, in order.
   std::vector<std::pair<std::size_t, int64_t>> work;
@@ -53,13 +56,19 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
     std::vector<torch::Tensor> src;
     for (std::size_t w = b; w < end; ++w) src.push_back(stacks[work[w].first][work[w].second].unsqueeze(0));
     const torch::Tensor source = torch::stack(src).to(torch::kFloat32);  // [B, 1, H, W]
-    SamplerOptions so;
-    so.generator = gen;
-    so.device = o.device;
-    const auto denoiser = conditional_denoiser(m.model, source);
-    const std::vector<int64_t> shape{source.size(0), 1, source.size(2), source.size(3)};
-    torch::Tensor x =
-        sampling.sampler == Sampler::Ddim ? sample_ddim(d, denoiser, shape, sampling.eta, so) : sample_ddpm(d, denoiser, shape, so);
+    torch::Tensor x;
+    if (regression) {
+      UNet net = m.model;
+      x = regression_output(net, source.to(o.device));
+    } else {
+      SamplerOptions so;
+      so.generator = gen;
+      so.device = o.device;
+      const auto denoiser = conditional_denoiser(m.model, source);
+      const std::vector<int64_t> shape{source.size(0), 1, source.size(2), source.size(3)};
+      x = sampling.sampler == Sampler::Ddim ? sample_ddim(d, denoiser, shape, sampling.eta, so)
+                                            : sample_ddpm(d, denoiser, shape, so);
+    }
     x = from_model_range(x).clamp(0.0, 1.0).to(torch::kCPU);
     for (std::size_t w = b; w < end; ++w) out[work[w].first][work[w].second].copy_(x[int64_t(w - b)][0]);
     done += end - b;

@@ -139,6 +139,7 @@ nlohmann::json to_json(const ModelHeader& h) {
                       {"unet", h.unet},         {"diffusion", h.diffusion}, {"direction", h.direction},
                       {"step", h.step},         {"elapsed_s", h.elapsed_s}, {"training", h.training}};
   if (h.target_noise_sd >= 0) j["data"] = {{"target_noise_sd", h.target_noise_sd}};
+  if (h.objective != kDiffusionObjective) j["objective"] = h.objective;
   if (!h.weights_crc32.empty()) j["weights_crc32"] = h.weights_crc32;
   if (!h.recipe.empty()) j["recipe"] = h.recipe;
   return j;
@@ -157,6 +158,9 @@ ModelHeader model_header_from_json(const nlohmann::json& j, const std::string& p
     h.unet = j.at("unet").get<UNetConfig>();
     h.diffusion = j.at("diffusion").get<DiffusionConfig>();
     h.direction = j.at("direction").get<std::string>();
+    h.objective = j.value("objective", std::string(kDiffusionObjective));
+    if (h.objective != kDiffusionObjective && h.objective != kRegressionObjective)
+      throw wrong_kind(path, "a model trained for '" + h.objective + "', which this build cannot apply");
     h.step = j.at("step").get<int64_t>();
     h.elapsed_s = j.value("elapsed_s", 0.0);
     h.training = j.value("training", nlohmann::json::object());

@@ -3,6 +3,7 @@
 // then rename), in LibTorch's archive format (a zip, torch::serialize):
 //   "header"     JSON string: {"format":"harmonize-model","version":1,
 //                "kind":"checkpoint"|"model","unet":{..},"diffusion":{..},
+//                "objective":"diffusion"|"regression" (absent: diffusion),
 //                "direction":"1p5T-to-3T","step":N,"training":{..},"elapsed_s":..,
 //                "data":{"target_noise_sd":..},"weights_crc32":{"model":..,"ema":..}}
 //   "model"      the network's parameters and buffers (checkpoint only)
@@ -34,6 +35,7 @@ struct ModelHeader {
   int version = kModelFormatVersion;
   UNetConfig unet;
   DiffusionConfig diffusion;
+  std::string objective = kDiffusionObjective;  // what the network was trained for (config.hpp)
   std::string direction;
   int64_t step = 0;
   double elapsed_s = 0.0;                              // training time so far

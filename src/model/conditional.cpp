@@ -38,4 +38,20 @@ LossTerms training_loss(UNet& model, const GaussianDiffusion& d, const torch::Te
   return d.training_losses(out, x0, x_t, t, noise);
 }
 
+torch::Tensor regression_output(UNet& model, const torch::Tensor& source01) {
+  const auto source = to_model_range(source01);
+  const auto t = torch::zeros({source.size(0)}, torch::TensorOptions().dtype(torch::kInt64).device(source.device()));
+  return model->forward(conditional_input(source, torch::zeros_like(source)), t).narrow(1, 0, 1);
+}
+
+LossTerms regression_loss(UNet& model, const torch::Tensor& source01, const torch::Tensor& target01) {
+  if (source01.sizes() != target01.sizes()) {
+    std::ostringstream msg;
+    msg << "regression loss: source of shape " << source01.sizes() << " but target of shape " << target01.sizes();
+    throw Error(msg.str());
+  }
+  const auto l1 = (regression_output(model, source01) - to_model_range(target01)).abs().mean({1, 2, 3});
+  return {l1, l1, torch::zeros_like(l1)};
+}
+
 }  // namespace harmonize

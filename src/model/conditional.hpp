@@ -27,4 +27,13 @@ Denoiser conditional_denoiser(UNet model, const torch::Tensor& source01);
 LossTerms training_loss(UNet& model, const GaussianDiffusion& d, const torch::Tensor& source01,
                         const torch::Tensor& target01, const torch::Tensor& t, const torch::Tensor& noise);
 
+// The regression baseline (objective "regression"; DeepHarmony-like): the same
+// network, given zeros where the noisy target slice would be and told
+// timestep 0, maps the source slice to the target slice in one pass. Returns
+// that slice in the model range, [B, 1, H, W] (the first output channel).
+torch::Tensor regression_output(UNet& model, const torch::Tensor& source01);
+// Its loss per sample, [B]: the mean absolute difference (L1) to 2 target01 - 1;
+// mse holds the same, vb zeros.
+LossTerms regression_loss(UNet& model, const torch::Tensor& source01, const torch::Tensor& target01);
+
 }  // namespace harmonize

@@ -180,4 +180,9 @@ void from_json(const nlohmann::json& j, DiffusionConfig& c) {
   c = r;
 }
 
+void validate_objective(const std::string& objective) {
+  if (objective != kDiffusionObjective && objective != kRegressionObjective)
+    throw UsageError("the objective must be diffusion or regression, not '" + objective + "'");
+}
+
 }  // namespace harmonize

@@ -66,6 +66,15 @@ struct DiffusionConfig {
   bool operator==(const DiffusionConfig&) const = default;
 };
 
+// What a network is trained for: "diffusion" (the paper's conditional DDPM:
+// denoise the target slice given the source) or "regression" (a
+// DeepHarmony-like baseline: the same network maps the source slice to the
+// target slice in one pass, L1 loss; model/conditional.hpp). Throws
+// UsageError naming the accepted values.
+inline constexpr const char* kDiffusionObjective = "diffusion";
+inline constexpr const char* kRegressionObjective = "regression";
+void validate_objective(const std::string& objective);
+
 std::string to_string(ModelVariance v);
 std::string to_string(LossKind k);
 ModelVariance model_variance_from_string(const std::string& s);

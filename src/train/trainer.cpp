@@ -35,6 +35,7 @@ void TrainOptions::validate() const {
   parse_direction(direction);
   unet.validate();
   diffusion.validate();
+  validate_objective(objective);
   require(unet.in_channels == 2, "the conditional model needs unet in_channels 2 (source + noisy target)");
   require(unet.out_channels == (diffusion.variance == ModelVariance::LearnedRange ? 2 : 1),
           "unet out_channels must be 2 for the learned-range variance, 1 for a fixed one");
@@ -61,6 +62,7 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"preset", o.preset},
           {"unet", o.unet},
           {"diffusion", o.diffusion},
+          {"objective", o.objective},
           {"lr", o.lr},
           {"lr_schedule", o.lr_schedule},
           {"warmup_steps", o.warmup_steps},
@@ -91,6 +93,7 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.preset = j.value("preset", o.preset);
     o.unet = j.at("unet").get<UNetConfig>();
     o.diffusion = j.at("diffusion").get<DiffusionConfig>();
+    o.objective = j.value("objective", o.objective);
     o.lr = j.value("lr", o.lr);
     o.lr_schedule = j.value("lr_schedule", o.lr_schedule);
     o.warmup_steps = j.value("warmup_steps", o.warmup_steps);
@@ -153,6 +156,7 @@ struct Trainer::State {
     ModelHeader h;
     h.unet = o.unet;
     h.diffusion = o.diffusion;
+    h.objective = o.objective;
     h.direction = o.direction;
     h.step = step;
     h.elapsed_s = elapsed_before + session_s;
@@ -234,8 +238,11 @@ double validation_loss(Trainer::State& s, UNet& net) {
   torch::NoGradGuard no_grad;
   const bool was_training = net->is_training();
   net->eval();
-  const auto terms = training_loss(net, s.diffusion, s.val.source.to(s.device), s.val.target.to(s.device),
-                                   s.val_t.to(s.device), s.val_noise.to(s.device));
+  const auto terms =
+      s.o.objective == kRegressionObjective
+          ? regression_loss(net, s.val.source.to(s.device), s.val.target.to(s.device))
+          : training_loss(net, s.diffusion, s.val.source.to(s.device), s.val.target.to(s.device),
+                          s.val_t.to(s.device), s.val_noise.to(s.device));
   if (was_training) net->train();
   return terms.loss.mean().item<double>();
 }
@@ -296,6 +303,7 @@ Trainer Trainer::resume(const std::string& run_dir, const std::function<void(Tra
   TrainOptions o = train_options_from_json(j);
   const int64_t planned_steps = o.max_steps;
   if (adjust) adjust(o);
+  o.validate();  // a config.json edited by hand is refused in the options' own terms
   if (o.lr_schedule == "cosine" && o.max_steps != planned_steps)
     log::warn("the cosine learning-rate schedule of " + run_dir + " was planned for " + std::to_string(planned_steps) +
               " steps; with max_steps " + std::to_string(o.max_steps) + " the remaining steps follow the new length");
@@ -306,8 +314,8 @@ Trainer Trainer::resume(const std::string& run_dir, const std::function<void(Tra
                      "no checkpoint to resume from: the run stopped before its first checkpoint (--save-every); "
                      "start it again from the beginning with the same options and --force");
   const ModelHeader h = read_model_header(ckpt, kCheckpointKind);
-  if (!(h.unet == o.unet) || !(h.diffusion == o.diffusion) || h.direction != o.direction)
-    throw InputError(ckpt, "checkpoint does not match " + config + " (network, diffusion or direction differ)");
+  if (!(h.unet == o.unet) || !(h.diffusion == o.diffusion) || h.direction != o.direction || h.objective != o.objective)
+    throw InputError(ckpt, "checkpoint does not match " + config + " (network, diffusion, objective or direction differ)");
   auto s = build(std::move(o), run_dir);
   load_checkpoint(ckpt, s->training_state(), s->device);
   s->step = h.step;
@@ -356,10 +364,15 @@ TrainSummary Trainer::run(const TrainCallback& on_step) {
   s.model->train();
   while (s.step < o.max_steps) {
     const SliceBatch b = s.data.training.sample(o.batch, s.gen, o.flip);
-    const auto t = s.diffusion.sample_timesteps(o.batch, s.gen);
-    const auto noise = torch::randn({o.batch, 1, s.data.height, s.data.width}, s.gen);
-    const LossTerms terms = training_loss(s.model, s.diffusion, b.source.to(s.device), b.target.to(s.device),
-                                          t.to(s.device), noise.to(s.device));
+    LossTerms terms;
+    if (o.objective == kRegressionObjective) {
+      terms = regression_loss(s.model, b.source.to(s.device), b.target.to(s.device));
+    } else {
+      const auto t = s.diffusion.sample_timesteps(o.batch, s.gen);
+      const auto noise = torch::randn({o.batch, 1, s.data.height, s.data.width}, s.gen);
+      terms = training_loss(s.model, s.diffusion, b.source.to(s.device), b.target.to(s.device), t.to(s.device),
+                            noise.to(s.device));
+    }
     const auto loss = terms.loss.mean();
     s.current_lr = learning_rate_at(o, s.step);
     for (auto& group : s.optimizer->param_groups())

@@ -25,6 +25,11 @@ struct TrainOptions {
   std::string preset = "cpu";            // name of `unet` (informational once resolved)
   UNetConfig unet = unet_preset("cpu");
   DiffusionConfig diffusion;  // the loss is diffusion.loss (hybrid by default)
+  // "diffusion" (the paper's), or "regression": the same network trained to map
+  // the source slice to the target slice in one pass with an L1 loss, the
+  // DeepHarmony-like baseline (model/conditional.hpp regression_loss); its
+  // csv's mse column then holds that L1 and vb is 0.
+  std::string objective = kDiffusionObjective;
   double lr = 1e-4;
   // Learning-rate schedule: "constant" (the paper's) or "cosine": linear warm-up
   // over warmup_steps, then a half cosine from lr down to 0 at max_steps (so a

@@ -17,6 +17,7 @@
 #include "model/checkpoint.hpp"
 #include "train/slice_dataset.hpp"
 #include "train/trainer.hpp"
+#include "harmonize/sample.hpp"
 
 using namespace harmonize;
 namespace fs = std::filesystem;
@@ -440,6 +441,91 @@ TEST(Trainer, ResumedRunContinuesExactlyAsAStraightRun) {
   // ... and recorded in the model file and the checkpoints, resumed or not.
   EXPECT_DOUBLE_EQ(read_model_header(split + "/model.pt").target_noise_sd, noise);
   EXPECT_DOUBLE_EQ(read_model_header(split + "/checkpoints/last.pt").target_noise_sd, noise);
+}
+
+// The regression objective (issue 17's DeepHarmony-like baseline): the same
+// network fits the toy data's mapping (target = 1.1 - source) in one pass.
+TEST(Trainer, RegressionObjectiveFitsAToyMapping) {
+  const std::string data = test::make_synthetic_data(temp_dir("regression_data"), {4, 5, 16, 3});
+  const std::string run = temp_dir("regression_run");
+  TrainOptions o = tiny_options(data);
+  o.objective = kRegressionObjective;
+  o.max_steps = 200;
+  o.save_every = 200;
+  o.validate_every = 0;
+  o.grad_clip = 0;
+  o.lr = 3e-3;
+  o.ema_rate = 0.5;
+  o.flip = false;
+  std::vector<double> losses;
+  {
+    Trainer t = Trainer::start(o, run);
+    t.run([&](const TrainReport& r) {
+      losses.push_back(r.loss);
+      EXPECT_EQ(r.vb, 0.0);
+      EXPECT_EQ(r.mse, r.loss);  // the csv's mse column holds the L1 loss
+    });
+  }
+  ASSERT_EQ(losses.size(), 200u);
+  double first = 0, last = 0;
+  for (int i = 0; i < 10; ++i) first += losses[std::size_t(i)] / 10, last += losses[std::size_t(190 + i)] / 10;
+  EXPECT_LT(last, 0.3 * first) << "L1 loss of the first and last 10 steps";
+  const LoadedModel m = load_model(run + "/model.pt");
+  EXPECT_EQ(m.header.objective, kRegressionObjective);
+  EXPECT_EQ(read_model_header(run + "/checkpoints/last.pt").objective, kRegressionObjective);
+
+  // The held-out subject's slices through harmonize_stacks: one pass, close to
+  // the target, and the seed and the sampling options change nothing.
+  SliceDatasetOptions so;
+  so.direction = o.direction;
+  Trainer t = Trainer::resume(run);
+  so.training_subjects = t.options().training_subjects;
+  const PairedSlices slices = load_paired_slices(data, so);
+  const torch::Tensor source = slices.validation.source().squeeze(1), target = slices.validation.target().squeeze(1);
+  const std::vector<std::vector<std::uint8_t>> all{std::vector<std::uint8_t>(std::size_t(source.size(0)), 1)};
+  HarmonizeOptions ho;
+  ho.sampling.steps = 3;
+  const auto a = harmonize_stacks(m, {source}, all, ho);
+  ho.seed = 99;
+  ho.sampling.sampler = Sampler::Ddim;
+  ho.sampling.steps = 7;
+  const auto b = harmonize_stacks(m, {source}, all, ho);
+  EXPECT_TRUE(torch::equal(a[0], b[0]));
+  const auto brain = source > 0;
+  const double mapped = (a[0] - target).abs().masked_select(brain).mean().item<double>();
+  const double identity = (source - target).abs().masked_select(brain).mean().item<double>();
+  EXPECT_LT(mapped, 0.25 * identity) << "mean |output - target| " << mapped << ", |source - target| " << identity;
+}
+
+// A regression run split by a checkpoint continues exactly as a straight one,
+// and resuming it as a diffusion run is refused.
+TEST(Trainer, RegressionRunResumesExactly) {
+  const std::string data = test::make_synthetic_data(temp_dir("regression_resume_data"), {4, 5, 16, 3});
+  const std::string straight = temp_dir("regression_straight"), split = temp_dir("regression_split");
+  TrainOptions o = tiny_options(data);
+  o.objective = kRegressionObjective;
+  o.max_steps = 12;
+  o.save_every = 6;
+  std::vector<double> a, b;
+  Trainer::start(o, straight).run([&](const TrainReport& r) { a.push_back(r.loss); });
+  o.max_steps = 6;
+  Trainer::start(o, split).run([&](const TrainReport& r) { b.push_back(r.loss); });
+  Trainer::resume(split, [](TrainOptions& x) { x.max_steps = 12; }).run([&](const TrainReport& r) { b.push_back(r.loss); });
+  ASSERT_EQ(a.size(), 12u);
+  ASSERT_EQ(b.size(), 12u);
+  for (std::size_t i = 0; i < 12; ++i) EXPECT_NEAR(a[i], b[i], 1e-6 * (1 + a[i])) << i;
+  const LoadedModel ma = load_model(straight + "/model.pt"), mb = load_model(split + "/model.pt");
+  expect_same_weights(ma.model, mb.model, 1e-6);
+  EXPECT_EQ(csv_without_seconds(straight + "/train_log.csv"), csv_without_seconds(split + "/train_log.csv"));
+  // config.json says regression; a checkpoint of another objective does not resume.
+  auto config = nlohmann::json::parse(read_text_file(split + "/config.json"));
+  EXPECT_EQ(config["objective"], "regression");
+  config["objective"] = "diffusion";
+  std::ofstream(split + "/config.json") << config.dump();
+  EXPECT_TRUE(contains(error_of([&] { Trainer::resume(split); }), "objective"));
+  config["objective"] = "gan";
+  std::ofstream(split + "/config.json") << config.dump();
+  EXPECT_TRUE(contains(error_of([&] { Trainer::resume(split); }), "objective must be"));
 }
 
 TEST(Trainer, LearningRateSchedules) {
