@@ -15,6 +15,7 @@
 #include "harmonize/recipe.hpp"
 #include "harmonize/scan.hpp"
 #include "io/nifti.hpp"
+#include "model/tensor.hpp"
 
 namespace fs = std::filesystem;
 
@@ -65,10 +66,7 @@ void register_apply(CLI::App& app) {
     s.harmonize.sampling = o.sampling;
     s.harmonize.seed = o.global.seed;
     s.preprocessed = o.preprocessed;
-    if (o.device == "cuda") {
-      if (!torch::cuda::is_available()) throw UsageError("--device cuda: no CUDA device is available");
-      s.harmonize.device = torch::kCUDA;
-    }
+    s.harmonize.device = device_from_name(o.device);
     if (o.outputs.empty() == o.output_dir.empty()) throw UsageError("give either --output per input or --output-dir");
     if (!o.outputs.empty() && o.outputs.size() != o.inputs.size())
       throw UsageError("--output must name one file per --input");

@@ -30,6 +30,7 @@
 #include "harmonize/version.hpp"
 #include "io/nifti.hpp"
 #include "simulate/preview.hpp"
+#include "model/tensor.hpp"
 
 namespace fs = std::filesystem;
 
@@ -212,11 +213,7 @@ void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
   if (scans.empty()) throw InputError(o.bids_dir, "holds no *_T1w.nii[.gz] of the chosen participants and sessions");
   if (!o.masks.empty() && !fs::is_directory(o.masks)) throw InputError(o.masks, "mask dataset folder does not exist");
 
-  torch::Device device = torch::kCPU;
-  if (o.device == "cuda") {
-    if (!torch::cuda::is_available()) throw UsageError("--device cuda: no CUDA device is available");
-    device = torch::kCUDA;
-  }
+  const torch::Device device = device_from_name(o.device);
   const LoadedModel model = load_model(o.model, device);
   log::info("model " + o.model + ": " + model.header.direction + ", step " + std::to_string(model.header.step));
   nlohmann::json recipe = nullptr;

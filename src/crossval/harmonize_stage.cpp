@@ -19,6 +19,7 @@
 #include "harmonize/scan.hpp"
 #include "io/nifti.hpp"
 #include "train/slice_dataset.hpp"
+#include "model/tensor.hpp"
 
 namespace fs = std::filesystem;
 
@@ -35,7 +36,7 @@ void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const s
             dir + " (" + to_string(p.sampling.sampler) + ", " + std::to_string(p.sampling.steps) + " steps)");
   const auto t0 = std::chrono::steady_clock::now();
   HarmonizeOptions h;
-  h.device = r.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  h.device = device_from_name(r.device);
   const std::string model_path = L.model_dir(f, dir) + "/model.pt";
   const LoadedModel model = load_model(model_path, h.device);
   h.sampling = p.sampling;

@@ -29,4 +29,12 @@ Volume from_tensor(const torch::Tensor& t, const Geometry& g) {
 
 void set_torch_threads(int n) { torch::set_num_threads(n); }
 std::string torch_version() { return TORCH_VERSION; }
+torch::Device device_from_name(const std::string& name) {
+  if (name == "cpu") return torch::kCPU;
+  if (name != "cuda") throw UsageError("device must be cpu or cuda, not '" + name + "'");
+  if (!torch::cuda::is_available())
+    throw UsageError("device cuda: no CUDA device is available (LibTorch without CUDA, or no GPU visible)");
+  return torch::kCUDA;
+}
+
 }  // namespace harmonize

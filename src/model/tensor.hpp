@@ -16,6 +16,10 @@ torch::Tensor to_tensor(const Volume& v);
 // the geometry `g` attached. Throws if the shape does not match g.
 Volume from_tensor(const torch::Tensor& t, const Geometry& g);
 
+// The device named "cpu" or "cuda"; throws UsageError for another name, or for
+// cuda when LibTorch has none (a CPU-only build, or no GPU visible).
+torch::Device device_from_name(const std::string& name);
+
 // LibTorch's intra-op thread count (Debian's build starts with one).
 void set_torch_threads(int n);
 std::string torch_version();

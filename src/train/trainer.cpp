@@ -17,6 +17,7 @@
 #include "model/noise.hpp"
 #include "model/checkpoint.hpp"
 #include "train/slice_dataset.hpp"
+#include "model/tensor.hpp"
 
 namespace fs = std::filesystem;
 
@@ -171,20 +172,11 @@ struct Trainer::State {
 
 namespace {
 
-torch::Device device_of(const std::string& name) {
-  if (name == "cuda") {
-    if (!torch::cuda::is_available())
-      throw UsageError("device cuda: no CUDA device available (LibTorch without CUDA, or no GPU visible)");
-    return torch::Device(torch::kCUDA);
-  }
-  return torch::Device(torch::kCPU);
-}
-
 // Everything but the saved state: data, networks, optimizer, generators.
 std::unique_ptr<Trainer::State> build(TrainOptions o, const std::string& run_dir) {
   o.validate();
   auto s = std::make_unique<Trainer::State>();
-  s->device = device_of(o.device);
+  s->device = device_from_name(o.device);
   SliceDatasetOptions d;
   d.direction = o.direction;
   d.validation_fraction = o.val_fraction;

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "core/error.hpp"
 #include "model/tensor.hpp"
 
 using namespace harmonize;
@@ -22,4 +23,13 @@ TEST(Tensor, RoundTripKeepsVoxelsAndLayout) {
   EXPECT_EQ(back.data, v.data);
   EXPECT_EQ(back.geom.size, g.size);
   EXPECT_THROW(from_tensor(t.transpose(0, 2), g), std::exception);
+}
+
+TEST(Tensor, DeviceNamesAreCheckedInOnePlace) {
+  EXPECT_EQ(device_from_name("cpu"), torch::Device(torch::kCPU));
+  EXPECT_THROW(device_from_name("gpu"), UsageError);
+  if (torch::cuda::is_available())
+    EXPECT_EQ(device_from_name("cuda"), torch::Device(torch::kCUDA));
+  else
+    EXPECT_THROW(device_from_name("cuda"), UsageError);
 }
