@@ -38,7 +38,7 @@ Recipe recipe_from_json(const nlohmann::json& j, const std::string& where) {
 }
 
 std::string describe(const Recipe& r, const std::string& objective) {
-  const bool one_pass = objective == "regression";
+  const bool one_pass = objective == kRegressionObjective;
   std::string s = one_pass ? std::string("one pass (regression)")
                            : to_string(r.sampling.sampler) + ", " + std::to_string(r.sampling.steps) + " steps";
   for (std::size_t i = 0; i < r.orientations.size(); ++i) s += (i ? "+" : " on ") + r.orientations[i];

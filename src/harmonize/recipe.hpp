@@ -11,6 +11,7 @@
 
 #include "harmonize/correction.hpp"
 #include "harmonize/options.hpp"
+#include "model/config.hpp"
 
 namespace harmonize {
 
@@ -34,6 +35,6 @@ nlohmann::json to_json(const Recipe& r);
 Recipe recipe_from_json(const nlohmann::json& j, const std::string& where);
 // One line for logs and `harmonize info`: "ddim, 8 steps, end noise 0.02, quantile map (100 points), seed 7920";
 // for a model of the regression objective (model/config.hpp) "one pass (regression), ..." instead of the sampler.
-std::string describe(const Recipe& r, const std::string& objective = "diffusion");
+std::string describe(const Recipe& r, const std::string& objective = kDiffusionObjective);
 
 }  // namespace harmonize

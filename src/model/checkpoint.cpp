@@ -159,7 +159,7 @@ ModelHeader model_header_from_json(const nlohmann::json& j, const std::string& p
     h.diffusion = j.at("diffusion").get<DiffusionConfig>();
     h.direction = j.at("direction").get<std::string>();
     h.objective = j.value("objective", std::string(kDiffusionObjective));
-    if (h.objective != kDiffusionObjective && h.objective != kRegressionObjective)
+    if (!known_objective(h.objective))
       throw wrong_kind(path, "a model trained for '" + h.objective + "', which this build cannot apply");
     h.step = j.at("step").get<int64_t>();
     h.elapsed_s = j.value("elapsed_s", 0.0);

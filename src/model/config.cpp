@@ -180,8 +180,12 @@ void from_json(const nlohmann::json& j, DiffusionConfig& c) {
   c = r;
 }
 
+bool known_objective(const std::string& objective) {
+  return objective == kDiffusionObjective || objective == kRegressionObjective;
+}
+
 void validate_objective(const std::string& objective) {
-  if (objective != kDiffusionObjective && objective != kRegressionObjective)
+  if (!known_objective(objective))
     throw UsageError("the objective must be diffusion or regression, not '" + objective + "'");
 }
 

@@ -73,6 +73,7 @@ struct DiffusionConfig {
 // UsageError naming the accepted values.
 inline constexpr const char* kDiffusionObjective = "diffusion";
 inline constexpr const char* kRegressionObjective = "regression";
+bool known_objective(const std::string& objective);
 void validate_objective(const std::string& objective);
 
 std::string to_string(ModelVariance v);

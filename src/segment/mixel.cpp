@@ -23,9 +23,9 @@ void MixelStats::add(const MixelStats& o) {
 }
 
 void MixelModel::update(const MixelStats& s, double voxels) {
-  // The means: Cramer's rule on the 3x3 normal equations.
-  const double D = means_fixed ? 0.0 : det3(s.A.data());
-  if (std::abs(D) > 0) {
+  // The means (unless given): Cramer's rule on the 3x3 normal equations.
+  const double D = det3(s.A.data());
+  if (!means_fixed && std::abs(D) > 0) {
     std::array<double, K> next{};
     for (int x = 0; x < K; ++x) {
       std::array<double, 9> Ax = s.A;
