@@ -55,10 +55,12 @@ void register_train(CLI::App& app) {
   cmd->add_option("--device", t.device, "cpu or cuda")->capture_default_str();
   auto* objective =
       cmd->add_option("--objective", t.objective,
-                      "diffusion (the paper's conditional diffusion model) or regression (a DeepHarmony-like baseline:\n"
-                      "the same network maps the source slice to the target slice in one pass, L1 loss; `apply`\n"
-                      "then ignores the sampling options)")
-          ->check(CLI::IsMember({"diffusion", "regression"}))
+                      "diffusion (the paper's conditional diffusion model), regression (a DeepHarmony-like\n"
+                      "baseline: the same network maps the source slice to the target slice in one pass, L1 loss)\n"
+                      "or gan (a pGAN-like baseline: that one-pass network against a PatchGAN discriminator,\n"
+                      "adversarial + --gan-l1-weight x L1 loss). `apply` maps a baseline's slices in one pass and\n"
+                      "ignores the sampling options")
+          ->check(CLI::IsMember({"diffusion", "regression", "gan"}))
           ->capture_default_str();
   // The model's recipe (harmonize/recipe.hpp): what `apply --model` does
   // without options. Given here since training knows the model best.
@@ -113,7 +115,7 @@ void register_train(CLI::App& app) {
       r.end_noise_sd = opt->end_noise.resolve(trainer->target_noise_sd(), run_dir);
       r.seed = opt->global.seed;
       r.made_by = "train " + run_dir;
-      r.method = t.objective == kRegressionObjective ? "regression (DeepHarmony-like)" : "harmonize DM";
+      r.method = objective_method_name(t.objective);
       trainer->set_recipe(to_json(r));
       log::info("model recipe: " + describe(r, t.objective));
     }

@@ -76,6 +76,14 @@ std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
                       "fewer steps) or v (x0-like at high noise, eps-like at low noise, so the target's fine texture "
                       "is kept)")
           ->check(CLI::IsMember({"eps", "x0", "v"}))
+          ->capture_default_str(),
+      cmd->add_option("--gan-l1-weight", t.gan_l1_weight,
+                      "gan objective: weight of the L1 term beside the adversarial one (pix2pix's and pGAN's 100)")
+          ->check(non_negative())
+          ->capture_default_str(),
+      cmd->add_option("--discriminator-channels", t.discriminator_channels,
+                      "gan objective: width of the PatchGAN discriminator's first layer (then 2x, 4x)")
+          ->check(CLI::PositiveNumber)
           ->capture_default_str()};
 }
 #endif

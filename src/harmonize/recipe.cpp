@@ -38,8 +38,8 @@ Recipe recipe_from_json(const nlohmann::json& j, const std::string& where) {
 }
 
 std::string describe(const Recipe& r, const std::string& objective) {
-  const bool one_pass = objective == kRegressionObjective;
-  std::string s = one_pass ? std::string("one pass (regression)")
+  const bool one_pass = one_pass_objective(objective);
+  std::string s = one_pass ? "one pass (" + objective + ")"
                            : to_string(r.sampling.sampler) + ", " + std::to_string(r.sampling.steps) + " steps";
   for (std::size_t i = 0; i < r.orientations.size(); ++i) s += (i ? "+" : " on ") + r.orientations[i];
   if (!one_pass && r.sampling.sampler == Sampler::Ddim && r.sampling.eta > 0) s += ", eta " + nlohmann::json(r.sampling.eta).dump();

@@ -34,7 +34,8 @@ nlohmann::json to_json(const Recipe& r);
 // this version.
 Recipe recipe_from_json(const nlohmann::json& j, const std::string& where);
 // One line for logs and `harmonize info`: "ddim, 8 steps, end noise 0.02, quantile map (100 points), seed 7920";
-// for a model of the regression objective (model/config.hpp) "one pass (regression), ..." instead of the sampler.
+// for a model of a one-pass objective (model/config.hpp) "one pass (regression), ..." or
+// "one pass (gan), ..." instead of the sampler.
 std::string describe(const Recipe& r, const std::string& objective = kDiffusionObjective);
 
 }  // namespace harmonize

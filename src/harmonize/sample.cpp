@@ -25,9 +25,9 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
       : sampling.sampler == Sampler::Ddim                 ? base.respaced(ddim_timesteps(T, sampling.steps))
                                                      : base.respaced(even_timesteps(T, sampling.steps));
   const int multiple = m.header.unet.size_multiple();
-  // A regression model (the DeepHarmony-like baseline) maps each slice in one
-  // pass: no sampler, no generator; the sampling options do not apply.
-  const bool regression = m.header.objective == kRegressionObjective;
+  // A baseline (regression or GAN) maps each slice in one pass: no sampler,
+  // no generator; the sampling options do not apply.
+  const bool one_pass = one_pass_objective(m.header.objective);
 
   // Every (stack, slice) to harmonize, in order.
   std::vector<std::pair<std::size_t, int64_t>> work;
@@ -57,7 +57,7 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
     for (std::size_t w = b; w < end; ++w) src.push_back(stacks[work[w].first][work[w].second].unsqueeze(0));
     const torch::Tensor source = torch::stack(src).to(torch::kFloat32);  // [B, 1, H, W]
     torch::Tensor x;
-    if (regression) {
+    if (one_pass) {
       UNet net = m.model;
       x = regression_output(net, source.to(o.device));
     } else {

@@ -83,9 +83,9 @@ void save_archive(const std::string& path, torch::serialize::OutputArchive& a) {
   });
 }
 
-void write_module(torch::serialize::OutputArchive& root, const std::string& key, const UNet& m) {
+void write_module(torch::serialize::OutputArchive& root, const std::string& key, const torch::nn::Module& m) {
   torch::serialize::OutputArchive sub(root.compilation_unit());
-  m->save(sub);
+  m.save(sub);
   root.write(key, sub);
 }
 
@@ -98,20 +98,20 @@ std::string shape_of(const torch::Tensor& t) {
 // Loads one weight set into m (built from the header) and checks it: the
 // shapes the header's network needs (LibTorch's loader would silently take
 // any shape), finite values, and the CRC-32 recorded when the file was saved.
-void read_module(torch::serialize::InputArchive& root, const std::string& key, UNet m, const ModelHeader& h,
-                 const std::string& path) {
+void read_module(torch::serialize::InputArchive& root, const std::string& key, torch::nn::Module& m,
+                 const ModelHeader& h, const std::string& path) {
   std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
-  for (const auto& p : m->named_parameters()) expected.emplace_back(p.key(), p.value().sizes().vec());
-  for (const auto& b : m->named_buffers()) expected.emplace_back(b.key(), b.value().sizes().vec());
+  for (const auto& p : m.named_parameters()) expected.emplace_back(p.key(), p.value().sizes().vec());
+  for (const auto& b : m.named_buffers()) expected.emplace_back(b.key(), b.value().sizes().vec());
   torch::serialize::InputArchive sub;
   try {
     root.read(key, sub);
-    m->load(sub);
+    m.load(sub);
   } catch (const c10::Error&) {
     throw InputError(path, "cannot read the " + key + " weights (damaged, or not the network its header describes)");
   }
-  auto params = m->named_parameters();
-  auto buffers = m->named_buffers();
+  auto params = m.named_parameters();
+  auto buffers = m.named_buffers();
   for (const auto& [name, sizes] : expected) {
     const torch::Tensor* t = params.find(name);
     if (!t) t = buffers.find(name);
@@ -179,13 +179,20 @@ void save_checkpoint(const std::string& path, const ModelHeader& header, const T
   ModelHeader h = header;
   h.kind = kCheckpointKind;
   h.weights_crc32 = {{"model", weights_crc32(s.model)}, {"ema", weights_crc32(s.ema)}};
+  if (s.discriminator) h.weights_crc32["discriminator"] = weights_crc32(*s.discriminator);
   torch::serialize::OutputArchive a;
   a.write("header", c10::IValue(to_json(h).dump()));
-  write_module(a, "model", s.model);
-  write_module(a, "ema", s.ema);
+  write_module(a, "model", *s.model);
+  write_module(a, "ema", *s.ema);
   torch::serialize::OutputArchive opt(a.compilation_unit());
   s.optimizer->save(opt);
   a.write("optimizer", opt);
+  if (s.discriminator) {
+    write_module(a, "discriminator", *s.discriminator);
+    torch::serialize::OutputArchive dopt(a.compilation_unit());
+    s.discriminator_optimizer->save(dopt);
+    a.write("discriminator_optimizer", dopt);
+  }
   torch::serialize::OutputArchive rng(a.compilation_unit());
   rng.write("trainer", s.generator->get_state());
   rng.write("default_cpu", torch::globalContext().defaultGenerator(torch::kCPU).get_state());
@@ -204,12 +211,22 @@ void load_checkpoint(const std::string& path, TrainingState s, torch::Device dev
   auto a = open_archive(path, device);
   const ModelHeader h = header_of(a, path);
   if (h.kind != kCheckpointKind) throw wrong_kind(path, "a " + h.kind + ", expected a checkpoint");
-  read_module(a, "model", s.model, h, path);
-  read_module(a, "ema", s.ema, h, path);
+  read_module(a, "model", *s.model, h, path);
+  read_module(a, "ema", *s.ema, h, path);
+  if (s.discriminator) {
+    if (!h.weights_crc32.contains("discriminator"))
+      throw InputError(path, "the checkpoint holds no discriminator (it is not of a gan run)");
+    read_module(a, "discriminator", *s.discriminator, h, path);
+  }
   try {
     torch::serialize::InputArchive opt;
     a.read("optimizer", opt);
     s.optimizer->load(opt);
+    if (s.discriminator_optimizer) {
+      torch::serialize::InputArchive dopt;
+      a.read("discriminator_optimizer", dopt);
+      s.discriminator_optimizer->load(dopt);
+    }
     torch::serialize::InputArchive rng;
     a.read("rng", rng);
     torch::Tensor trainer, global;
@@ -228,7 +245,7 @@ void save_model(const std::string& path, ModelHeader header, const UNet& ema) {
   header.weights_crc32 = {{"ema", weights_crc32(ema)}};
   torch::serialize::OutputArchive a;
   a.write("header", c10::IValue(to_json(header).dump()));
-  write_module(a, "ema", ema);
+  write_module(a, "ema", *ema);
   save_archive(path, a);
 }
 
@@ -237,12 +254,12 @@ LoadedModel load_model(const std::string& path, torch::Device device) {
   LoadedModel m{header_of(a, path), nullptr};
   m.model = UNet(m.header.unet);
   m.model->to(device);
-  read_module(a, "ema", m.model, m.header, path);
+  read_module(a, "ema", *m.model, m.header, path);
   m.model->eval();
   return m;
 }
 
-std::uint32_t weights_crc32(const UNet& m) {
+std::uint32_t weights_crc32(const torch::nn::Module& m) {
   uLong crc = crc32(0L, Z_NULL, 0);
   auto add = [&](const std::string& name, const torch::Tensor& t) {
     crc = crc32(crc, reinterpret_cast<const Bytef*>(name.data()), uInt(name.size()));
@@ -256,8 +273,8 @@ std::uint32_t weights_crc32(const UNet& m) {
       left -= n;
     }
   };
-  for (const auto& p : m->named_parameters()) add(p.key(), p.value());
-  for (const auto& b : m->named_buffers()) add(b.key(), b.value());
+  for (const auto& p : m.named_parameters()) add(p.key(), p.value());
+  for (const auto& b : m.named_buffers()) add(b.key(), b.value());
   return std::uint32_t(crc);
 }
 

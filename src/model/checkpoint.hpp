@@ -9,6 +9,8 @@
 //   "model"      the network's parameters and buffers (checkpoint only)
 //   "ema"        the exponential moving average of the parameters
 //   "optimizer"  Adam's state (checkpoint only)
+//   "discriminator", "discriminator_optimizer"  the gan objective's PatchGAN
+//                and its Adam state (checkpoint of a gan run only)
 //   "rng"        generator states: "trainer" (the training generator) and
 //                "default_cpu" (LibTorch's default CPU generator) (checkpoint only)
 // A "model" file (for harmonize apply) holds the header and the EMA weights only.
@@ -60,6 +62,10 @@ struct TrainingState {
   UNet model{nullptr}, ema{nullptr};
   torch::optim::Adam* optimizer = nullptr;
   torch::Generator* generator = nullptr;  // CPU generator of the trainer
+  // The gan objective's discriminator and its optimizer (model/gan.hpp);
+  // null for the other objectives.
+  torch::nn::Module* discriminator = nullptr;
+  torch::optim::Adam* discriminator_optimizer = nullptr;
 };
 
 void save_checkpoint(const std::string& path, const ModelHeader& header, const TrainingState& s);
@@ -79,7 +85,8 @@ struct LoadedModel {
 LoadedModel load_model(const std::string& path, torch::Device device = torch::kCPU);
 
 // CRC-32 over the names and bytes of a network's parameters and buffers.
-std::uint32_t weights_crc32(const UNet& m);
+std::uint32_t weights_crc32(const torch::nn::Module& m);
+inline std::uint32_t weights_crc32(const UNet& m) { return weights_crc32(*m); }
 
 // Copies parameters and buffers of `from` into `to` (same configuration).
 void copy_weights(const UNet& from, const UNet& to);

@@ -181,12 +181,18 @@ void from_json(const nlohmann::json& j, DiffusionConfig& c) {
 }
 
 bool known_objective(const std::string& objective) {
-  return objective == kDiffusionObjective || objective == kRegressionObjective;
+  return objective == kDiffusionObjective || objective == kRegressionObjective || objective == kGanObjective;
+}
+
+std::string objective_method_name(const std::string& objective) {
+  if (objective == kRegressionObjective) return "DeepHarmony-like";
+  if (objective == kGanObjective) return "pGAN-like";
+  return "harmonize DM";
 }
 
 void validate_objective(const std::string& objective) {
   if (!known_objective(objective))
-    throw UsageError("the objective must be diffusion or regression, not '" + objective + "'");
+    throw UsageError("the objective must be diffusion, regression or gan, not '" + objective + "'");
 }
 
 }  // namespace harmonize

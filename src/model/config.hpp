@@ -67,12 +67,20 @@ struct DiffusionConfig {
 };
 
 // What a network is trained for: "diffusion" (the paper's conditional DDPM:
-// denoise the target slice given the source) or "regression" (a
+// denoise the target slice given the source), "regression" (a
 // DeepHarmony-like baseline: the same network maps the source slice to the
-// target slice in one pass, L1 loss; model/conditional.hpp). Throws
+// target slice in one pass, L1 loss; model/conditional.hpp) or "gan" (a
+// pGAN-like baseline: that one-pass network trained against a PatchGAN
+// discriminator, adversarial + L1 loss; model/gan.hpp). The two baselines
+// map a slice in one pass (one_pass_objective). validate_objective throws
 // UsageError naming the accepted values.
 inline constexpr const char* kDiffusionObjective = "diffusion";
 inline constexpr const char* kRegressionObjective = "regression";
+inline constexpr const char* kGanObjective = "gan";
+inline bool one_pass_objective(const std::string& objective) { return objective != kDiffusionObjective; }
+// The name a report gives the method of a model of that objective:
+// "harmonize DM", "DeepHarmony-like" or "pGAN-like".
+std::string objective_method_name(const std::string& objective);
 bool known_objective(const std::string& objective);
 void validate_objective(const std::string& objective);
 

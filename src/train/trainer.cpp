@@ -14,6 +14,7 @@
 #include "core/log.hpp"
 #include "core/rng.hpp"
 #include "model/conditional.hpp"
+#include "model/gan.hpp"
 #include "model/noise.hpp"
 #include "model/checkpoint.hpp"
 #include "train/slice_dataset.hpp"
@@ -40,6 +41,8 @@ void TrainOptions::validate() const {
   require(unet.in_channels == 2, "the conditional model needs unet in_channels 2 (source + noisy target)");
   require(unet.out_channels == (diffusion.variance == ModelVariance::LearnedRange ? 2 : 1),
           "unet out_channels must be 2 for the learned-range variance, 1 for a fixed one");
+  require(gan_l1_weight >= 0 && std::isfinite(gan_l1_weight), "gan_l1_weight must be >= 0");
+  require(discriminator_channels >= 1, "discriminator_channels must be at least 1");
   require(lr > 0 && std::isfinite(lr), "lr must be positive");
   require(lr_schedule == "constant" || lr_schedule == "cosine",
           "lr_schedule must be constant or cosine, not '" + lr_schedule + "'");
@@ -64,6 +67,8 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"unet", o.unet},
           {"diffusion", o.diffusion},
           {"objective", o.objective},
+          {"gan_l1_weight", o.gan_l1_weight},
+          {"discriminator_channels", o.discriminator_channels},
           {"lr", o.lr},
           {"lr_schedule", o.lr_schedule},
           {"warmup_steps", o.warmup_steps},
@@ -95,6 +100,8 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.unet = j.at("unet").get<UNetConfig>();
     o.diffusion = j.at("diffusion").get<DiffusionConfig>();
     o.objective = j.value("objective", o.objective);
+    o.gan_l1_weight = j.value("gan_l1_weight", o.gan_l1_weight);
+    o.discriminator_channels = j.value("discriminator_channels", o.discriminator_channels);
     o.lr = j.value("lr", o.lr);
     o.lr_schedule = j.value("lr_schedule", o.lr_schedule);
     o.warmup_steps = j.value("warmup_steps", o.warmup_steps);
@@ -138,6 +145,8 @@ struct Trainer::State {
   GaussianDiffusion diffusion{DiffusionConfig{}};
   UNet model{nullptr}, ema{nullptr};
   std::unique_ptr<torch::optim::Adam> optimizer;
+  PatchDiscriminator discriminator{nullptr};  // gan objective only
+  std::unique_ptr<torch::optim::Adam> discriminator_optimizer;
   torch::Generator gen;
   int64_t step = 0;
   double elapsed_before = 0;  // training seconds of earlier invocations
@@ -167,7 +176,10 @@ struct Trainer::State {
     return h;
   }
 
-  TrainingState training_state() { return {model, ema, optimizer.get(), &gen}; }
+  TrainingState training_state() {
+    return {model, ema, optimizer.get(), &gen, discriminator.is_empty() ? nullptr : discriminator.ptr().get(),
+            discriminator_optimizer.get()};
+  }
 };
 
 namespace {
@@ -202,6 +214,14 @@ std::unique_ptr<Trainer::State> build(TrainOptions o, const std::string& run_dir
   for (auto& p : s->ema->parameters()) p.requires_grad_(false);
   s->ema->eval();
   s->optimizer = std::make_unique<torch::optim::Adam>(s->model->parameters(), torch::optim::AdamOptions(o.lr));
+  if (o.objective == kGanObjective) {
+    // pix2pix's Adam for both networks: beta1 0.5.
+    static_cast<torch::optim::AdamOptions&>(s->optimizer->param_groups()[0].options()).betas({0.5, 0.999});
+    s->discriminator = PatchDiscriminator(o.discriminator_channels);
+    s->discriminator->to(s->device);
+    s->discriminator_optimizer = std::make_unique<torch::optim::Adam>(
+        s->discriminator->parameters(), torch::optim::AdamOptions(o.lr).betas({0.5, 0.999}));
+  }
   s->gen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(o.seed, 2));
   if (!s->data.validation.empty() && o.validate_every > 0) {
     auto vgen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(o.seed, 3));
@@ -231,7 +251,7 @@ double validation_loss(Trainer::State& s, UNet& net) {
   const bool was_training = net->is_training();
   net->eval();
   const auto terms =
-      s.o.objective == kRegressionObjective
+      one_pass_objective(s.o.objective)
           ? regression_loss(net, s.val.source.to(s.device), s.val.target.to(s.device))
           : training_loss(net, s.diffusion, s.val.source.to(s.device), s.val.target.to(s.device),
                           s.val_t.to(s.device), s.val_noise.to(s.device));
@@ -306,8 +326,12 @@ Trainer Trainer::resume(const std::string& run_dir, const std::function<void(Tra
                      "no checkpoint to resume from: the run stopped before its first checkpoint (--save-every); "
                      "start it again from the beginning with the same options and --force");
   const ModelHeader h = read_model_header(ckpt, kCheckpointKind);
-  if (!(h.unet == o.unet) || !(h.diffusion == o.diffusion) || h.direction != o.direction || h.objective != o.objective)
-    throw InputError(ckpt, "checkpoint does not match " + config + " (network, diffusion, objective or direction differ)");
+  if (!(h.unet == o.unet) || !(h.diffusion == o.diffusion) || h.direction != o.direction ||
+      h.objective != o.objective ||
+      (o.objective == kGanObjective &&
+       h.training.value("discriminator_channels", o.discriminator_channels) != o.discriminator_channels))
+    throw InputError(ckpt, "checkpoint does not match " + config +
+                                " (network, discriminator, diffusion, objective or direction differ)");
   auto s = build(std::move(o), run_dir);
   load_checkpoint(ckpt, s->training_state(), s->device);
   s->step = h.step;
@@ -356,19 +380,35 @@ TrainSummary Trainer::run(const TrainCallback& on_step) {
   s.model->train();
   while (s.step < o.max_steps) {
     const SliceBatch b = s.data.training.sample(o.batch, s.gen, o.flip);
-    LossTerms terms;
-    if (o.objective == kRegressionObjective) {
-      terms = regression_loss(s.model, b.source.to(s.device), b.target.to(s.device));
-    } else {
-      const auto t = s.diffusion.sample_timesteps(o.batch, s.gen);
-      const auto noise = torch::randn({o.batch, 1, s.data.height, s.data.width}, s.gen);
-      terms = training_loss(s.model, s.diffusion, b.source.to(s.device), b.target.to(s.device), t.to(s.device),
-                            noise.to(s.device));
-    }
-    const auto loss = terms.loss.mean();
+    const auto source = b.source.to(s.device), target = b.target.to(s.device);
     s.current_lr = learning_rate_at(o, s.step);
-    for (auto& group : s.optimizer->param_groups())
-      static_cast<torch::optim::AdamOptions&>(group.options()).lr(s.current_lr);
+    for (auto* opt : {s.optimizer.get(), s.discriminator_optimizer.get()})
+      if (opt)
+        for (auto& group : opt->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(s.current_lr);
+    torch::Tensor loss, l1, d_loss;
+    if (o.objective == kGanObjective) {
+      // pix2pix's alternation: the discriminator learns from this batch's
+      // real and generated slices, then the generator from the updated one.
+      const auto generated = regression_output(s.model, source);
+      d_loss = discriminator_loss(s.discriminator, source, target, generated.detach());
+      s.discriminator_optimizer->zero_grad();
+      d_loss.backward();
+      s.discriminator_optimizer->step();
+      l1 = (generated - to_model_range(target)).abs().mean();
+      loss = generator_adversarial_loss(s.discriminator, source, generated) + o.gan_l1_weight * l1;
+    } else {
+      LossTerms terms;
+      if (o.objective == kRegressionObjective) {
+        terms = regression_loss(s.model, source, target);
+      } else {
+        const auto t = s.diffusion.sample_timesteps(o.batch, s.gen);
+        const auto noise = torch::randn({o.batch, 1, s.data.height, s.data.width}, s.gen);
+        terms = training_loss(s.model, s.diffusion, source, target, t.to(s.device), noise.to(s.device));
+      }
+      loss = terms.loss.mean();
+      l1 = terms.mse.mean();
+      d_loss = terms.vb.mean();
+    }
     s.optimizer->zero_grad();
     loss.backward();
     if (o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(s.model->parameters(), o.grad_clip);
@@ -384,8 +424,8 @@ TrainSummary Trainer::run(const TrainCallback& on_step) {
     r.max_steps = o.max_steps;
     r.loss = loss.item<double>();
     if (!std::isfinite(r.loss)) throw Error("training diverged: loss " + fmt(r.loss) + " at step " + fmt(s.step));
-    r.mse = terms.mse.mean().item<double>();
-    r.vb = terms.vb.mean().item<double>();
+    r.mse = l1.item<double>();
+    r.vb = d_loss.item<double>();
     s.sum_loss += r.loss, s.sum_mse += r.mse, s.sum_vb += r.vb, ++s.n_sum;
     s.session_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.elapsed_s = s.elapsed_before + s.session_s;

@@ -28,8 +28,14 @@ struct TrainOptions {
   // "diffusion" (the paper's), or "regression": the same network trained to map
   // the source slice to the target slice in one pass with an L1 loss, the
   // DeepHarmony-like baseline (model/conditional.hpp regression_loss); its
-  // csv's mse column then holds that L1 and vb is 0.
+  // csv's mse column then holds that L1 and vb is 0. Or "gan": that one-pass
+  // network trained against a PatchGAN discriminator (model/gan.hpp), loss =
+  // adversarial + gan_l1_weight x L1; the csv's loss column holds that sum,
+  // mse the L1 and vb the discriminator's loss. The discriminator and its
+  // optimizer are saved in every checkpoint (model.pt holds the generator only).
   std::string objective = kDiffusionObjective;
+  double gan_l1_weight = 100;     // pix2pix's and pGAN's lambda
+  int discriminator_channels = 32;
   double lr = 1e-4;
   // Learning-rate schedule: "constant" (the paper's) or "cosine": linear warm-up
   // over warmup_steps, then a half cosine from lr down to 0 at max_steps (so a
