@@ -60,6 +60,14 @@ void register_crossval(CLI::App& app) {
                 "white noise (sd 0-0.1) that, on every fourth training subject of the fold, gives tissue volumes "
                 "closest to the target scans' segmentations, then its own quantile map (needs --calibrate). A "
                 "briefly trained model's outputs are smoother than real scans, which biases tissue volumes");
+  cmd->add_option("--baselines", p.baselines,
+                  "The paper's learned baselines beside the model, comma-separated: regression (DeepHarmony-like:\n"
+                  "the same network maps source to target slices in one pass, L1 loss) and gan (pGAN-like: that\n"
+                  "network against a PatchGAN discriminator, adversarial + L1 loss, no perceptual term). Each is\n"
+                  "trained per fold and direction with the model's options for the model's training time, and\n"
+                  "applied without corrections. Can be added to a finished OUT_DIR (only the new work is done)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"regression", "gan"}));
   cmd->add_option("--device", opt->device, "cpu or cuda (training and sampling)")
       ->check(CLI::IsMember({"cpu", "cuda"}))
       ->capture_default_str();

@@ -1,5 +1,6 @@
 // Stages 4 and 5 of a cross-validation: metrics per subject and direction,
 // then figures and the report.
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <filesystem>
@@ -78,9 +79,19 @@ std::vector<MetricRow> evaluate_stage(const CrossvalRun& r) {
   const CrossvalPlan& p = r.plan;
   const CrossvalLayout& L = r.layout;
   const auto cases = cases_of(r);
+  // A case is evaluated again when its metrics lack a method (a baseline added to the run).
+  std::vector<std::string> wanted;
+  for (const auto& objective : p.baselines) wanted.push_back(objective_method_name(objective));
+  auto complete = [&](const std::string& path) {
+    if (!fs::exists(path)) return false;
+    const auto rows = read_metrics_csv(path);
+    for (const auto& m : wanted)
+      if (std::none_of(rows.begin(), rows.end(), [&](const MetricRow& x) { return x.method == m; })) return false;
+    return true;
+  };
   std::vector<std::size_t> todo;
   for (std::size_t i = 0; i < cases.size(); ++i)
-    if (!fs::exists(L.metrics(cases[i].first, cases[i].second))) todo.push_back(i);
+    if (!complete(L.metrics(cases[i].first, cases[i].second))) todo.push_back(i);
   if (!todo.empty()) {
     log::info("[4/5] evaluating " + std::to_string(todo.size()) + " subject x direction cases");
     const auto t0 = std::chrono::steady_clock::now();
@@ -98,6 +109,8 @@ std::vector<MetricRow> evaluate_stage(const CrossvalRun& r) {
       if (p.corrected()) in.methods.emplace_back(p.bare_method_name(), read_nifti(L.harmonized(dir, sub, "bare")));
       in.methods.emplace_back(p.model_name, read_nifti(L.harmonized(dir, sub, "harmonized")));
       if (p.volume_fit) in.methods.emplace_back(p.fitted_method_name(), read_nifti(L.harmonized(dir, sub, "volumefit")));
+      for (const auto& objective : p.baselines)
+        in.methods.emplace_back(objective_method_name(objective), read_nifti(L.harmonized(dir, sub, objective)));
       in.truth_dseg = truth_on(p, sub, in.target.geom, in.brain);
       if (in.truth_dseg) in.truth_lesions = lesions_on(p, sub, in.target.geom);
       fs::create_directories(fs::path(L.metrics(dir, sub)).parent_path());
@@ -154,6 +167,7 @@ void report_stage(const CrossvalRun& r, const std::vector<MetricRow>& rows,
       for (int f = 0; f < r.plan.folds; ++f)
         facts.fitted_noise.emplace_back(dir + " fold " + std::to_string(f + 1),
                                         read_calibration_end_noise(L.calibration_volumes(f, dir)).value_or(0.0));
+  facts.baseline_budgets = baseline_budgets(r);
   report.settings = settings_text(r.plan, facts);
   write_report(report);
 }

@@ -97,6 +97,39 @@ void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const s
   r.add_seconds("harmonize", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
+// A baseline's fold model maps its test subjects in one pass, without
+// corrections; its model file carries that recipe.
+void harmonize_baseline(const CrossvalRun& r, int f, const std::string& dir, const std::string& objective,
+                        const std::vector<std::string>& todo) {
+  const CrossvalPlan& p = r.plan;
+  const CrossvalLayout& L = r.layout;
+  const std::string name = objective_method_name(objective);
+  log::info("[3/5] harmonizing " + std::to_string(todo.size()) + " subjects, fold " + std::to_string(f + 1) + " " +
+            dir + ", " + name + " (one pass)");
+  const auto t0 = std::chrono::steady_clock::now();
+  HarmonizeOptions h;
+  h.device = device_from_name(r.device);
+  h.sampling = p.sampling;
+  h.seed = crossval_seeds::sampling(p.seed, f);
+  const std::string model_path = L.model_dir(f, dir, objective) + "/model.pt";
+  const LoadedModel model = load_model(model_path, h.device);
+  {
+    Recipe recipe;
+    recipe.sampling = p.sampling;
+    recipe.seed = h.seed;
+    recipe.made_by = "crossval " + L.out + ", fold " + std::to_string(f + 1) + ", " + dir;
+    recipe.method = name;
+    ModelHeader header = model.header;
+    header.recipe = to_json(recipe);
+    if (header.recipe != model.header.recipe) save_model(model_path, header, model.model);
+  }
+  const auto sampled = sample_scans(model, preprocessed_scans(L, todo, parse_direction(dir).condition_session),
+                                    nullptr, preprocessed_options(p, h));
+  for (std::size_t i = 0; i < todo.size(); ++i)
+    write_nifti(L.harmonized(dir, todo[i], objective), finish_scan(sampled[i], Correction{}, 0));
+  r.add_seconds("harmonize_baselines", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
 }  // namespace
 
 void harmonize_stage(const CrossvalRun& r) {
@@ -110,6 +143,12 @@ void harmonize_stage(const CrossvalRun& r) {
             (p.volume_fit && !fs::exists(L.harmonized(dir, sub, "volumefit"))))
           todo.push_back(sub);
       if (!todo.empty()) harmonize_fold(r, f, dir, todo);
+      for (const auto& objective : p.baselines) {
+        std::vector<std::string> missing;
+        for (const auto& sub : r.folds[f])
+          if (!fs::exists(L.harmonized(dir, sub, objective))) missing.push_back(sub);
+        if (!missing.empty()) harmonize_baseline(r, f, dir, objective, missing);
+      }
       // The baseline's reference: the first training subject of this fold.
       const Direction d = parse_direction(dir);
       const std::string ref = r.training_subjects(f).front();

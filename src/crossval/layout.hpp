@@ -3,7 +3,9 @@
 //   plan.json, state.json                        the plan (crossval/plan.hpp) and the seconds per stage
 //   prep/                                        the preprocessed dataset (bids/layout.hpp names its files)
 //   models/fold-<k>_<direction>/                 a training run (train/trainer.hpp) + calibration*.json
-//   harmonized/<direction>/<sub>_desc-<d>_T1w.nii.gz   d: harmonized, bare, volumefit, histmatch
+//   models/fold-<k>_<direction>_<objective>/     a baseline's training run (regression, gan)
+//   models/baseline-budget_<objective>.json      its steps for the model's time (crossval/plan.hpp BaselineBudget)
+//   harmonized/<direction>/<sub>_desc-<d>_T1w.nii.gz   d: harmonized, bare, volumefit, histmatch, regression, gan
 //   metrics/<direction>/<sub>_metrics.csv, metrics.csv, figures/, report.md, report.html, tables/
 #include <string>
 
@@ -18,6 +20,13 @@ struct CrossvalLayout {
   std::string prep() const { return out + "/prep"; }
   std::string model_dir(int fold, const std::string& dir) const {
     return out + "/models/fold-" + std::to_string(fold + 1) + "_" + dir;
+  }
+  // A baseline's training run; objective "" (or diffusion): the model's.
+  std::string model_dir(int fold, const std::string& dir, const std::string& objective) const {
+    return objective.empty() || objective == "diffusion" ? model_dir(fold, dir) : model_dir(fold, dir) + "_" + objective;
+  }
+  std::string baseline_budget(const std::string& objective) const {
+    return out + "/models/baseline-budget_" + objective + ".json";
   }
   std::string calibration(int fold, const std::string& dir) const { return model_dir(fold, dir) + "/calibration.json"; }
   std::string calibration_volumes(int fold, const std::string& dir) const {

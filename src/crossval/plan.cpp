@@ -1,6 +1,7 @@
 #include "crossval/plan.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "core/error.hpp"
@@ -21,6 +22,9 @@ void CrossvalPlan::validate() const {
   if (sampling.steps < 1) throw UsageError("the sampling steps must be positive");
   if (sampling.batch < 1) throw UsageError("the sampling batch must be positive");
   if (volume_fit && !calibrate) throw UsageError("the volume-fitted output needs the calibration");
+  for (const auto& b : baselines)
+    if (b != kRegressionObjective && b != kGanObjective)
+      throw UsageError("a baseline is regression (DeepHarmony-like) or gan (pGAN-like), not '" + b + "'");
   if (!(preprocess.spacing_mm > 0.2 && preprocess.spacing_mm <= 4)) throw UsageError("the spacing must be in (0.2, 4] mm");
   if (preprocess.slice_height < 8 || preprocess.slice_width < 8) throw UsageError("slices must be at least 8x8");
   TrainOptions t = train;  // the recipe, as one fold's run will hold it
@@ -51,7 +55,13 @@ nlohmann::json to_json(const CrossvalPlan& p) {
             {"end_noise", p.end_noise.to_string()},
             {"calibrate", p.calibrate},
             {"volume_fit", p.volume_fit}}},
-          {"evaluate", {{"model_name", p.model_name}}}};
+          {"evaluate", {{"model_name", p.model_name}}},
+          {"baselines", p.baselines}};
+}
+
+int64_t equal_time_steps(int64_t model_steps, double model_s_per_step, double baseline_s_per_step) {
+  if (!(model_s_per_step > 0) || !(baseline_s_per_step > 0)) return model_steps;
+  return std::max<int64_t>(1, std::llround(double(model_steps) * model_s_per_step / baseline_s_per_step));
 }
 
 CrossvalPlan plan_from_json(const nlohmann::json& j, const std::string& path) {
@@ -76,6 +86,7 @@ CrossvalPlan plan_from_json(const nlohmann::json& j, const std::string& path) {
     p.calibrate = h.at("calibrate").get<bool>();
     p.volume_fit = h.at("volume_fit").get<bool>();
     p.model_name = j.at("evaluate").at("model_name").get<std::string>();
+    p.baselines = j.value("baselines", std::vector<std::string>{});
   } catch (const InputError&) {
     throw;
   } catch (const nlohmann::json::exception& e) {
@@ -109,6 +120,25 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
           ? ", ending at the target scanner's noise level measured on each model's training targets (`--end-noise "
             "auto`)"
           : ", ending at noise sd " + p.end_noise.to_string();
+  std::string baselines_line;
+  if (!f.baseline_budgets.empty()) {
+    baselines_line =
+        "Learned baselines, each trained per fold and direction like the model (the same network preset and "
+        "parameters, slices, batch, optimizer, learning-rate schedule and EMA) for the model's training time, "
+        "measured as seconds per step of both in one process, then applied in one pass without corrections:";
+    for (std::size_t i = 0; i < f.baseline_budgets.size(); ++i) {
+      const BaselineBudget& b = f.baseline_budgets[i];
+      char buf[320];
+      std::snprintf(buf, sizeof buf, " `%s` (%s) %lld steps (%.3f s per step against the model's %.3f)%s",
+                    objective_method_name(b.objective).c_str(),
+                    b.objective == kGanObjective
+                        ? "conditional GAN: a PatchGAN discriminator, adversarial + L1 loss, no perceptual term"
+                        : "L1 regression",
+                    (long long)b.steps, b.baseline_s_per_step, b.model_s_per_step,
+                    i + 1 < f.baseline_budgets.size() ? ";" : "");
+      baselines_line += buf;
+    }
+  }
   std::vector<std::string> lines = {
       "Data: `" + p.bids + "`, " + std::to_string(f.subjects) + " subjects with " + p.source_session + " and " +
           p.target_session + " scans",
@@ -137,6 +167,7 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
                           "quantile map): what the network does by itself"
                     : std::string(),
       fitted_line,
+      baselines_line,
       "Histogram matching: ITK's filter, each test subject's source scan matched to the target-contrast scan of the "
       "first training subject of its fold",
       f.time_line,

@@ -31,6 +31,13 @@ struct CrossvalPlan {
   bool calibrate = false;        // a quantile map per model, fitted on its training subjects
   bool volume_fit = false;       // a second output per model, its end noise fitted to tissue volumes
   std::string model_name = "harmonize DM";
+  // The paper's learned baselines, beside the model (issue 17): objectives
+  // "regression" (DeepHarmony-like) and/or "gan" (pGAN-like), each trained per
+  // fold and direction with the model's recipe (network, data, optimizer,
+  // schedule) and the same budget in wall-clock time (baseline_budget.json),
+  // applied in one pass without corrections. A finished run may be given more
+  // baselines: they are added to its plan (run_crossval).
+  std::vector<std::string> baselines;
   // Throws UsageError naming the first invalid field.
   void validate() const;
   std::string fitted_method_name() const { return model_name + " (noise fitted to volumes)"; }
@@ -43,9 +50,20 @@ struct CrossvalPlan {
   std::string bare_method_name() const { return model_name + " (bare)"; }
 };
 
+// The training steps of a baseline that take the model's training time:
+// the model's steps x its seconds per step / the baseline's, both measured in
+// one process on the same data (crossval's train stage measures and records them).
+struct BaselineBudget {
+  std::string objective;
+  double model_s_per_step = 0, baseline_s_per_step = 0;
+  int64_t steps = 0;
+};
+int64_t equal_time_steps(int64_t model_steps, double model_s_per_step, double baseline_s_per_step);
+
 // {"format": "harmonize-crossval-plan", "version": 1, "data": {..},
 //  "preprocess": PreprocessOptions, "train": TrainOptions, "harmonize":
-//  {"sampling", "end_noise", "calibrate", "volume_fit"}, "evaluate": {"model_name"}}
+//  {"sampling", "end_noise", "calibrate", "volume_fit"}, "evaluate": {"model_name"},
+//  "baselines": [objective, ...]}
 nlohmann::json to_json(const CrossvalPlan& p);
 // Throws InputError naming `path` when j is not such a plan.
 CrossvalPlan plan_from_json(const nlohmann::json& j, const std::string& path);
@@ -54,6 +72,7 @@ CrossvalPlan plan_from_json(const nlohmann::json& j, const std::string& path);
 struct RunFacts {
   std::size_t subjects = 0, training_subjects = 0;
   std::vector<std::pair<std::string, double>> fitted_noise;  // "<direction> fold <k>" -> sd (volume fit)
+  std::vector<BaselineBudget> baseline_budgets;               // one per planned baseline
   std::string time_line;                                      // the run's time
   std::string grouping = "groups of participants.tsv mixed in every fold";  // grouping_text()
 };

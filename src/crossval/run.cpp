@@ -1,5 +1,6 @@
 #include "crossval/run.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -52,9 +53,23 @@ void run_crossval(const CrossvalPlan& plan, const CrossvalContext& ctx) {
     }
     r.folds = stored.value("folds", std::vector<std::vector<std::string>>{});
     stored.erase("folds");
-    if (stored != wanted)
+    // Baselines may be added to a run: the plan's are those it had and those asked for now.
+    const auto had = stored.value("baselines", std::vector<std::string>{});
+    stored.erase("baselines");
+    nlohmann::json rest = wanted;
+    rest.erase("baselines");
+    if (stored != rest)
       throw UsageError(ctx.out + " holds a cross-validation with another plan (" + L.plan() +
                        "); use another OUT_DIR, or the same options to continue it");
+    r.plan.baselines = had;
+    for (const auto& b : plan.baselines)
+      if (std::find(had.begin(), had.end(), b) == had.end()) r.plan.baselines.push_back(b);
+    if (r.plan.baselines != had) {
+      nlohmann::json written = to_json(r.plan);
+      written["folds"] = r.folds;
+      write_text_atomically(L.plan(), written.dump(2) + "\n");
+      log::info("baselines added to the plan: " + nlohmann::json(r.plan.baselines).dump());
+    }
     if (fs::exists(L.state())) state = nlohmann::json::parse(read_text_file(L.state()));
     log::info("continuing the cross-validation in " + ctx.out);
   } else {
@@ -89,14 +104,21 @@ void run_crossval(const CrossvalPlan& plan, const CrossvalContext& ctx) {
   report_stage(r, rows, [&] {
     const auto& secs = state["seconds"];
     double work = 0;
-    for (const char* k : {"preprocess", "train", "harmonize", "evaluate", "report"}) work += secs.value(k, 0.0);
-    char buf[512];
+    for (const char* k : {"preprocess", "train", "train_baselines", "harmonize", "harmonize_baselines", "evaluate",
+                          "report"})
+      work += secs.value(k, 0.0);
+    char baselines[160] = "";
+    if (!r.plan.baselines.empty())
+      std::snprintf(baselines, sizeof baselines, " (of which the baselines: train %.1f, harmonize %.1f min)",
+                    secs.value("train_baselines", 0.0) / 60, secs.value("harmonize_baselines", 0.0) / 60);
+    char buf[640];
     std::snprintf(buf, sizeof buf,
                   "Time on %d thread%s: %.1f min of stage work (preprocess %.1f, train %.1f, harmonize %.1f, "
-                  "evaluate %.1f, report %.1f min; summed over resumed invocations); this invocation %.1f min",
+                  "evaluate %.1f, report %.1f min%s; summed over resumed invocations); this invocation %.1f min",
                   threads(), threads() == 1 ? "" : "s", work / 60, secs.value("preprocess", 0.0) / 60,
-                  secs.value("train", 0.0) / 60, secs.value("harmonize", 0.0) / 60, secs.value("evaluate", 0.0) / 60,
-                  secs.value("report", 0.0) / 60,
+                  (secs.value("train", 0.0) + secs.value("train_baselines", 0.0)) / 60,
+                  (secs.value("harmonize", 0.0) + secs.value("harmonize_baselines", 0.0)) / 60,
+                  secs.value("evaluate", 0.0) / 60, secs.value("report", 0.0) / 60, baselines,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() / 60);
     return std::string(buf);
   });

@@ -28,8 +28,11 @@ struct CrossvalRun {
 
 // 1. Every pair preprocessed into layout.prep() (built under prep.partial, renamed when complete).
 void preprocess_stage(const CrossvalRun& r);
-// 2. One model per fold and direction (models/fold-k_dir: a train run, resumed if it was killed).
+// 2. One model per fold and direction (models/fold-k_dir: a train run, resumed if it was killed),
+// then each planned baseline's (models/fold-k_dir_<objective>) for the model's time.
 void train_stage(const CrossvalRun& r);
+// The planned baselines' steps (measured once per run folder, then read back).
+std::vector<BaselineBudget> baseline_budgets(const CrossvalRun& r);
 // 3. Each fold's test subjects harmonized by its models (calibrated when planned), histogram matching beside them.
 void harmonize_stage(const CrossvalRun& r);
 // 4. Metrics per subject and direction; returns all rows (also written to metrics.csv).

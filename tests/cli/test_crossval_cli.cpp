@@ -141,7 +141,7 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   r = run_cli(args);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("preprocessing: done before"), std::string::npos) << r.output;
-  EXPECT_EQ(r.output.find("[2/5] training fold 1/2 1p5T-to-3T\n"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("[2/5] training fold 1/2 1p5T-to-3T ("), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("harmonizing"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("evaluation: done before"), std::string::npos) << r.output;
   EXPECT_EQ(harmonize::read_text_file(dir + "/cv/metrics.csv"), before);
@@ -154,6 +154,53 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   EXPECT_NE(r.output.find("harmonizing 1 subjects"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("calibrating"), std::string::npos) << "the saved calibration is reused: " << r.output;
   EXPECT_NE(r.output.find("evaluating 1 subject"), std::string::npos) << r.output;
+
+  // The learned baselines added to the finished run (issue 17): only their
+  // work is done; the model's results stay as they were.
+  {
+    auto dm_rows = [&] {
+      std::vector<std::string> out;
+      for (const auto& row : harmonize::read_metrics_csv(dir + "/cv/metrics.csv"))
+        if (row.method == "harmonize DM" || row.method == "Histogram matching")
+          out.push_back(row.subject + row.direction + row.method + row.reference + row.metric + row.cls + " " +
+                        std::to_string(row.value));
+      return out;
+    };
+    const auto dm_before = dm_rows();
+    r = run_cli(args + " --baselines regression,gan");
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("baselines added to the plan"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("[2/5] training fold 1/2 1p5T-to-3T ("), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("[2/5] training fold 2/2 3T-to-1p5T pGAN-like ("), std::string::npos) << r.output;
+    for (const char* f : {"models/fold-1_1p5T-to-3T_regression/model.pt", "models/fold-2_3T-to-1p5T_gan/model.pt",
+                          "models/fold-2_3T-to-1p5T_gan/checkpoints/last.pt", "models/baseline-budget_gan.json",
+                          "harmonized/3T-to-1p5T/sub-001_desc-gan_T1w.nii.gz",
+                          "harmonized/1p5T-to-3T/sub-004_desc-regression_T1w.nii.gz"})
+      EXPECT_TRUE(fs::exists(dir + "/cv/" + f)) << f;
+    const auto budget = nlohmann::json::parse(harmonize::read_text_file(dir + "/cv/models/baseline-budget_gan.json"));
+    EXPECT_EQ(budget.at("model_steps").get<int>(), 6);
+    EXPECT_GT(budget.at("baseline_s_per_step").get<double>(), 0.0);
+    const auto config =
+        nlohmann::json::parse(harmonize::read_text_file(dir + "/cv/models/fold-2_3T-to-1p5T_gan/config.json"));
+    EXPECT_EQ(config.at("objective"), "gan");
+    EXPECT_EQ(config.at("max_steps"), budget.at("steps"));
+    EXPECT_EQ(config.at("preset"), "tiny");
+    std::set<std::string> all;
+    for (const auto& row : harmonize::read_metrics_csv(dir + "/cv/metrics.csv")) all.insert(row.method);
+    EXPECT_TRUE(all.count("DeepHarmony-like") && all.count("pGAN-like") && all.count("harmonize DM"));
+    EXPECT_EQ(dm_rows(), dm_before);
+    const std::string with = harmonize::read_text_file(dir + "/cv/report.md");
+    EXPECT_NE(with.find("| pGAN-like |"), std::string::npos);
+    EXPECT_NE(with.find("PatchGAN discriminator"), std::string::npos);
+    // Run again without the option: the plan keeps its baselines, nothing is redone.
+    r = run_cli(args);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_EQ(r.output.find(" steps)"), std::string::npos) << r.output;  // no training started
+    EXPECT_EQ(r.output.find("harmonizing"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("evaluation: done before"), std::string::npos) << r.output;
+    const auto plan = nlohmann::json::parse(harmonize::read_text_file(dir + "/cv/plan.json"));
+    EXPECT_EQ(plan.at("baselines"), nlohmann::json({"regression", "gan"}));
+  }
 
   // Other options in the same folder are refused before any work.
   r = run_cli("crossval " + dir + "/cohort " + dir + "/cv --folds 2 --train-steps 7 --threads 2");
