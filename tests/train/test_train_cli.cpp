@@ -1,6 +1,10 @@
 // harmonize train end to end on the tiny network (no LibTorch in this file).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <sstream>
 
 #include <algorithm>
 #include <filesystem>
@@ -94,5 +98,68 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   r = run("train " + (dir / "nodata").string() + " --direction 1p5T-to-3T --out " + (dir / "bad").string() + common);
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("dataset.json"), std::string::npos) << r.output;
+  fs::remove_all(dir);
+}
+
+// The baselines' runs (issue 17) survive a kill like the diffusion model's: a
+// `train` process killed (SIGKILL) after its first checkpoint, then `train
+// --resume`, ends with the training log and the weights of a run that was
+// never killed. For the gan objective that needs the discriminator and its
+// optimizer restored too.
+TEST(TrainCli, KilledBaselineRunsResumeExactly) {
+  const auto dir = fs::temp_directory_path() / ("harmonize_train_kill_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  const std::string data = test::make_synthetic_data((dir / "data").string(), {3, 4, 16, 3});
+  for (const std::string objective : {"regression", "gan"}) {
+    const std::string straight = (dir / (objective + "_straight")).string();
+    const std::string killed = (dir / (objective + "_killed")).string();
+    const std::string args = " --direction 1p5T-to-3T --objective " + objective +
+                             " --preset tiny --batch 2 --lr 1e-3 --discriminator-channels 8 --max-steps 400 "
+                             "--save-every 20 --log-every 1 --validate-every 0 --threads 1 --quiet";
+    Result r = run("train " + data + " --out " + straight + args);
+    ASSERT_EQ(r.status, 0) << r.output;
+
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      const std::string cmd = "exec " + std::string(HARMONIZE_BINARY) + " train " + data + " --out " + killed + args +
+                              " > /dev/null 2>&1";
+      ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Killed as soon as its first checkpoint is there (or after 60 s).
+    for (int i = 0; i < 6000 && !fs::exists(killed + "/checkpoints/last.pt"); ++i) ::usleep(10000);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << objective << ": the run ended before it was killed";
+    ASSERT_FALSE(fs::exists(killed + "/model.pt")) << objective;
+
+    r = run("train --resume " + killed + " --threads 1 --quiet");
+    ASSERT_EQ(r.status, 0) << r.output;
+    auto without_seconds = [](const std::string& path) {
+      std::vector<std::string> rows;
+      std::istringstream in(read_text_file(path));
+      for (std::string line; std::getline(in, line);) {
+        // step,loss,mse,vb,seconds,...: drop the seconds (5th field)
+        std::size_t p = 0;
+        for (int k = 0; k < 4 && p != std::string::npos; ++k) p = line.find(',', p + 1);
+        const std::size_t q = p == std::string::npos ? p : line.find(',', p + 1);
+        rows.push_back(p == std::string::npos || q == std::string::npos ? line : line.substr(0, p) + line.substr(q));
+      }
+      return rows;
+    };
+    const auto a = without_seconds(straight + "/train_log.csv"), b = without_seconds(killed + "/train_log.csv");
+    EXPECT_EQ(a.size(), 401u) << objective;
+    EXPECT_EQ(a, b) << objective;
+    const ModelHeader ha = read_model_header(straight + "/model.pt"), hb = read_model_header(killed + "/model.pt");
+    EXPECT_EQ(hb.step, 400) << objective;
+    EXPECT_EQ(ha.weights_crc32, hb.weights_crc32) << objective << ": the resumed weights differ";
+    EXPECT_EQ(hb.objective, objective);
+    if (objective == "gan") {
+      EXPECT_EQ(read_model_header(straight + "/checkpoints/last.pt").weights_crc32.at("discriminator"),
+                read_model_header(killed + "/checkpoints/last.pt").weights_crc32.at("discriminator"));
+    }
+  }
   fs::remove_all(dir);
 }
