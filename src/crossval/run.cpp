@@ -53,8 +53,12 @@ void run_crossval(const CrossvalPlan& plan, const CrossvalContext& ctx) {
     }
     r.folds = stored.value("folds", std::vector<std::vector<std::string>>{});
     stored.erase("folds");
+    // Read through the plan's own reader, so that a field a later harmonize
+    // added (absent from an older plan.json) compares as its default.
+    const CrossvalPlan stored_plan = plan_from_json(stored, L.plan());
+    stored = to_json(stored_plan);
     // Baselines may be added to a run: the plan's are those it had and those asked for now.
-    const auto had = stored.value("baselines", std::vector<std::string>{});
+    const auto had = stored_plan.baselines;
     stored.erase("baselines");
     nlohmann::json rest = wanted;
     rest.erase("baselines");
