@@ -167,7 +167,8 @@ void report_stage(const CrossvalRun& r, const std::vector<MetricRow>& rows,
       for (int f = 0; f < r.plan.folds; ++f)
         facts.fitted_noise.emplace_back(dir + " fold " + std::to_string(f + 1),
                                         read_calibration_end_noise(L.calibration_volumes(f, dir)).value_or(0.0));
-  facts.baseline_budgets = baseline_budgets(r);
+  for (const auto& objective : r.plan.baselines)
+    if (auto b = recorded_baseline_budget(L, objective)) facts.baseline_budgets.push_back(*b);
   report.settings = settings_text(r.plan, facts);
   write_report(report);
 }

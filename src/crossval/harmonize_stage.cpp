@@ -27,6 +27,24 @@ namespace harmonize {
 
 namespace {
 
+// The recipe of fold f's model for `dir` (no correction yet): what `apply
+// --model` repeats of this run.
+Recipe fold_recipe(const CrossvalRun& r, int f, const std::string& dir, std::uint64_t seed, const std::string& method) {
+  Recipe recipe;
+  recipe.sampling = r.plan.sampling;
+  recipe.seed = seed;
+  recipe.made_by = "crossval " + r.layout.out + ", fold " + std::to_string(f + 1) + ", " + dir;
+  recipe.method = method;
+  return recipe;
+}
+
+// Writes the recipe into the model file when it differs from the one there.
+void keep_recipe(const std::string& model_path, const LoadedModel& model, const Recipe& recipe) {
+  ModelHeader header = model.header;
+  header.recipe = to_json(recipe);
+  if (header.recipe != model.header.recipe) save_model(model_path, header, model.model);
+}
+
 // The fold's models sample its test subjects once, without end noise; each
 // output (the main one, the bare one, the volume-fitted one) is finished from those samples.
 void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const std::vector<std::string>& todo) {
@@ -57,16 +75,10 @@ void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const s
   // The model file carries how its main output is made, so that `apply
   // --model` alone repeats what this report evaluates (harmonize/recipe.hpp).
   {
-    Recipe recipe;
-    recipe.sampling = p.sampling;
+    Recipe recipe = fold_recipe(r, f, dir, h.seed, p.model_name);
     recipe.end_noise_sd = c.main.end_noise_sd;
     recipe.map = c.main.map;
-    recipe.seed = h.seed;
-    recipe.made_by = "crossval " + L.out + ", fold " + std::to_string(f + 1) + ", " + dir;
-    recipe.method = p.model_name;
-    ModelHeader header = model.header;
-    header.recipe = to_json(recipe);
-    if (header.recipe != model.header.recipe) save_model(model_path, header, model.model);
+    keep_recipe(model_path, model, recipe);
   }
   // How this model harmonized its test subjects, for `apply` to repeat it on
   // the same preprocessed images (subject k's end noise: output_noise(seed, k, 0)).
@@ -113,16 +125,7 @@ void harmonize_baseline(const CrossvalRun& r, int f, const std::string& dir, con
   h.seed = crossval_seeds::sampling(p.seed, f);
   const std::string model_path = L.model_dir(f, dir, objective) + "/model.pt";
   const LoadedModel model = load_model(model_path, h.device);
-  {
-    Recipe recipe;
-    recipe.sampling = p.sampling;
-    recipe.seed = h.seed;
-    recipe.made_by = "crossval " + L.out + ", fold " + std::to_string(f + 1) + ", " + dir;
-    recipe.method = name;
-    ModelHeader header = model.header;
-    header.recipe = to_json(recipe);
-    if (header.recipe != model.header.recipe) save_model(model_path, header, model.model);
-  }
+  keep_recipe(model_path, model, fold_recipe(r, f, dir, h.seed, name));
   const auto sampled = sample_scans(model, preprocessed_scans(L, todo, parse_direction(dir).condition_session),
                                     nullptr, preprocessed_options(p, h));
   for (std::size_t i = 0; i < todo.size(); ++i)

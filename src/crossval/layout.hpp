@@ -21,9 +21,9 @@ struct CrossvalLayout {
   std::string model_dir(int fold, const std::string& dir) const {
     return out + "/models/fold-" + std::to_string(fold + 1) + "_" + dir;
   }
-  // A baseline's training run; objective "" (or diffusion): the model's.
+  // The training run of an objective: "diffusion" the model's, else a baseline's.
   std::string model_dir(int fold, const std::string& dir, const std::string& objective) const {
-    return objective.empty() || objective == "diffusion" ? model_dir(fold, dir) : model_dir(fold, dir) + "_" + objective;
+    return objective == "diffusion" ? model_dir(fold, dir) : model_dir(fold, dir) + "_" + objective;
   }
   std::string baseline_budget(const std::string& objective) const {
     return out + "/models/baseline-budget_" + objective + ".json";

@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 
+#include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/parallel.hpp"
@@ -117,16 +119,10 @@ double seconds_per_step(const CrossvalRun& r, const std::string& objective, int6
 // per run folder (models/baseline-budget_<objective>.json) so that a
 // resumed or extended run keeps them: the two objectives timed in turn, twice.
 BaselineBudget baseline_budget(const CrossvalRun& r, const std::string& objective) {
+  if (auto stored = recorded_baseline_budget(r.layout, objective)) return *stored;
   const std::string path = r.layout.baseline_budget(objective);
   BaselineBudget b;
   b.objective = objective;
-  if (fs::exists(path)) {
-    const auto j = nlohmann::json::parse(read_text_file(path));
-    b.model_s_per_step = j.at("model_s_per_step").get<double>();
-    b.baseline_s_per_step = j.at("baseline_s_per_step").get<double>();
-    b.steps = j.at("steps").get<int64_t>();
-    return b;
-  }
   log::info("[2/5] timing the model and the " + objective_method_name(objective) + " baseline per training step");
   const int64_t n = 20;
   for (int round = 0; round < 2; ++round) {
@@ -153,19 +149,27 @@ BaselineBudget baseline_budget(const CrossvalRun& r, const std::string& objectiv
 
 }  // namespace
 
-std::vector<BaselineBudget> baseline_budgets(const CrossvalRun& r) {
-  std::vector<BaselineBudget> out;
-  for (const auto& objective : r.plan.baselines) out.push_back(baseline_budget(r, objective));
-  return out;
+std::optional<BaselineBudget> recorded_baseline_budget(const CrossvalLayout& layout, const std::string& objective) {
+  const std::string path = layout.baseline_budget(objective);
+  if (!fs::exists(path)) return std::nullopt;
+  try {
+    const auto j = nlohmann::json::parse(read_text_file(path));
+    return BaselineBudget{objective, j.at("model_s_per_step").get<double>(), j.at("baseline_s_per_step").get<double>(),
+                          j.at("steps").get<int64_t>()};
+  } catch (const nlohmann::json::exception& e) {
+    throw InputError(path, std::string("is not a baseline budget: ") + e.what());
+  }
 }
 
 void train_stage(const CrossvalRun& r) {
   const CrossvalPlan& p = r.plan;
   for (int f = 0; f < p.folds; ++f)
     for (const auto& dir : p.directions) train_run(r, f, dir, kDiffusionObjective, p.train.max_steps, "train");
-  for (const auto& b : baseline_budgets(r))
+  for (const auto& objective : p.baselines) {
+    const BaselineBudget b = baseline_budget(r, objective);
     for (int f = 0; f < p.folds; ++f)
       for (const auto& dir : p.directions) train_run(r, f, dir, b.objective, b.steps, "train_baselines");
+  }
 }
 
 }  // namespace harmonize

@@ -4,6 +4,7 @@
 // its outputs atomically and skips what exists, so a rerun continues a killed
 // run; training resumes from its checkpoint.
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -31,8 +32,9 @@ void preprocess_stage(const CrossvalRun& r);
 // 2. One model per fold and direction (models/fold-k_dir: a train run, resumed if it was killed),
 // then each planned baseline's (models/fold-k_dir_<objective>) for the model's time.
 void train_stage(const CrossvalRun& r);
-// The planned baselines' steps (measured once per run folder, then read back).
-std::vector<BaselineBudget> baseline_budgets(const CrossvalRun& r);
+// A baseline's steps as the train stage measured and recorded them
+// (models/baseline-budget_<objective>.json); empty when not measured yet.
+std::optional<BaselineBudget> recorded_baseline_budget(const CrossvalLayout& layout, const std::string& objective);
 // 3. Each fold's test subjects harmonized by its models (calibrated when planned), histogram matching beside them.
 void harmonize_stage(const CrossvalRun& r);
 // 4. Metrics per subject and direction; returns all rows (also written to metrics.csv).
