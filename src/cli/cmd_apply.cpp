@@ -24,8 +24,8 @@ namespace harmonize::cli {
 void register_apply(CLI::App& app) {
   struct Options {
     GlobalOptions global;
-    std::string model, device = "cpu", output_dir, calibration;
-    std::vector<std::string> inputs, outputs, masks;
+    std::string model, device = "cpu", output_dir, calibration, fusion = "median";
+    std::vector<std::string> inputs, outputs, masks, orientations;
     SamplingOptions sampling;
     EndNoise end_noise;
     PreprocessOptions prep;
@@ -46,6 +46,15 @@ void register_apply(CLI::App& app) {
                 "The inputs are images of `harmonize preprocess` (N4-corrected, resampled, on [0,1]), each with its "
                 "--mask: sample them as they are (this is what crossval does with its test subjects)");
   add_sampling_options(cmd, opt->sampling, "--batch");
+  cmd->add_option("--orientations", opt->orientations,
+                  "Slice orientations to sample, their outputs averaged voxel-wise: sagittal, coronal, axial, "
+                  "comma-separated (default: the recipe's, else those the model was trained on)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"sagittal", "coronal", "axial"}));
+  cmd->add_option("--fusion", opt->fusion,
+                  "How several orientations' volumes become one: median (a slice gone wrong in one orientation is "
+                  "outvoted) or mean (default: the recipe's, else median)")
+      ->check(CLI::IsMember({"median", "mean"}));
   auto* end_noise = add_end_noise_option(cmd, opt->end_noise);
   cmd->add_option("--calibration", opt->calibration,
                   "Quantile map applied to the harmonized intensities (calibration.json or calibration-volumes.json "
@@ -121,6 +130,8 @@ void register_apply(CLI::App& app) {
       take("--step-spacing", sm.spacing, recipe.sampling.spacing);
       take("--batch", sm.batch, recipe.sampling.batch);
       take("--seed", s.harmonize.seed, recipe.seed);
+      take("--orientations", o.orientations, recipe.orientations);
+      take("--fusion", o.fusion, recipe.fusion);
       if (!o.calibration.empty())
         overrides.push_back("--calibration");
       else
@@ -133,6 +144,9 @@ void register_apply(CLI::App& app) {
                 (overrides.empty() ? std::string() : "; overridden here: " + nlohmann::json(overrides).dump()));
     }
     s.harmonize.sampling.validate(model.header.diffusion.steps);
+    if (o.orientations.empty()) o.orientations = trained_orientations(model.header);
+    s.harmonize.views = parse_views(o.orientations);
+    s.harmonize.fusion = parse_fusion(o.fusion);
     s.correction.end_noise_sd = o.end_noise.resolve(model.header.target_noise_sd, o.model);
     s.prep = preprocessing_of(model.header, o.prep, o.model);
 
@@ -164,6 +178,8 @@ void register_apply(CLI::App& app) {
                                    {"Direction", model.header.direction},
                                    {"TrainingSteps", model.header.step},
                                    {"Sampling", s.harmonize.sampling},
+                                   {"Orientations", o.orientations},
+                                   {"Fusion", o.fusion},
                                    {"Preprocessed", o.preprocessed},
                                    {"EndNoise", s.correction.end_noise_sd},
                                    {"Calibration", o.calibration},

@@ -123,6 +123,8 @@ ScanOptions options_from_recipe(const LoadedModel& model, const std::string& mod
     const Recipe r = recipe_from_json(model.header.recipe, model_path);
     s.harmonize.sampling = r.sampling;
     s.harmonize.seed = r.seed;
+    s.harmonize.views = parse_views(r.orientations);
+    s.harmonize.fusion = parse_fusion(r.fusion);
     s.correction.map = r.map;
     s.correction.end_noise_sd = r.end_noise_sd;
     recipe_used = model.header.recipe;
@@ -130,6 +132,7 @@ ScanOptions options_from_recipe(const LoadedModel& model, const std::string& mod
   } else {
     log::warn(model_path + ": the model carries no recipe; sampling with apply's defaults (ddpm, " +
                  std::to_string(s.harmonize.sampling.steps) + " steps, no end noise)");
+    s.harmonize.views = parse_views(trained_orientations(model.header));
   }
   if (batch > 0) s.harmonize.sampling.batch = batch;
   if (seed) {

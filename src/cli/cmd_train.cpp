@@ -30,7 +30,8 @@ void register_train(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "train",
       "Train the conditional diffusion model (paper: Adam 1e-4, batch 4, EMA 0.9999, hybrid loss) on the\n"
-      "sagittal slices of a preprocessed dataset, for one direction; or continue a run with --resume RUN_DIR.\n"
+      "slices of a preprocessed dataset (sagittal, or --orientations), for one direction; or continue a run\n"
+      "with --resume RUN_DIR.\n"
       "RUN_DIR receives config.json, train_log.csv, checkpoints/{last,previous}.pt, model.pt and the run record.");
   cmd->add_option("data", opt->data, "Preprocessed dataset folder (harmonize preprocess)");
   auto* direction = cmd->add_option("--direction", t.direction, "1p5T-to-3T or 3T-to-1p5T");
@@ -114,6 +115,7 @@ void register_train(CLI::App& app) {
       r.sampling = opt->sampling;
       r.end_noise_sd = opt->end_noise.resolve(trainer->target_noise_sd(), run_dir);
       r.seed = opt->global.seed;
+      r.orientations = t.orientations;
       r.made_by = "train " + run_dir;
       r.method = objective_method_name(t.objective);
       trainer->set_recipe(to_json(r));

@@ -84,6 +84,17 @@ std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
       cmd->add_option("--discriminator-channels", t.discriminator_channels,
                       "gan objective: width of the PatchGAN discriminator's first layer (then 2x, 4x)")
           ->check(CLI::PositiveNumber)
+          ->capture_default_str(),
+      cmd->add_option("--orientations", t.orientations,
+                      "Slice orientations trained on (one per batch) and, by default, sampled and fused by apply "
+                      "(voxel-wise mean): sagittal (the paper's), coronal, axial, comma-separated")
+          ->delimiter(',')
+          ->check(CLI::IsMember({"sagittal", "coronal", "axial"}))
+          ->capture_default_str(),
+      cmd->add_option("--patch-size", t.patch_size,
+                      "Train on square patches of this size centred on brain voxels instead of whole slices (0); "
+                      "a multiple of the network's size multiple. Apply still maps whole slices")
+          ->check(CLI::NonNegativeNumber)
           ->capture_default_str()};
 }
 #endif

@@ -32,6 +32,7 @@ namespace {
 Recipe fold_recipe(const CrossvalRun& r, int f, const std::string& dir, std::uint64_t seed, const std::string& method) {
   Recipe recipe;
   recipe.sampling = r.plan.sampling;
+  recipe.orientations = r.plan.train.orientations;
   recipe.seed = seed;
   recipe.made_by = "crossval " + r.layout.out + ", fold " + std::to_string(f + 1) + ", " + dir;
   recipe.method = method;
@@ -59,6 +60,7 @@ void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const s
   const LoadedModel model = load_model(model_path, h.device);
   h.sampling = p.sampling;
   h.seed = crossval_seeds::sampling(p.seed, f);
+  h.views = parse_views(p.train.orientations);  // those trained on, fused
   const double end_noise = p.end_noise.resolve(model.header.target_noise_sd, model_path);
   if (end_noise > 0) log::info("sampling ends at noise sd " + std::to_string(end_noise).substr(0, 6));
   std::unique_ptr<Progress> progress;
@@ -123,6 +125,7 @@ void harmonize_baseline(const CrossvalRun& r, int f, const std::string& dir, con
   h.device = device_from_name(r.device);
   h.sampling = p.sampling;
   h.seed = crossval_seeds::sampling(p.seed, f);
+  h.views = parse_views(p.train.orientations);  // those trained on, fused
   const std::string model_path = L.model_dir(f, dir, objective) + "/model.pt";
   const LoadedModel model = load_model(model_path, h.device);
   keep_recipe(model_path, model, fold_recipe(r, f, dir, h.seed, name));

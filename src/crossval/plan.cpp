@@ -139,6 +139,8 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
       baselines_line += buf;
     }
   }
+  std::string views;
+  for (const auto& v : t.orientations) views += (views.empty() ? "" : ", ") + v;
   std::vector<std::string> lines = {
       "Data: `" + p.bids + "`, " + std::to_string(f.subjects) + " subjects with " + p.source_session + " and " +
           p.target_session + " scans",
@@ -147,20 +149,26 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
           (p.folds != 4 ? " (the paper uses 4 folds)" : ""),
       "Preprocessing: " + std::string(p.mask_dir.empty() ? "template brain masks" : "given brain masks") + ", N4, " +
           fixed(pre.spacing_mm, 4) + " mm, " + std::to_string(pre.slice_height) + "x" +
-          std::to_string(pre.slice_width) + " sagittal slices, " +
+          std::to_string(pre.slice_width) + " slices, " +
           (pre.deformable ? "affine + B-spline" : "affine") + " pair registration",
       "Model: preset `" + t.preset + "`, " + std::to_string(t.max_steps) +
           " training steps per fold and direction, batch " + std::to_string(t.batch) + ", Adam lr " + fixed(t.lr, 6) +
           (t.lr_schedule == "cosine" ? " (cosine decay, " + std::to_string(t.warmup_steps) + " warm-up steps)" : "") +
           (t.grad_clip > 0 ? ", gradient norm clipped to " + fixed(t.grad_clip, 4) : "") + ", EMA " +
-          fixed(t.ema_rate, 6) + ", predicting " + t.diffusion.prediction +
-          " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps)",
+          fixed(t.ema_rate, 6) + ", predicting " + t.diffusion.prediction + ", trained on " + views +
+          (t.patch_size > 0 ? " patches of " + std::to_string(t.patch_size) + "x" + std::to_string(t.patch_size)
+                            : std::string(" slices")) +
+          " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps, sagittal slices)",
       "Sampling: " + to_string(s.sampler) + " with " + std::to_string(s.steps) + " respaced steps (" +
           to_string(s.spacing) + " spacing)" + (s.sampler == Sampler::Ddim ? ", eta " + fixed(s.eta, 4) : "") +
           end_noise +
           (p.calibrate ? "; outputs calibrated by a quantile map fitted on each fold's training subjects "
                          "(`--calibrate`)"
                        : "") +
+          (t.orientations.size() > 1 ? "; every brain slice of each orientation (" + views +
+                                             ") sampled and their volumes averaged voxel-wise"
+           : t.orientations != std::vector<std::string>{"sagittal"} ? "; " + views + " slices sampled and stacked"
+                                                                    : std::string()) +
           " (the paper: 1000 DDPM steps)",
       p.corrected() ? "Bare output (`" + p.bare_method_name() +
                           "`): the same samples as the main output, without any correction (no end noise, no "

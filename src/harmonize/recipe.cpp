@@ -1,6 +1,7 @@
 #include "harmonize/recipe.hpp"
 
 #include "core/error.hpp"
+#include "core/views.hpp"
 
 namespace harmonize {
 
@@ -8,6 +9,7 @@ nlohmann::json to_json(const Recipe& r) {
   nlohmann::json j = {{"version", kRecipeVersion}, {"sampling", r.sampling}, {"end_noise_sd", r.end_noise_sd},
                       {"seed", r.seed},            {"made_by", r.made_by},   {"method", r.method}};
   j["orientations"] = r.orientations;
+  j["fusion"] = r.fusion;
   j["calibration"] = r.map ? nlohmann::json{{"from", r.map->from}, {"to", r.map->to}} : nlohmann::json(nullptr);
   return j;
 }
@@ -24,12 +26,16 @@ Recipe recipe_from_json(const nlohmann::json& j, const std::string& where) {
     r.made_by = j.value("made_by", "");
     r.method = j.value("method", "");
     r.orientations = j.value("orientations", r.orientations);  // recipes written before it: sagittal
+    r.fusion = j.value("fusion", r.fusion);
   } catch (const std::exception& e) {
     throw InputError(where, std::string("the model's recipe is damaged: ") + e.what());
   }
-  if (r.orientations != std::vector<std::string>{"sagittal"})
-    throw InputError(where, "the model's recipe samples " + nlohmann::json(r.orientations).dump() +
-                                "; this build samples sagittal slices only");
+  try {
+    parse_views(r.orientations);
+    parse_fusion(r.fusion);
+  } catch (const UsageError& e) {
+    throw InputError(where, std::string("the model's recipe has invalid orientations: ") + e.what());
+  }
   if (!EndNoise::valid_sd(r.end_noise_sd))
     throw InputError(where, "the model's recipe has an end noise sd outside [0, 0.5)");
   if (j.contains("calibration") && !j.at("calibration").is_null())
@@ -42,6 +48,7 @@ std::string describe(const Recipe& r, const std::string& objective) {
   std::string s = one_pass ? "one pass (" + objective + ")"
                            : to_string(r.sampling.sampler) + ", " + std::to_string(r.sampling.steps) + " steps";
   for (std::size_t i = 0; i < r.orientations.size(); ++i) s += (i ? "+" : " on ") + r.orientations[i];
+  if (r.orientations.size() > 1) s += " (" + r.fusion + ")";
   if (!one_pass && r.sampling.sampler == Sampler::Ddim && r.sampling.eta > 0) s += ", eta " + nlohmann::json(r.sampling.eta).dump();
   if (!one_pass && r.sampling.spacing != StepSpacing::Uniform) s += ", " + to_string(r.sampling.spacing) + " spacing";
   s += ", end noise " + nlohmann::json(r.end_noise_sd).dump();

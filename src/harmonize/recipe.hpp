@@ -19,9 +19,10 @@ inline constexpr int kRecipeVersion = 1;
 
 struct Recipe {
   SamplingOptions sampling;
-  // The slice orientations sampled and fused. This build samples sagittal
-  // slices only (the paper's); a recipe asking for others is refused.
+  // The slice orientations sampled and fused (core/views.hpp names): the
+  // paper's sagittal slices, or several, their outputs averaged voxel-wise.
   std::vector<std::string> orientations{"sagittal"};
+  std::string fusion = "median";   // of several orientations: median or mean (core/views.hpp)
   double end_noise_sd = 0.0;       // white noise added after sampling, [0, 1] scale
   std::optional<QuantileMap> map;  // then this quantile map (crossval --calibrate)
   std::uint64_t seed = 1;          // the sampling seed (input i's end noise follows from it)

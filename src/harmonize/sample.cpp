@@ -6,8 +6,15 @@
 #include "model/samplers.hpp"
 #include "model/schedule.hpp"
 #include "model/tensor.hpp"
+#include "model/view_slices.hpp"
 
 namespace harmonize {
+
+std::vector<std::string> trained_orientations(const ModelHeader& header) {
+  const auto it = header.training.find("orientations");
+  if (it == header.training.end() || !it->is_array()) return {"sagittal"};
+  return it->get<std::vector<std::string>>();
+}
 
 std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vector<torch::Tensor>& stacks,
                                             const std::vector<std::vector<std::uint8_t>>& has_brain,
@@ -76,6 +83,15 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
     b = end;
   }
   return out;
+}
+
+std::vector<torch::Tensor> harmonize_blocks(const LoadedModel& m, const std::vector<torch::Tensor>& blocks,
+                                            const std::vector<torch::Tensor>& brains, const HarmonizeOptions& o) {
+  return map_views_and_fuse(blocks, brains, o.views, m.header.unet.size_multiple(), o.fusion,
+                            [&](const std::vector<torch::Tensor>& stacks,
+                                const std::vector<std::vector<std::uint8_t>>& has_brain) {
+                              return harmonize_stacks(m, stacks, has_brain, o);
+                            });
 }
 
 }  // namespace harmonize

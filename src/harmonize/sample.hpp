@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/views.hpp"
 #include "core/volume.hpp"
 #include "harmonize/options.hpp"
 #include "model/checkpoint.hpp"
@@ -19,14 +20,31 @@ struct HarmonizeOptions {
   SamplingOptions sampling;
   int slice_stride = 1;  // harmonize every k-th brain slice only (the rest stay 0)
   std::uint64_t seed = 1;  // of the sampler's generator, one per call (slices drawn in order)
+  // The slice orientations sampled and fused (harmonize_blocks); the paper's
+  // sagittal slices alone by default.
+  std::vector<View> views{View::Sagittal};
+  Fusion fusion = Fusion::Median;
   torch::Device device = torch::kCPU;
   std::function<void(std::size_t done, std::size_t total)> progress;  // slices
 };
+
+// The orientations the model was trained on (its header's training record;
+// sagittal for models from before orientations were recorded): what apply
+// samples and fuses when neither the recipe nor the command line says otherwise.
+std::vector<std::string> trained_orientations(const ModelHeader& header);
 
 // stacks[s]: [N, H, W] float in [0, 1]; has_brain[s][k]: harmonize slice k?
 // Returns stacks of the same shapes, clamped to [0, 1]; slices without brain are 0.
 std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& model, const std::vector<torch::Tensor>& stacks,
                                             const std::vector<std::vector<std::uint8_t>>& has_brain,
                                             const HarmonizeOptions& o);
+
+// Sagittal-layout blocks [N, H, W] harmonized in every orientation of
+// o.views (each view's slices with brain sampled by harmonize_stacks in one
+// call: all blocks' sagittal slices first, then coronal, then axial) and
+// fused by o.fusion (model/view_slices.hpp map_views_and_fuse). `brains`: the
+// blocks' brain masks (nonzero = brain). Returns one block per input.
+std::vector<torch::Tensor> harmonize_blocks(const LoadedModel& model, const std::vector<torch::Tensor>& blocks,
+                                            const std::vector<torch::Tensor>& brains, const HarmonizeOptions& o);
 
 }  // namespace harmonize

@@ -41,6 +41,8 @@ std::vector<SampledScan> sample_scans(const LoadedModel& model, const std::vecto
   std::vector<SliceLayout> layouts;
   std::vector<torch::Tensor> stacks;
   std::vector<std::vector<std::uint8_t>> has_brain;
+  std::vector<torch::Tensor> brains;  // the brain masks as slice stacks, for other orientations
+  const bool sagittal_only = o.harmonize.views == std::vector<View>{View::Sagittal};
   StepTimes times;
   for (const auto& in : inputs) {
     if (o.preprocessed) {
@@ -59,9 +61,15 @@ std::vector<SampledScan> sample_scans(const LoadedModel& model, const std::vecto
     layouts.push_back(plan_slices(p.image.geom, p.brain, o.prep.slice_height, o.prep.slice_width));
     stacks.push_back(to_tensor(to_slices(p.image, layouts.back())));
     has_brain.push_back(layouts.back().has_brain);
+    if (!sagittal_only) {
+      Volume brain(p.brain.geom, 0.0f);
+      for (std::size_t n = 0; n < brain.data.size(); ++n) brain.data[n] = p.brain.data[n] ? 1.0f : 0.0f;
+      brains.push_back(to_tensor(to_slices(brain, layouts.back())));
+    }
   }
-  // 2. Sampling, slices batched across scans.
-  const auto sampled = harmonize_stacks(model, stacks, has_brain, o.harmonize);
+  // 2. Sampling, slices batched across scans (and fused across orientations).
+  const auto sampled = sagittal_only ? harmonize_stacks(model, stacks, has_brain, o.harmonize)
+                                     : harmonize_blocks(model, stacks, brains, o.harmonize);
   std::vector<SampledScan> out;
   for (std::size_t i = 0; i < inputs.size(); ++i)
     out.push_back({from_slices(from_tensor(sampled[i], layouts[i].stack_geometry()), layouts[i]),

@@ -10,6 +10,7 @@
 #include "core/files.hpp"
 #include "core/rng.hpp"
 #include "core/volfile.hpp"
+#include "model/view_slices.hpp"
 
 namespace fs = std::filesystem;
 
@@ -44,10 +45,70 @@ std::pair<std::vector<std::string>, std::vector<std::string>> split_subjects(std
 SliceSet::SliceSet(std::vector<std::string> subjects, torch::Tensor source, torch::Tensor target)
     : subjects_(std::move(subjects)), source_(std::move(source)), target_(std::move(target)) {}
 
+void SliceSet::set_blocks(std::vector<torch::Tensor> source_blocks, std::vector<torch::Tensor> target_blocks,
+                          std::vector<View> views, int patch) {
+  if (source_blocks.size() != target_blocks.size() || views.empty() || patch < 0)
+    throw Error("SliceSet::set_blocks: inconsistent blocks or views");
+  source_blocks_ = std::move(source_blocks);
+  target_blocks_ = std::move(target_blocks);
+  views_ = std::move(views);
+  patch_ = patch;
+  brain_slices_.assign(views_.size(), {});
+  for (std::size_t b = 0; b < source_blocks_.size(); ++b) {
+    const torch::Tensor brain = (source_blocks_[b] != 0).logical_or(target_blocks_[b] != 0);
+    for (std::size_t v = 0; v < views_.size(); ++v) {
+      const auto flags = view_has_brain(brain, views_[v]);
+      for (std::size_t k = 0; k < flags.size(); ++k)
+        if (flags[k]) brain_slices_[v].emplace_back(int64_t(b), int64_t(k));
+    }
+  }
+}
+
+int64_t patch_start(int64_t c, int64_t n, int64_t patch) {
+  if (n < patch) return -(patch - n) / 2;
+  return std::clamp<int64_t>(c - patch / 2, 0, n - patch);
+}
+
+torch::Tensor crop_patch(const torch::Tensor& slice, int64_t top, int64_t left, int64_t patch) {
+  torch::Tensor out = torch::zeros({patch, patch}, slice.options());
+  const int64_t r0 = std::max<int64_t>(top, 0), r1 = std::min<int64_t>(top + patch, slice.size(0));
+  const int64_t c0 = std::max<int64_t>(left, 0), c1 = std::min<int64_t>(left + patch, slice.size(1));
+  if (r1 > r0 && c1 > c0)
+    out.narrow(0, r0 - top, r1 - r0).narrow(1, c0 - left, c1 - c0).copy_(slice.narrow(0, r0, r1 - r0).narrow(1, c0, c1 - c0));
+  return out;
+}
+
 SliceBatch SliceSet::sample(int64_t batch, torch::Generator& gen, bool flip) const {
   if (empty()) throw Error("cannot draw a batch from an empty set of slices");
-  const auto idx = torch::randint(0, size(), {batch}, gen, torch::TensorOptions().dtype(torch::kLong));
-  SliceBatch b{source_.index_select(0, idx), target_.index_select(0, idx)};
+  const auto long_options = torch::TensorOptions().dtype(torch::kLong);
+  SliceBatch b;
+  if (source_blocks_.empty()) {
+    const auto idx = torch::randint(0, size(), {batch}, gen, long_options);
+    b = {source_.index_select(0, idx), target_.index_select(0, idx)};
+  } else {
+    const std::size_t v =
+        views_.size() == 1 ? 0 : std::size_t(torch::randint(0, int64_t(views_.size()), {1}, gen, long_options).item<int64_t>());
+    const auto& pool = brain_slices_[v];
+    if (pool.empty()) throw Error("no " + view_name(views_[v]) + " slice with brain to draw from");
+    const auto idx = torch::randint(0, int64_t(pool.size()), {batch}, gen, long_options);
+    std::vector<torch::Tensor> src, tgt;
+    for (int64_t i = 0; i < batch; ++i) {
+      const auto [block, k] = pool[std::size_t(idx[i].item<int64_t>())];
+      torch::Tensor s = view_slices(source_blocks_[std::size_t(block)], views_[v])[k];
+      torch::Tensor t = view_slices(target_blocks_[std::size_t(block)], views_[v])[k];
+      if (patch_ > 0) {
+        const torch::Tensor brain = (s != 0).logical_or(t != 0).nonzero();  // [M, 2], M > 0 (a brain slice)
+        const int64_t pick = torch::randint(0, brain.size(0), {1}, gen, long_options).item<int64_t>();
+        const int64_t top = patch_start(brain[pick][0].item<int64_t>(), s.size(0), patch_);
+        const int64_t left = patch_start(brain[pick][1].item<int64_t>(), s.size(1), patch_);
+        s = crop_patch(s, top, left, patch_);
+        t = crop_patch(t, top, left, patch_);
+      }
+      src.push_back(s.unsqueeze(0));
+      tgt.push_back(t.unsqueeze(0));
+    }
+    b = {torch::stack(src), torch::stack(tgt)};
+  }
   if (flip) {
     const auto mirror = (torch::rand({batch}, gen) < 0.5).view({batch, 1, 1, 1});
     b.source = torch::where(mirror, b.source.flip({3}), b.source);
@@ -171,8 +232,10 @@ PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetO
   }
   if (train.empty()) throw UsageError(index + ": no training subjects");
 
+  // Examples other than whole sagittal slices come from each subject's block.
+  const bool blocks = o.patch > 0 || o.views != std::vector<View>{View::Sagittal};
   auto load_set = [&](const std::vector<std::string>& subjects) {
-    std::vector<torch::Tensor> srcs, tgts;
+    std::vector<torch::Tensor> srcs, tgts, src_blocks, tgt_blocks;
     for (const auto& id : subjects) {
       // dataset.json records each stack relative to the subject's folder (bids::slices_relative).
       const std::string cpath = bids::subject_path(data_dir, id, subject_entry(ds, id, cond_key, index));
@@ -191,12 +254,24 @@ PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetO
         if (c.has_brain[k] || t.has_brain[k]) keep.push_back(int64_t(k));
       out.skipped_slices += int64_t(c.has_brain.size() - keep.size());
       if (keep.empty()) continue;
+      if (blocks) {
+        // Whole coronal and axial slices run along left-right: a window of
+        // the slices' width centred on the brain gives every subject one size.
+        // Patches need no window.
+        const int64_t n = c.slices.size(0);
+        const int64_t length = o.patch > 0 ? n : out.width;
+        const int64_t start = o.patch > 0 ? 0 : centred_start(keep.front(), keep.back(), length);
+        src_blocks.push_back(lr_window(c.slices, start, length));
+        tgt_blocks.push_back(lr_window(t.slices, start, length));
+      }
       const auto idx = torch::tensor(keep, torch::kLong);
       srcs.push_back(c.slices.index_select(0, idx).unsqueeze(1));
       tgts.push_back(t.slices.index_select(0, idx).unsqueeze(1));
     }
     if (srcs.empty()) return SliceSet(subjects, torch::Tensor(), torch::Tensor());
-    return SliceSet(subjects, torch::cat(srcs), torch::cat(tgts));
+    SliceSet set(subjects, torch::cat(srcs), torch::cat(tgts));
+    if (blocks) set.set_blocks(std::move(src_blocks), std::move(tgt_blocks), o.views, o.patch);
+    return set;
   };
   out.training = load_set(train);
   out.validation = load_set(val);

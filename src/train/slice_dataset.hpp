@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/views.hpp"
+
 namespace harmonize {
 
 // "1p5T-to-3T" or "3T-to-1p5T" (any "A-to-B" whose sessions ses-A and ses-B
@@ -29,6 +31,12 @@ struct SliceDatasetOptions {
   // Explicit split (override the fraction): subject ids as in dataset.json.
   // Training subjects alone: validation = the rest; validation alone: training = the rest.
   std::vector<std::string> training_subjects, validation_subjects;
+  // What a training example is: a whole slice of one of these orientations
+  // (model/view_slices.hpp), or with patch > 0 a patch x patch square of it
+  // centred on a brain voxel drawn uniformly (clamped inside the slice, zero-padded
+  // where the slice is smaller). Sagittal whole slices (the paper's) by default.
+  std::vector<View> views{View::Sagittal};
+  int patch = 0;
 };
 
 // Subjects -> (training, validation): a seeded shuffle of the sorted ids, the
@@ -47,19 +55,40 @@ class SliceSet {
  public:
   SliceSet() = default;
   SliceSet(std::vector<std::string> subjects, torch::Tensor source, torch::Tensor target);
+  // Examples of other orientations or patches (SliceDatasetOptions::views,
+  // patch) are cut from each subject's blocks [L, H, W] (sagittal layout).
+  void set_blocks(std::vector<torch::Tensor> source_blocks, std::vector<torch::Tensor> target_blocks,
+                  std::vector<View> views, int patch);
   const std::vector<std::string>& subjects() const { return subjects_; }
   int64_t size() const { return source_.defined() ? source_.size(0) : 0; }
   bool empty() const { return size() == 0; }
-  // `batch` slices drawn uniformly with replacement; with flip, each one is
-  // mirrored left-right (both images) with probability 1/2. Throws Error if empty.
+  // `batch` examples drawn uniformly with replacement; with flip, each one is
+  // mirrored along its columns (both images) with probability 1/2. Whole
+  // sagittal slices by default; with blocks set, one orientation per batch
+  // (drawn uniformly from the views), then (subject, slice with brain) pairs
+  // uniformly, then the patch. Throws Error if empty.
   SliceBatch sample(int64_t batch, torch::Generator& gen, bool flip = false) const;
+  // The sagittal brain slices [n, 1, H, W] (whatever the examples are).
   const torch::Tensor& source() const { return source_; }
   const torch::Tensor& target() const { return target_; }
+  // Per view of the blocks: the (block, slice) pairs with brain.
+  const std::vector<std::vector<std::pair<int64_t, int64_t>>>& brain_slices() const { return brain_slices_; }
 
  private:
   std::vector<std::string> subjects_;
   torch::Tensor source_, target_;
+  std::vector<torch::Tensor> source_blocks_, target_blocks_;
+  std::vector<View> views_;
+  int patch_ = 0;
+  std::vector<std::vector<std::pair<int64_t, int64_t>>> brain_slices_;
 };
+
+// The patch x patch square of a 2D slice whose top-left corner is (top,
+// left), 0 where it lies outside the slice.
+torch::Tensor crop_patch(const torch::Tensor& slice, int64_t top, int64_t left, int64_t patch);
+// The top (or left) of a patch centred on c along a side of n voxels: inside
+// [0, n - patch] when n >= patch, centred on the side otherwise.
+int64_t patch_start(int64_t c, int64_t n, int64_t patch);
 
 struct PairedSlices {
   Direction direction;

@@ -58,6 +58,10 @@ void TrainOptions::validate() const {
   require(validation_batch >= 1, "validation batch must be at least 1");
   require(val_fraction >= 0 && val_fraction < 1, "val_fraction must be in [0, 1)");
   require(device == "cpu" || device == "cuda", "device must be cpu or cuda, not '" + device + "'");
+  parse_views(orientations);
+  require(patch_size == 0 || (patch_size >= 8 && patch_size % unet.size_multiple() == 0),
+          "patch_size must be 0 (whole slices) or a multiple of " + std::to_string(unet.size_multiple()) +
+              " (the network's levels) of at least 8");
 }
 
 nlohmann::json to_json(const TrainOptions& o) {
@@ -85,6 +89,8 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"training_subjects", o.training_subjects},
           {"validation_subjects", o.validation_subjects},
           {"flip", o.flip},
+          {"orientations", o.orientations},
+          {"patch_size", o.patch_size},
           {"device", o.device},
           {"seed", o.seed},
           {"preprocessing", o.preprocessing},
@@ -118,6 +124,8 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.training_subjects = j.value("training_subjects", o.training_subjects);
     o.validation_subjects = j.value("validation_subjects", o.validation_subjects);
     o.flip = j.value("flip", o.flip);
+    o.orientations = j.value("orientations", o.orientations);  // runs from before: sagittal
+    o.patch_size = j.value("patch_size", o.patch_size);
     o.device = j.value("device", o.device);
     o.seed = j.value("seed", o.seed);
     o.preprocessing = j.value("preprocessing", o.preprocessing);
@@ -195,6 +203,8 @@ std::unique_ptr<Trainer::State> build(TrainOptions o, const std::string& run_dir
   d.seed = o.seed;
   d.training_subjects = o.training_subjects;
   d.validation_subjects = o.validation_subjects;
+  d.views = parse_views(o.orientations);
+  d.patch = o.patch_size;
   s->data = load_paired_slices(o.data_dir, d);
   o.training_subjects = s->data.training.subjects();
   o.validation_subjects = s->data.validation.subjects();
@@ -228,7 +238,7 @@ std::unique_ptr<Trainer::State> build(TrainOptions o, const std::string& run_dir
     const int64_t b = o.validation_batch;
     s->val = s->data.validation.sample(b, vgen);
     s->val_t = s->diffusion.sample_timesteps(b, vgen);
-    s->val_noise = torch::randn({b, 1, s->data.height, s->data.width}, vgen);
+    s->val_noise = torch::randn(s->val.target.sizes(), vgen);
   }
   s->o = std::move(o);
   s->run_dir = run_dir;
@@ -402,7 +412,7 @@ TrainSummary Trainer::run(const TrainCallback& on_step) {
         terms = regression_loss(s.model, source, target);
       } else {
         const auto t = s.diffusion.sample_timesteps(o.batch, s.gen);
-        const auto noise = torch::randn({o.batch, 1, s.data.height, s.data.width}, s.gen);
+        const auto noise = torch::randn(b.target.sizes(), s.gen);
         terms = training_loss(s.model, s.diffusion, source, target, t.to(s.device), noise.to(s.device));
       }
       loss = terms.loss.mean();

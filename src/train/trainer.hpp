@@ -54,6 +54,13 @@ struct TrainOptions {
   double val_fraction = 0.1;
   std::vector<std::string> training_subjects, validation_subjects;  // resolved at start
   bool flip = false;                                                // random left-right flips
+  // What the network sees in training (slice_dataset.hpp): whole slices of
+  // these orientations (core/views.hpp names; one orientation per batch), or
+  // patch_size x patch_size patches of them centred on brain voxels (0: whole
+  // slices). A fully convolutional network trained on patches is applied to
+  // whole slices.
+  std::vector<std::string> orientations{"sagittal"};
+  int patch_size = 0;
   std::string device = "cpu";                                       // cpu | cuda
   std::uint64_t seed = 1;
   nlohmann::json preprocessing = nlohmann::json::object();  // of the data (resolved at start; apply repeats it)

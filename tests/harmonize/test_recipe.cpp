@@ -58,8 +58,14 @@ TEST(Recipe, AnotherVersionOrADamagedRecipeIsRefusedNamingTheFile) {
   j["calibration"] = {{"from", {0.5, 0.1}}, {"to", {0.1, 0.2}}};
   refused(j, "increasing");
   j = to_json(r);
-  j["orientations"] = {"sagittal", "axial"};
-  refused(j, "sagittal slices only");
+  j["orientations"] = {"sagittal", "oblique"};
+  refused(j, "unknown slice orientation 'oblique'");
+  j["orientations"] = {"axial", "axial"};
+  refused(j, "given twice");
+  j["orientations"] = nlohmann::json::array();
+  refused(j, "no slice orientation");
+  j["orientations"] = {"sagittal", "coronal", "axial"};  // fused: accepted as written
+  EXPECT_EQ(recipe_from_json(j, "m.pt").orientations, (std::vector<std::string>{"sagittal", "coronal", "axial"}));
   j.erase("orientations");  // a recipe from before orientations were recorded
   EXPECT_EQ(recipe_from_json(j, "m.pt").orientations, std::vector<std::string>{"sagittal"});
 }

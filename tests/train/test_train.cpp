@@ -18,6 +18,8 @@
 #include "train/slice_dataset.hpp"
 #include "train/trainer.hpp"
 #include "harmonize/sample.hpp"
+#include "model/view_slices.hpp"
+#include "core/volfile.hpp"
 
 using namespace harmonize;
 namespace fs = std::filesystem;
@@ -150,6 +152,81 @@ TEST(SliceDataset, BatchesAreSeededAndFlipsMirrorBothImages) {
   }
   EXPECT_GT(flipped, 4);
   EXPECT_LT(flipped, 28);
+}
+
+namespace {
+// Which view of which subject's block [n, H, W] (source) an 8x8 patch was cut
+// from: "" when it is no window of any, else "<subject> <view>".
+std::string patch_origin(const torch::Tensor& patch, const std::vector<std::pair<std::string, torch::Tensor>>& blocks) {
+  for (const auto& [id, block] : blocks)
+    for (View v : {View::Sagittal, View::Coronal, View::Axial}) {
+      // Slices zero-padded by 4 on each side: a patch may overhang a slice narrower than 8.
+      const torch::Tensor slices = torch::constant_pad_nd(view_slices(block, v), {4, 4, 4, 4});
+      const torch::Tensor windows = slices.unfold(1, 8, 1).unfold(2, 8, 1);  // [n, h', w', 8, 8]
+      if ((windows - patch).abs().flatten(3).amax(3).eq(0).any().item<bool>()) return id + " " + view_name(v);
+    }
+  return "";
+}
+}  // namespace
+
+// Patches of the three orientations: each holds brain, each is a window of a
+// slice of one of the set's own subjects (never of a validation subject), and
+// every orientation is drawn.
+TEST(SliceDataset, PatchesOfThreeOrientationsHoldBrainAndKeepTheSplit) {
+  const std::string data = test::make_synthetic_data(temp_dir("patches"), {4, 8, 16, 3});
+  SliceDatasetOptions o;
+  o.training_subjects = {"sub-001", "sub-003"};
+  o.views = {View::Sagittal, View::Coronal, View::Axial};
+  o.patch = 8;
+  const PairedSlices p = load_paired_slices(data, o);
+  EXPECT_EQ(p.validation.subjects(), (std::vector<std::string>{"sub-002", "sub-004"}));
+  ASSERT_EQ(p.training.brain_slices().size(), 3u);
+  // 2 subjects x 6 sagittal slices with brain; the disc spans about 14 of 16 rows and columns.
+  EXPECT_EQ(p.training.brain_slices()[0].size(), 12u);
+  EXPECT_GE(p.training.brain_slices()[1].size(), 2u * 13);
+  EXPECT_GE(p.training.brain_slices()[2].size(), 2u * 13);
+  auto blocks_of = [&](const std::vector<std::string>& ids) {
+    std::vector<std::pair<std::string, torch::Tensor>> out;
+    for (const auto& id : ids) {
+      const Volume v = read_hvol<float>(subject_slice_paths(data, o.direction, id).condition);
+      out.emplace_back(id, torch::from_blob(const_cast<float*>(v.data.data()), {8, 16, 16}, torch::kFloat32).clone());
+    }
+    return out;
+  };
+  const auto training = blocks_of({"sub-001", "sub-003"}), all = blocks_of({"sub-001", "sub-002", "sub-003", "sub-004"});
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
+  std::set<std::string> views_seen, subjects_seen;
+  for (int draw = 0; draw < 12; ++draw) {
+    const SliceBatch b = p.training.sample(4, gen);
+    ASSERT_EQ(b.source.sizes(), (std::vector<int64_t>{4, 1, 8, 8}));
+    for (int64_t i = 0; i < 4; ++i) {
+      EXPECT_GT(b.source[i].max().item<float>(), 0.1f) << "a patch without brain";
+      const std::string from = patch_origin(b.source[i][0], training);
+      ASSERT_FALSE(from.empty()) << "patch " << draw << "." << i << " is no window of a training subject";
+      EXPECT_EQ(patch_origin(b.source[i][0], all), from) << "it matches another subject first";
+      subjects_seen.insert(from.substr(0, 7));
+      views_seen.insert(from.substr(8));
+      // The target is cut at the same place: the inverted contrast inside the brain.
+      const auto brain = b.source[i] > 0;
+      EXPECT_LT((b.target[i] - (1.1 - b.source[i]).clamp(0, 1)).masked_select(brain).abs().max().item<float>(), 1e-6f);
+    }
+  }
+  EXPECT_EQ(views_seen, (std::set<std::string>{"sagittal", "coronal", "axial"}));
+  EXPECT_EQ(subjects_seen, (std::set<std::string>{"sub-001", "sub-003"}));
+  // The validation set draws from its own subjects only.
+  const SliceBatch v = p.validation.sample(6, gen);
+  for (int64_t i = 0; i < 6; ++i) {
+    const std::string from = patch_origin(v.source[i][0], all);
+    EXPECT_TRUE(from.rfind("sub-002", 0) == 0 || from.rfind("sub-004", 0) == 0) << from;
+  }
+  // Whole coronal and axial slices: the left-right dimension is windowed to the slices' width.
+  o.patch = 0;
+  const PairedSlices whole = load_paired_slices(data, o);
+  for (int draw = 0; draw < 6; ++draw) EXPECT_EQ(whole.training.sample(2, gen).source.sizes(), (std::vector<int64_t>{2, 1, 16, 16}));
+  EXPECT_EQ(patch_start(3, 16, 8), 0);
+  EXPECT_EQ(patch_start(10, 16, 8), 6);
+  EXPECT_EQ(patch_start(15, 16, 8), 8);
+  EXPECT_EQ(patch_start(2, 6, 8), -1);  // a side shorter than the patch: centred, padded
 }
 
 TEST(SliceDataset, ErrorsNameTheFile) {
@@ -495,6 +572,59 @@ TEST(Trainer, RegressionObjectiveFitsAToyMapping) {
   const double mapped = (a[0] - target).abs().masked_select(brain).mean().item<double>();
   const double identity = (source - target).abs().masked_select(brain).mean().item<double>();
   EXPECT_LT(mapped, 0.25 * identity) << "mean |output - target| " << mapped << ", |source - target| " << identity;
+}
+
+// A one-pass network trained on 8x8 patches of all three orientations maps
+// whole slices of a held-out subject in every orientation; fused, the output
+// is close to the target. The model file records what it was trained on, and
+// apply's default orientations follow it.
+TEST(Trainer, PatchesOfThreeOrientationsTrainAModelAppliedToWholeSlicesFused) {
+  const std::string data = test::make_synthetic_data(temp_dir("views_data"), {4, 8, 16, 3});
+  const std::string run = temp_dir("views_run");
+  TrainOptions o = tiny_options(data);
+  o.objective = kRegressionObjective;
+  o.orientations = {"sagittal", "coronal", "axial"};
+  o.patch_size = 8;
+  o.batch = 8;
+  o.max_steps = 250;
+  o.save_every = 250;
+  o.validate_every = 50;
+  o.grad_clip = 0;
+  o.lr = 3e-3;
+  o.ema_rate = 0.5;
+  o.flip = false;
+  { Trainer::start(o, run).run(); }
+  const LoadedModel m = load_model(run + "/model.pt");
+  EXPECT_EQ(trained_orientations(m.header), o.orientations);
+  EXPECT_EQ(m.header.training.at("patch_size"), 8);
+  const TrainOptions back = train_options_from_json(m.header.training);
+  EXPECT_EQ(back.orientations, o.orientations);
+
+  const std::string held_out = Trainer::resume(run).options().validation_subjects.at(0);
+  const auto paths = subject_slice_paths(data, o.direction, held_out);
+  auto block = [](const std::string& path) {
+    const Volume v = read_hvol<float>(path);
+    return torch::from_blob(const_cast<float*>(v.data.data()), {8, 16, 16}, torch::kFloat32).clone();
+  };
+  const torch::Tensor source = block(paths.condition), target = block(paths.target);
+  const torch::Tensor brain = (source > 0).to(torch::kFloat32);
+  HarmonizeOptions ho;
+  ho.views = {View::Sagittal, View::Coronal, View::Axial};
+  const torch::Tensor fused = harmonize_blocks(m, {source}, {brain}, ho)[0];
+  const auto inside = brain > 0;
+  const double mapped = (fused - target).abs().masked_select(inside).mean().item<double>();
+  const double identity = (source - target).abs().masked_select(inside).mean().item<double>();
+  EXPECT_LT(mapped, 0.3 * identity) << "mean |fused - target| " << mapped << ", |source - target| " << identity;
+  for (View v : {View::Sagittal, View::Coronal, View::Axial}) {
+    ho.views = {v};
+    const torch::Tensor one = harmonize_blocks(m, {source}, {brain}, ho)[0];
+    EXPECT_LT((one - target).abs().masked_select(inside).mean().item<double>(), 0.4 * identity) << view_name(v);
+  }
+  // A patch size the network cannot take is refused before training.
+  o.patch_size = 6;
+  EXPECT_TRUE(contains(error_of([&] { Trainer::start(o, temp_dir("views_bad")); }), "patch_size")) << error_of([&] {
+    Trainer::start(o, temp_dir("views_bad2"));
+  });
 }
 
 // A regression run split by a checkpoint continues exactly as a straight one,

@@ -1,0 +1,123 @@
+#include "model/view_slices.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+
+namespace harmonize {
+
+namespace {
+void require_block(const torch::Tensor& t, const char* what) {
+  if (!t.defined() || t.dim() != 3) throw Error(std::string(what) + ": expected a 3D block");
+}
+}  // namespace
+
+torch::Tensor view_slices(const torch::Tensor& block, View v) {
+  require_block(block, "view_slices");
+  switch (v) {
+    case View::Sagittal: return block;
+    case View::Coronal: return block.permute({2, 1, 0});  // [W, H, N]
+    case View::Axial: return block.permute({1, 2, 0});    // [H, W, N]
+  }
+  return block;
+}
+
+torch::Tensor block_from_view(const torch::Tensor& slices, View v) {
+  require_block(slices, "block_from_view");
+  switch (v) {
+    case View::Sagittal: return slices;
+    case View::Coronal: return slices.permute({2, 1, 0});  // [W, H, N] -> [N, H, W]
+    case View::Axial: return slices.permute({2, 0, 1});    // [H, W, N] -> [N, H, W]
+  }
+  return slices;
+}
+
+std::vector<std::uint8_t> view_has_brain(const torch::Tensor& mask, View v) {
+  const torch::Tensor any = (view_slices(mask, v) != 0).flatten(1).any(1).to(torch::kUInt8).contiguous();
+  const auto* p = any.data_ptr<std::uint8_t>();
+  return std::vector<std::uint8_t>(p, p + any.size(0));
+}
+
+torch::Tensor lr_window(const torch::Tensor& block, int64_t start, int64_t length) {
+  require_block(block, "lr_window");
+  if (length < 1) throw Error("lr_window: the window must hold at least one slice");
+  torch::Tensor out = torch::zeros({length, block.size(1), block.size(2)}, block.options());
+  const int64_t lo = std::max<int64_t>(start, 0), hi = std::min<int64_t>(start + length, block.size(0));
+  if (hi > lo) out.narrow(0, lo - start, hi - lo).copy_(block.narrow(0, lo, hi - lo));
+  return out;
+}
+
+torch::Tensor lr_unwindow(const torch::Tensor& window, int64_t start, int64_t n) {
+  require_block(window, "lr_unwindow");
+  torch::Tensor out = torch::zeros({n, window.size(1), window.size(2)}, window.options());
+  const int64_t lo = std::max<int64_t>(start, 0), hi = std::min<int64_t>(start + window.size(0), n);
+  if (hi > lo) out.narrow(0, lo, hi - lo).copy_(window.narrow(0, lo - start, hi - lo));
+  return out;
+}
+
+int64_t centred_start(int64_t lo, int64_t hi, int64_t length) { return (lo + hi + 1) / 2 - length / 2; }
+
+int64_t round_up(int64_t n, int64_t m) { return m <= 1 ? n : (n + m - 1) / m * m; }
+
+torch::Tensor fuse_views(const std::vector<torch::Tensor>& blocks, Fusion fusion) {
+  if (blocks.empty()) throw Error("fuse_views: no view to fuse");
+  for (const auto& b : blocks)
+    if (b.sizes() != blocks[0].sizes()) throw Error("fuse_views: the views' blocks differ in shape");
+  if (blocks.size() == 1) return blocks[0].to(torch::kFloat32);
+  const torch::Tensor all = torch::stack(blocks).to(torch::kFloat32);
+  // The median of three is the middle value; of two (or an even count), the mean of the middle two.
+  if (fusion == Fusion::Median && blocks.size() % 2 == 1) return std::get<0>(all.median(0));
+  if (fusion == Fusion::Median) {
+    const torch::Tensor sorted = std::get<0>(all.sort(0));
+    const int64_t h = int64_t(blocks.size()) / 2;
+    return (sorted[h - 1] + sorted[h]) / 2.0;
+  }
+  return all.mean(0);
+}
+
+std::vector<torch::Tensor> map_views_and_fuse(const std::vector<torch::Tensor>& blocks,
+                                              const std::vector<torch::Tensor>& brains, const std::vector<View>& views,
+                                              int64_t multiple, Fusion fusion, const StackMapper& map) {
+  if (blocks.size() != brains.size()) throw Error("map_views_and_fuse: one brain block per block");
+  if (views.empty()) throw UsageError("no slice orientation to sample");
+  struct Placed {
+    View view;
+    std::size_t block;
+    int64_t start;  // of the left-right window (coronal and axial slices)
+  };
+  std::vector<Placed> placed;
+  std::vector<torch::Tensor> stacks;
+  std::vector<std::vector<std::uint8_t>> flags;
+  for (View v : views)
+    for (std::size_t b = 0; b < blocks.size(); ++b) {
+      const torch::Tensor& block = blocks[b];
+      require_block(block, "map_views_and_fuse");
+      if (brains[b].sizes() != block.sizes())
+        throw Error("map_views_and_fuse: block " + std::to_string(b) + " and its brain differ in shape");
+      if (v == View::Sagittal) {
+        placed.push_back({v, b, 0});
+        stacks.push_back(block);
+        flags.push_back(view_has_brain(brains[b], v));
+        continue;
+      }
+      const int64_t n = block.size(0), length = round_up(n, multiple), start = centred_start(0, n - 1, length);
+      placed.push_back({v, b, start});
+      stacks.push_back(view_slices(lr_window(block, start, length), v).contiguous());
+      flags.push_back(view_has_brain(lr_window(brains[b], start, length), v));
+    }
+  const auto mapped = map(stacks, flags);
+  if (mapped.size() != stacks.size()) throw Error("map_views_and_fuse: the mapper returned another number of stacks");
+  std::vector<std::vector<torch::Tensor>> per_block(blocks.size());
+  for (std::size_t i = 0; i < placed.size(); ++i) {
+    const Placed& p = placed[i];
+    if (mapped[i].sizes() != stacks[i].sizes()) throw Error("map_views_and_fuse: the mapper changed a stack's shape");
+    per_block[p.block].push_back(p.view == View::Sagittal ? mapped[i]
+                                                          : lr_unwindow(block_from_view(mapped[i], p.view).contiguous(),
+                                                                        p.start, blocks[p.block].size(0)));
+  }
+  std::vector<torch::Tensor> out;
+  for (auto& v : per_block) out.push_back(fuse_views(v, fusion));
+  return out;
+}
+
+}  // namespace harmonize
