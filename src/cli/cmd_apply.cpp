@@ -30,6 +30,7 @@ void register_apply(CLI::App& app) {
     EndNoise end_noise;
     PreprocessOptions prep;
     bool preprocessed = false, no_recipe = false;
+    int slice_stride = 1;
   };
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -51,6 +52,11 @@ void register_apply(CLI::App& app) {
                   "comma-separated (default: the recipe's, else those the model was trained on)")
       ->delimiter(',')
       ->check(CLI::IsMember({"sagittal", "coronal", "axial"}));
+  cmd->add_option("--slice-stride", opt->slice_stride,
+                  "Harmonize only every k-th brain slice of each orientation, the rest left 0 (quick looks and "
+                  "benchmarks, e.g. the 1000-step DDPM on a few slices; evaluate --harmonized-slices-only scores them)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   cmd->add_option("--fusion", opt->fusion,
                   "How several orientations' volumes become one: median (a slice gone wrong in one orientation is "
                   "outvoted) or mean (default: the recipe's, else median)")
@@ -147,6 +153,7 @@ void register_apply(CLI::App& app) {
     if (o.orientations.empty()) o.orientations = trained_orientations(model.header);
     s.harmonize.views = parse_views(o.orientations);
     s.harmonize.fusion = parse_fusion(o.fusion);
+    s.harmonize.slice_stride = o.slice_stride;
     s.correction.end_noise_sd = o.end_noise.resolve(model.header.target_noise_sd, o.model);
     s.prep = preprocessing_of(model.header, o.prep, o.model);
 
@@ -180,6 +187,7 @@ void register_apply(CLI::App& app) {
                                    {"Sampling", s.harmonize.sampling},
                                    {"Orientations", o.orientations},
                                    {"Fusion", o.fusion},
+                                   {"SliceStride", o.slice_stride},
                                    {"Preprocessed", o.preprocessed},
                                    {"EndNoise", s.correction.end_noise_sd},
                                    {"Calibration", o.calibration},

@@ -17,6 +17,7 @@
 #include "evaluate/histogram_matching.hpp"
 #include "evaluate/metrics_table.hpp"
 #include "io/nifti.hpp"
+#include "preprocess/slicing.hpp"
 
 namespace fs = std::filesystem;
 
@@ -54,7 +55,7 @@ void register_evaluate(CLI::App& app) {
     std::string source, target, mask, truth, lesions, hm_reference, hm_reference_mask, subject, direction, out;
     std::vector<std::string> methods;
     HistogramMatchOptions hm;
-    bool no_segmentation = false;
+    bool no_segmentation = false, harmonized_slices_only = false;
   };
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -82,6 +83,9 @@ void register_evaluate(CLI::App& app) {
   cmd->add_option("--direction", opt->direction, "Direction written in every row, e.g. 1p5T-to-3T")->required();
   cmd->add_option("--out", opt->out, "The metrics table (CSV, docs/METRICS.md)")->required();
   cmd->add_flag("--no-segmentation", opt->no_segmentation, "Intensity metrics only");
+  cmd->add_flag("--harmonized-slices-only", opt->harmonized_slices_only,
+                "Score only the sagittal slices the first --method harmonized (the others 0: apply --slice-stride), "
+                "for every method; with --no-segmentation (slice-level MSE and AHD)");
   add_global_options(cmd, opt->global);
 
   cmd->callback([opt] {
@@ -120,6 +124,13 @@ void register_evaluate(CLI::App& app) {
       require_grid(path, v.geom, o.target, grid);
       in.methods.emplace_back(name, std::move(v));
     }
+    if (o.harmonized_slices_only) {
+      if (methods.empty() || !o.no_segmentation)
+        throw UsageError("--harmonized-slices-only needs a --method (its slices are scored) and --no-segmentation");
+      in.brain = harmonized_slices(in.methods.front().second, in.brain);
+      if (std::count(in.brain.data.begin(), in.brain.data.end(), 1) == 0)
+        throw InputError(methods.front().second, "no brain slice of it was harmonized");
+    }
     if (!o.truth.empty()) {
       in.truth_dseg = read_dseg(o.truth);
       require_grid(o.truth, in.truth_dseg->geom, o.target, grid);
@@ -155,6 +166,7 @@ void register_evaluate(CLI::App& app) {
                                    {"subject", o.subject},
                                    {"direction", o.direction},
                                    {"segmentation", !o.no_segmentation},
+                                   {"harmonized_slices_only", o.harmonized_slices_only},
                                    {"out", o.out}};
     RunRecord record(record_dir, out.stem().string() + "_evaluate", config, o.global);
     EvaluateOptions eo;

@@ -27,9 +27,11 @@ void add_sampling_options(CLI::App* cmd, SamplingOptions& s, const std::string& 
       ->capture_default_str();
   cmd->add_option("--step-spacing", s.spacing,
                   "Timesteps kept by the respaced sampler: uniform (an even stride, the reference code's) or "
-                  "quadratic (dense at low noise, where the target's fine texture is drawn)")
-      ->transform(CLI::CheckedTransformer(
-          std::map<std::string, StepSpacing>{{"uniform", StepSpacing::Uniform}, {"quadratic", StepSpacing::Quadratic}}))
+                  "quadratic (dense at low noise, where the target's fine texture is drawn) or trailing (an even stride "
+                  "that starts at the last timestep: the few-step choice; --steps 1 is a one-pass x0 estimate)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, StepSpacing>{{"uniform", StepSpacing::Uniform},
+                                                                             {"quadratic", StepSpacing::Quadratic},
+                                                                             {"trailing", StepSpacing::Trailing}}))
       ->default_str(to_string(s.spacing));
   cmd->add_option(batch_flag, s.batch, "Slices per network call when sampling")
       ->check(CLI::PositiveNumber)

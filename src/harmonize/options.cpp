@@ -5,7 +5,9 @@
 namespace harmonize {
 
 std::string to_string(Sampler s) { return s == Sampler::Ddim ? "ddim" : "ddpm"; }
-std::string to_string(StepSpacing s) { return s == StepSpacing::Quadratic ? "quadratic" : "uniform"; }
+std::string to_string(StepSpacing s) {
+  return s == StepSpacing::Quadratic ? "quadratic" : s == StepSpacing::Trailing ? "trailing" : "uniform";
+}
 
 Sampler sampler_from_string(const std::string& s) {
   if (s == "ddpm") return Sampler::Ddpm;
@@ -16,7 +18,8 @@ Sampler sampler_from_string(const std::string& s) {
 StepSpacing step_spacing_from_string(const std::string& s) {
   if (s == "uniform") return StepSpacing::Uniform;
   if (s == "quadratic") return StepSpacing::Quadratic;
-  throw UsageError("the step spacing must be uniform or quadratic, not '" + s + "'");
+  if (s == "trailing") return StepSpacing::Trailing;
+  throw UsageError("the step spacing must be uniform, quadratic or trailing, not '" + s + "'");
 }
 
 void SamplingOptions::validate(int model_steps) const {

@@ -14,7 +14,8 @@ enum class Sampler {
 // Which timesteps a respaced process keeps.
 enum class StepSpacing {
   Uniform,   // an even stride (guided-diffusion's space_timesteps; "ddimN" for DDIM)
-  Quadratic  // dense at low noise (model/schedule.hpp quadratic_timesteps)
+  Quadratic,  // dense at low noise (model/schedule.hpp quadratic_timesteps)
+  Trailing    // an even stride ending at the last timestep (trailing_timesteps): 1 step is a one-pass x0
 };
 std::string to_string(Sampler s);
 std::string to_string(StepSpacing s);

@@ -29,6 +29,7 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
   const GaussianDiffusion d =
       sampling.steps == T && sampling.sampler == Sampler::Ddpm ? base
       : sampling.spacing == StepSpacing::Quadratic        ? base.respaced(quadratic_timesteps(T, sampling.steps))
+      : sampling.spacing == StepSpacing::Trailing         ? base.respaced(trailing_timesteps(T, sampling.steps))
       : sampling.sampler == Sampler::Ddim                 ? base.respaced(ddim_timesteps(T, sampling.steps))
                                                      : base.respaced(even_timesteps(T, sampling.steps));
   const int multiple = m.header.unet.size_multiple();

@@ -64,6 +64,16 @@ std::vector<int> ddim_timesteps(int steps, int n) {
                    " steps with an integer stride from " + std::to_string(steps));
 }
 
+std::vector<int> trailing_timesteps(int steps, int n) {
+  if (n < 1 || n > steps)
+    throw UsageError("trailing step spacing: the number of steps must be in 1.." + std::to_string(steps) + ", not " +
+                     std::to_string(n));
+  std::vector<int> kept;
+  for (int k = n - 1; k >= 0; --k)
+    kept.push_back(static_cast<int>(std::nearbyint(double(steps) - double(k) * double(steps) / double(n))) - 1);
+  return kept;
+}
+
 std::vector<int> even_timesteps(int steps, int n) { return space_timesteps(steps, std::to_string(n)); }
 
 std::vector<int> space_timesteps(int steps, const std::string& spec) {
@@ -106,7 +116,8 @@ std::vector<int> space_timesteps(int steps, const std::string& spec) {
 }
 
 Schedule Schedule::from_betas(std::vector<double> betas) {
-  if (betas.size() < 2) throw UsageError("a diffusion needs at least 2 steps");
+  // One step is a respaced chain's shortest (trailing spacing: t = T-1 only).
+  if (betas.empty()) throw UsageError("a diffusion needs at least 1 step");
   for (double b : betas)
     if (!(b > 0.0 && b <= 1.0)) throw UsageError("diffusion betas must lie in (0, 1]");
   Schedule s;
@@ -141,7 +152,8 @@ Schedule Schedule::from_betas(std::vector<double> betas) {
   }
   // The posterior variance is 0 at t = 0; its log is clipped to the t = 1 value.
   for (std::size_t t = 0; t < n; ++t)
-    s.posterior_log_variance_clipped[t] = std::log(s.posterior_variance[t == 0 ? 1 : t]);
+    s.posterior_log_variance_clipped[t] =
+        std::log(t > 0 ? s.posterior_variance[t] : s.steps() > 1 ? s.posterior_variance[1] : s.betas[0]);
   return s;
 }
 

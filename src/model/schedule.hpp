@@ -28,6 +28,12 @@ std::vector<int> space_timesteps(int steps, const std::string& spec);
 std::vector<int> quadratic_timesteps(int steps, int n);
 std::vector<int> ddim_timesteps(int steps, int n);
 std::vector<int> even_timesteps(int steps, int n);
+// "Trailing" spacing (Lin et al. 2024, "Common diffusion noise schedules and
+// sample steps are flawed"): t_k = round(steps - k steps / n) - 1, k = 0..n-1,
+// so the first step always starts at the last timestep (pure noise) and one
+// step is t = steps - 1 (a one-pass x0 estimate), which the stride rules
+// above cannot give (their single step is t = 0). Ascending; n in 1..steps.
+std::vector<int> trailing_timesteps(int steps, int n);
 
 struct Schedule {
   std::vector<double> betas;                           // beta_t

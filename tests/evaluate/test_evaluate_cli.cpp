@@ -9,6 +9,7 @@
 #include "cli/run_cli.hpp"
 #include "evaluate/metrics_table.hpp"
 #include "evaluate/phantom.hpp"
+#include "evaluate/stripes.hpp"
 #include "io/nifti.hpp"
 
 using namespace harmonize;
@@ -140,4 +141,39 @@ TEST_F(EvaluateCli, LesionRowsFromATruthLesionMask) {
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.output.find(dir_ + "/shifted.nii.gz"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(dir_ + "/les2/metrics.csv"));
+}
+
+// --harmonized-slices-only scores every method on the sagittal slices the first
+// method harmonized (apply --slice-stride): a volume equal to the target on
+// every third left-right slice and 0 elsewhere then has MSE 0, as it has not
+// on the whole brain.
+TEST_F(EvaluateCli, HarmonizedSlicesOnlyScoresTheSlicesTheFirstMethodMade) {
+  const Volume target = read_nifti(dir_ + "/target.nii.gz");
+  Volume partial = target;
+  const int lr = left_right_axis(target.geom);
+  const auto& n = target.geom.size;
+  for (std::size_t k = 0; k < n[2]; ++k)
+    for (std::size_t j = 0; j < n[1]; ++j)
+      for (std::size_t i = 0; i < n[0]; ++i) {
+        const std::size_t slice = lr == 0 ? i : lr == 1 ? j : k;
+        if (slice % 3 != 0) partial.at(i, j, k) = 0.0f;
+      }
+  write_nifti(dir_ + "/partial.nii.gz", partial);
+  auto mse = [](const std::string& csv, const std::string& method) {
+    for (const auto& r : read_metrics_csv(csv))
+      if (r.method == method && r.reference == "target" && r.metric == "mse_mean") return r.value;
+    return -1.0;
+  };
+  const std::string methods = " --method Partial=" + dir_ + "/partial.nii.gz --no-segmentation --out ";
+  ASSERT_EQ(run_cli(base() + methods + dir_ + "/whole.csv").status, 0);
+  const auto r = run_cli(base() + methods + dir_ + "/sliced.csv --harmonized-slices-only");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_GT(mse(dir_ + "/whole.csv", "Partial"), 1e-3);
+  EXPECT_NEAR(mse(dir_ + "/sliced.csv", "Partial"), 0.0, 1e-12);
+  EXPECT_GT(mse(dir_ + "/sliced.csv", "Original"), 1e-4);  // the source is scored on the same slices
+  const auto refused = run_cli(base() + " --method Partial=" + dir_ + "/partial.nii.gz --out " + dir_ +
+                               "/x.csv --harmonized-slices-only");
+  EXPECT_NE(refused.status, 0);
+  EXPECT_NE(refused.output.find("--no-segmentation"), std::string::npos) << refused.output;
+  EXPECT_FALSE(fs::exists(dir_ + "/x.csv"));
 }

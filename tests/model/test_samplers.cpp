@@ -184,6 +184,13 @@ TEST(Samplers, X0PredictionOracleRecoversX0WithDdpmAndDdim) {
   EXPECT_LT((sample_ddpm(base.respaced("20"), knows_x0, {2, 1, 8, 8}, o) - x0).abs().max().item<float>(), 1e-3);
   EXPECT_LT((sample_ddim(base.respaced("ddim10"), knows_x0, {2, 1, 8, 8}, 0.0, o) - x0).abs().max().item<float>(),
             1e-4);
+  // One trailing step (t = 999 only) and two: the network's x0 comes out as it is, for DDIM and DDPM.
+  for (int n : {1, 2}) {
+    const GaussianDiffusion few = base.respaced(trailing_timesteps(1000, n));
+    EXPECT_EQ(few.num_timesteps(), n);
+    EXPECT_LT((sample_ddim(few, knows_x0, {2, 1, 8, 8}, 0.0, o) - x0).abs().max().item<float>(), 1e-4) << n;
+    EXPECT_LT((sample_ddpm(few, knows_x0, {2, 1, 8, 8}, o) - x0).abs().max().item<float>(), 1e-2) << n;
+  }
   // The prediction's eps is the exact noise of x_t, so the loss of the oracle is 0.
   const auto t = torch::tensor({10L, 700L});
   const auto noise = torch::randn({2, 1, 8, 8});

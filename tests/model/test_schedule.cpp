@@ -57,8 +57,12 @@ TEST(Schedule, PosteriorVarianceAndMeanCoefficients) {
   // at t = 0 the posterior mean is x0 itself
   EXPECT_NEAR(s.posterior_mean_coef1[0], 1.0, 1e-12);
   EXPECT_NEAR(s.posterior_mean_coef2[0], 0.0, 1e-15);
-  EXPECT_THROW(Schedule::from_betas({0.1}), UsageError);
+  EXPECT_THROW(Schedule::from_betas({}), UsageError);
   EXPECT_THROW(Schedule::from_betas({0.1, 0.0}), UsageError);
+  // One step (a respaced chain's shortest): x0 comes out at once, its clipped log variance is finite.
+  const auto one = Schedule::from_betas({0.9});
+  EXPECT_NEAR(one.posterior_mean_coef1[0], 1.0, 1e-12);
+  EXPECT_DOUBLE_EQ(one.posterior_log_variance_clipped[0], std::log(0.9));
 }
 
 TEST(Respacing, DdimStrideAndSections) {
@@ -103,6 +107,27 @@ TEST(Respacing, QuadraticGridIsDenseAtLowNoise) {
   EXPECT_THROW(space_timesteps(1000, "quadx"), UsageError);
   EXPECT_THROW(space_timesteps(1000, "quad20x"), UsageError);
   EXPECT_THROW(space_timesteps(1000, "ddim20x"), UsageError);
+}
+
+// Trailing spacing starts every chain at the last timestep: one step is
+// t = 999 (pure noise in, x0 out), which the stride rules cannot give.
+TEST(Respacing, TrailingSpacingEndsAtTheLastTimestep) {
+  EXPECT_EQ(trailing_timesteps(1000, 1), (std::vector<int>{999}));
+  EXPECT_EQ(trailing_timesteps(1000, 2), (std::vector<int>{499, 999}));
+  EXPECT_EQ(trailing_timesteps(1000, 4), (std::vector<int>{249, 499, 749, 999}));
+  EXPECT_EQ(trailing_timesteps(1000, 8), (std::vector<int>{124, 249, 374, 499, 624, 749, 874, 999}));
+  EXPECT_EQ(trailing_timesteps(1000, 3), (std::vector<int>{332, 666, 999}));  // 1000 - 2000/3 = 333.3 -> 333
+  std::vector<int> all(10);
+  for (int t = 0; t < 10; ++t) all[std::size_t(t)] = t;
+  EXPECT_EQ(trailing_timesteps(10, 10), all);
+  EXPECT_THROW(trailing_timesteps(1000, 0), UsageError);
+  EXPECT_THROW(trailing_timesteps(10, 11), UsageError);
+  EXPECT_THROW(ddim_timesteps(1000, 1), UsageError);  // why trailing exists
+  const auto base = Schedule::from_betas(linear_betas(1000));
+  const auto one = Schedule::from_betas(respaced_betas(base, trailing_timesteps(1000, 1)));
+  ASSERT_EQ(one.steps(), 1);
+  EXPECT_NEAR(one.alphas_cumprod[0], base.alphas_cumprod[999], 1e-14);
+  EXPECT_LT(one.alphas_cumprod[0], 1e-4);  // the one step starts from (nearly) pure noise
 }
 
 TEST(Respacing, KeptTimestepsKeepTheirAlphasCumprod) {
