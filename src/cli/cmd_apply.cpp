@@ -48,7 +48,7 @@ void register_apply(CLI::App& app) {
                 "--mask: sample them as they are (this is what crossval does with its test subjects)");
   add_sampling_options(cmd, opt->sampling, "--batch");
   cmd->add_option("--orientations", opt->orientations,
-                  "Slice orientations to sample, their outputs averaged voxel-wise: sagittal, coronal, axial, "
+                  "Slice orientations to sample, their volumes fused voxel-wise (--fusion): sagittal, coronal, axial, "
                   "comma-separated (default: the recipe's, else those the model was trained on)")
       ->delimiter(',')
       ->check(CLI::IsMember({"sagittal", "coronal", "axial"}));

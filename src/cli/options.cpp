@@ -89,7 +89,7 @@ std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
           ->capture_default_str(),
       cmd->add_option("--orientations", t.orientations,
                       "Slice orientations trained on (one per batch) and, by default, sampled and fused by apply "
-                      "(voxel-wise mean): sagittal (the paper's), coronal, axial, comma-separated")
+                      "(voxel-wise median): sagittal (the paper's), coronal, axial, comma-separated")
           ->delimiter(',')
           ->check(CLI::IsMember({"sagittal", "coronal", "axial"}))
           ->capture_default_str(),

@@ -34,12 +34,6 @@ std::vector<View> parse_views(const std::vector<std::string>& names) {
   return views;
 }
 
-std::vector<std::string> view_names(const std::vector<View>& views) {
-  std::vector<std::string> names;
-  for (View v : views) names.push_back(view_name(v));
-  return names;
-}
-
 Fusion parse_fusion(const std::string& name) {
   if (name == "median") return Fusion::Median;
   if (name == "mean") return Fusion::Mean;

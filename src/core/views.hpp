@@ -14,7 +14,6 @@ View parse_view(const std::string& name);
 std::string view_name(View v);
 // A nonempty list without repeats, in the given order; UsageError otherwise.
 std::vector<View> parse_views(const std::vector<std::string>& names);
-std::vector<std::string> view_names(const std::vector<View>& views);
 
 // How the volumes of several orientations become one: the voxel-wise median
 // (a slice that went wrong in one orientation is outvoted by the two others;

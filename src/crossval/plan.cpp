@@ -166,7 +166,7 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
                          "(`--calibrate`)"
                        : "") +
           (t.orientations.size() > 1 ? "; every brain slice of each orientation (" + views +
-                                             ") sampled and their volumes averaged voxel-wise"
+                                             ") sampled and their volumes fused by the voxel-wise median"
            : t.orientations != std::vector<std::string>{"sagittal"} ? "; " + views + " slices sampled and stacked"
                                                                     : std::string()) +
           " (the paper: 1000 DDPM steps)",

@@ -34,7 +34,7 @@ Recipe recipe_from_json(const nlohmann::json& j, const std::string& where) {
     parse_views(r.orientations);
     parse_fusion(r.fusion);
   } catch (const UsageError& e) {
-    throw InputError(where, std::string("the model's recipe has invalid orientations: ") + e.what());
+    throw InputError(where, std::string("the model's recipe has invalid orientations or fusion: ") + e.what());
   }
   if (!EndNoise::valid_sd(r.end_noise_sd))
     throw InputError(where, "the model's recipe has an end noise sd outside [0, 0.5)");

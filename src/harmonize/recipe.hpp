@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/views.hpp"
 #include "harmonize/correction.hpp"
 #include "harmonize/options.hpp"
 #include "model/config.hpp"
@@ -19,10 +20,10 @@ inline constexpr int kRecipeVersion = 1;
 
 struct Recipe {
   SamplingOptions sampling;
-  // The slice orientations sampled and fused (core/views.hpp names): the
-  // paper's sagittal slices, or several, their outputs averaged voxel-wise.
+  // The slice orientations sampled (core/views.hpp names): the paper's
+  // sagittal slices, or several, their volumes fused voxel-wise by `fusion`.
   std::vector<std::string> orientations{"sagittal"};
-  std::string fusion = "median";   // of several orientations: median or mean (core/views.hpp)
+  std::string fusion = fusion_name(Fusion::Median);  // of several orientations (core/views.hpp)
   double end_noise_sd = 0.0;       // white noise added after sampling, [0, 1] scale
   std::optional<QuantileMap> map;  // then this quantile map (crossval --calibrate)
   std::uint64_t seed = 1;          // the sampling seed (input i's end noise follows from it)
