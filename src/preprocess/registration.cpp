@@ -76,11 +76,6 @@ void configure(Method* method, const RegistrationOptions& o, const std::vector<i
   method->SetMetric(metric);
   method->SetFixedImage(fixed);
   method->SetMovingImage(moving);
-  if (o.sampling > 0 && o.sampling < 1) {
-    method->SetMetricSamplingStrategy(Method::MetricSamplingStrategyEnum::RANDOM);
-    method->SetMetricSamplingPercentage(o.sampling);
-    method->MetricSamplingReinitializeSeed(o.seed);
-  }
   typename Method::ShrinkFactorsArrayType factors(unsigned(shrink.size()));
   typename Method::SmoothingSigmasArrayType sigmas(unsigned(shrink.size()));
   for (std::size_t l = 0; l < shrink.size(); ++l) {
@@ -91,6 +86,19 @@ void configure(Method* method, const RegistrationOptions& o, const std::vector<i
   method->SetShrinkFactorsPerLevel(factors);
   method->SetSmoothingSigmasPerLevel(sigmas);
   method->SetSmoothingSigmasAreSpecifiedInPhysicalUnits(false);
+  // After SetNumberOfLevels, which resets every level's sampling to all voxels.
+  if (o.sampling > 0 && o.sampling < 1) {
+    method->SetMetricSamplingStrategy(Method::MetricSamplingStrategyEnum::RANDOM);
+    typename Method::MetricSamplingPercentageArrayType percent(unsigned(shrink.size()));
+    const auto size = fixed->GetLargestPossibleRegion().GetSize();
+    for (std::size_t l = 0; l < shrink.size(); ++l) {
+      double voxels = 1;
+      for (int a = 0; a < 3; ++a) voxels *= std::ceil(double(size[a]) / shrink[l]);
+      percent[unsigned(l)] = o.max_samples > 0 ? std::min(o.sampling, o.max_samples / voxels) : o.sampling;
+    }
+    method->SetMetricSamplingPercentagePerLevel(percent);
+    method->MetricSamplingReinitializeSeed(o.seed);
+  }
 }
 
 // A linear stage (Euler or affine) with regular-step gradient descent.

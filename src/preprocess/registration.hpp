@@ -17,15 +17,21 @@ struct RegistrationOptions {
   int bins = 32;           // Mattes histogram bins
   double sampling = 0.10;  // fraction of fixed-grid voxels sampled at random (0 or >= 1: all)
   int seed = 1234;         // of that sampling: same inputs + options => same transform
+  // At most this many samples per level (the percentage is lowered on large
+  // grids): a 1 mm scan then costs about what a 2 mm one does, whose finest
+  // linear level (2x shrunk) holds ~11,000 samples at 10 %.
+  double max_samples = 20000;
 
   // Per level: shrink factor of both images (smoothing sigma = factor / 2
   // voxels, none at 1) and maximum iterations.
   std::vector<int> rigid_shrink{4, 2}, rigid_iterations{100, 50};
   std::vector<int> affine_shrink{4, 2}, affine_iterations{60, 30};
   std::vector<int> deformable_shrink{4}, deformable_iterations{15};
-  // The B-spline stage costs samples x parameters per evaluation (ITK's Mattes
-  // metric forms a dense Jacobian through the composite transform): it samples less.
-  double deformable_sampling = 0.03;
+  // Sampling of the B-spline stage (one coarse level): all voxels. Its sparser
+  // 3 % was never in effect until the per-level sampling was set after the
+  // level count (ITK resets it there); applied, it lowered the template brain
+  // mask's Dice on Colin27 from >= 0.93 to 0.926.
+  double deformable_sampling = 1.0;
   double step_mm = 2.0;           // first step of the linear stages (about mm of shift)
   double mesh_spacing_mm = 50;    // B-spline control-point spacing (regularises the warp)
   double max_coefficient_mm = 3;  // bound on each B-spline coefficient (regularises it further)
