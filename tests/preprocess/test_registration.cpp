@@ -111,6 +111,33 @@ TEST(Registration, IsDeterministic) {
   for (int n = 0; n < 3; ++n) EXPECT_NEAR(a.translation[n], b.translation[n], 1e-3);
 }
 
+// The metric samples a random 10 % of the voxels per level: another seed
+// draws other samples and so lands on a (slightly) different transform,
+// while with every voxel sampled the seed cannot matter. (For months the
+// sampling was silently off: ITK reset it when the level count was set.)
+TEST(Registration, SamplesTheMetricAtRandomPerLevel) {
+  const Pair& p = pair();
+  auto run = [&](double sampling, int seed) {
+    RegistrationOptions o;
+    o.deformable = false;
+    o.sampling = sampling;
+    o.seed = seed;
+    return register_images(p.r.images[0].t1w, p.r.images[1].t1w, o);
+  };
+  auto largest_difference = [](const PairTransform& a, const PairTransform& b) {
+    double d = 0;
+    for (int n = 0; n < 9; ++n) d = std::max(d, 100 * std::abs(a.matrix[n] - b.matrix[n]));  // ~mm at 10 cm
+    for (int n = 0; n < 3; ++n) d = std::max(d, std::abs(a.translation[n] - b.translation[n]));
+    return d;
+  };
+  const double sampled = largest_difference(run(0.1, 1), run(0.1, 2));
+  const double all = largest_difference(run(0, 1), run(0, 2));
+  std::printf("[   INFO   ] largest change with another seed: %.4f mm sampled, %.6f mm all voxels\n", sampled, all);
+  EXPECT_GT(sampled, 1e-3);
+  EXPECT_LT(sampled, 1.0);  // both are registrations of the same pair
+  EXPECT_LT(all, 1e-3);
+}
+
 TEST(Registration, RefusesAPairWithoutOverlap) {
   const Pair& p = pair();
   Volume far = p.r.images[1].t1w;
