@@ -4,6 +4,7 @@
 #include <itkN4BiasFieldCorrectionImageFilter.h>
 #include <itkShrinkImageFilter.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.hpp"
@@ -15,8 +16,10 @@ namespace harmonize {
 Volume n4_bias_field(const Volume& v, const Mask& mask, const N4Options& o) {
   using namespace itkb;
   require_same_grid(mask.geom, v.geom, "n4: the mask is not on the image's grid");
-  if (o.shrink < 1 || o.iterations.empty() || o.control_points < 4)
-    throw Error("n4: shrink must be >= 1, at least one level, control points >= 4");
+  if (o.shrink < 0 || (o.shrink == 0 && !(o.grid_mm > 0)) || o.iterations.empty() || o.control_points < 4)
+    throw Error("n4: shrink must be >= 1 (or 0 with a positive grid), at least one level, control points >= 4");
+  const double finest = std::min({v.geom.spacing[0], v.geom.spacing[1], v.geom.spacing[2]});
+  const int shrink = o.shrink > 0 ? o.shrink : std::max(1, int(std::lround(o.grid_mm / finest)));
   // N4 works on log intensities: only positive voxels may take part.
   Mask m(mask.geom, 0);
   std::size_t count = 0;
@@ -29,10 +32,10 @@ Volume n4_bias_field(const Volume& v, const Mask& mask, const N4Options& o) {
     auto itk_mask = to_itk(m);
     auto shrink_image = itk::ShrinkImageFilter<ItkVolume, ItkVolume>::New();
     shrink_image->SetInput(image);
-    shrink_image->SetShrinkFactors(unsigned(o.shrink));
+    shrink_image->SetShrinkFactors(unsigned(shrink));
     auto shrink_mask = itk::ShrinkImageFilter<ItkMask, ItkMask>::New();
     shrink_mask->SetInput(itk_mask);
-    shrink_mask->SetShrinkFactors(unsigned(o.shrink));
+    shrink_mask->SetShrinkFactors(unsigned(shrink));
     shrink_image->Update();
     shrink_mask->Update();
 

@@ -27,7 +27,7 @@ TEST(N4, HalvesTheWhiteMatterVariationOfAStronglyBiasedScan) {
   const SubjectResult r = simulate_subject({"001", false, 0, 42}, anatomy, o);
   const SessionImages& im = r.images[1];
   N4Options n4;
-  n4.shrink = 2;  // 2 mm voxels: the same 4 mm working grid as the default at 1 mm
+  n4.shrink = 2;  // a 4 mm working grid (the default is about 8 mm)
   const Volume corrected = n4_correct(im.t1w, im.brain, n4);
   ASSERT_EQ(corrected.geom.size, im.t1w.geom.size);
   EXPECT_EQ(corrected.geom.origin, im.t1w.geom.origin);
