@@ -122,8 +122,7 @@ PreparedScan prepare_scan(const std::string& name, const Volume& full_raw, const
       brain = *given_mask;
     } else {
       if (!tmpl) throw Error("no brain mask and no template to compute one");
-      RegistrationOptions reg;
-      brain = template_brain_mask(raw, tmpl->head, tmpl->brain, reg);
+      brain = template_brain_mask(raw, tmpl->head, tmpl->brain);
     }
     if (count(brain) == 0) throw InputError(name, "the brain mask is empty");
     p.input_brain = box.empty() ? brain : paste(brain, full_raw.geom, box);
