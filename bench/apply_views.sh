@@ -12,14 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-/tmp/harmonize_bench_apply_views}" preset="${2:-small}" slice="${3:-192}" threads="${4:-2}"
 hz=./build/harmonize
-mkdir -p "$work"
-if [ ! -f "$work/cohort/participants.tsv" ]; then
-  "$hz" simulate "$work/cohort" --subjects 1 --resolution 1 --force -q > /dev/null
-fi
-if [ ! -f "$work/prep/dataset.json" ]; then
-  "$hz" preprocess "$work/cohort" "$work/prep" --spacing 1 --slice-size "$slice" --no-deformable \
-    --mask-dir "$work/cohort/derivatives/truth" --threads "$threads" -q --force > /dev/null
-fi
+. bench/one_pair_1mm.sh
 if [ ! -f "$work/run/model.pt" ]; then
   "$hz" train "$work/prep" --direction 1p5T-to-3T --out "$work/run" --preset "$preset" --prediction x0 \
     --max-steps 2 --save-every 2 --validate-every 0 --val-fraction 0 --orientations sagittal,coronal,axial \

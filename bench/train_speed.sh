@@ -14,14 +14,7 @@ cd "$(dirname "$0")/.."
 work="${1:-/tmp/harmonize_bench_train_speed}" steps="${2:-100}" model_steps="${3:-4000}"
 preset="${4:-small}" slice="${5:-192}" threads="${6:-2}"
 hz=./build/harmonize
-mkdir -p "$work"
-if [ ! -f "$work/cohort/participants.tsv" ]; then
-  "$hz" simulate "$work/cohort" --subjects 1 --resolution 1 --force -q > /dev/null
-fi
-if [ ! -f "$work/prep/dataset.json" ]; then
-  "$hz" preprocess "$work/cohort" "$work/prep" --spacing 1 --slice-size "$slice" --no-deformable \
-    --mask-dir "$work/cohort/derivatives/truth" --threads "$threads" -q --force > /dev/null
-fi
+. bench/one_pair_1mm.sh
 printf 'One 1 mm pair, preset %s, %sx%s slices, %s threads, %s steps timed per setting\n\n' "$preset" "$slice" "$slice" \
   "$threads" "$steps"
 printf '| training on | batch | s per step | steps per s | outside the steps, s | peak memory | min per %s steps |\n' "$model_steps"
