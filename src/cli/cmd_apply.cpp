@@ -134,6 +134,10 @@ void register_apply(CLI::App& app) {
       take("--steps", sm.steps, recipe.sampling.steps);
       take("--eta", sm.eta, recipe.sampling.eta);
       take("--step-spacing", sm.spacing, recipe.sampling.spacing);
+      // A recipe's timesteps give way to --steps or --step-spacing given here.
+      if (cmd->get_option("--steps")->count() == 0 && cmd->get_option("--step-spacing")->count() == 0)
+        take("--timesteps", sm.timesteps, recipe.sampling.timesteps);
+      if (!sm.timesteps.empty()) sm.steps = static_cast<int>(sm.timesteps.size());
       take("--batch", sm.batch, recipe.sampling.batch);
       take("--seed", s.harmonize.seed, recipe.seed);
       take("--orientations", o.orientations, recipe.orientations);

@@ -33,6 +33,17 @@ void add_sampling_options(CLI::App* cmd, SamplingOptions& s, const std::string& 
                                                                              {"quadratic", StepSpacing::Quadratic},
                                                                              {"trailing", StepSpacing::Trailing}}))
       ->default_str(to_string(s.spacing));
+  cmd->add_option_function<std::vector<int>>(
+         "--timesteps",
+         [&s](const std::vector<int>& t) {
+           s.timesteps = t;
+           s.steps = static_cast<int>(t.size());
+         },
+         "The kept timesteps themselves, ascending and comma-separated (0-based, e.g. 24,999: one pass from pure "
+         "noise, then one at low noise where the target's texture is drawn); replaces --steps and --step-spacing")
+      ->delimiter(',')
+      ->excludes("--steps")
+      ->excludes("--step-spacing");
   cmd->add_option(batch_flag, s.batch, "Slices per network call when sampling")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -160,7 +160,7 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
                             : std::string(" slices")) +
           " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps, sagittal slices)",
       "Sampling: " + to_string(s.sampler) + " with " + std::to_string(s.steps) + " respaced steps (" +
-          to_string(s.spacing) + " spacing)" + (s.sampler == Sampler::Ddim ? ", eta " + fixed(s.eta, 4) : "") +
+          s.spacing_text() + ")" + (s.sampler == Sampler::Ddim ? ", eta " + fixed(s.eta, 4) : "") +
           end_noise +
           (p.calibrate ? "; outputs calibrated by a quantile map fitted on each fold's training subjects "
                          "(`--calibrate`)"

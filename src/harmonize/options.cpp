@@ -28,8 +28,24 @@ void SamplingOptions::validate(int model_steps) const {
                      std::to_string(steps));
   if (spacing == StepSpacing::Quadratic && steps < 2 && steps != model_steps)
     throw UsageError("quadratic step spacing needs at least 2 sampling steps");
+  if (!timesteps.empty()) {
+    if (std::size_t(steps) != timesteps.size())
+      throw UsageError("sampling steps (" + std::to_string(steps) + ") and the " + std::to_string(timesteps.size()) +
+                       " timesteps given disagree: give one or the other");
+    for (std::size_t i = 0; i < timesteps.size(); ++i)
+      if (timesteps[i] < 0 || timesteps[i] >= model_steps || (i > 0 && timesteps[i] <= timesteps[i - 1]))
+        throw UsageError("timesteps must be increasing and within 0.." + std::to_string(model_steps - 1) +
+                         " (the model's diffusion steps), not " + nlohmann::json(timesteps).dump());
+  }
   if (!(eta >= 0.0)) throw UsageError("DDIM eta must be >= 0");
   if (batch < 1) throw UsageError("the sampling batch must be positive");
+}
+
+std::string SamplingOptions::spacing_text() const {
+  if (timesteps.empty()) return to_string(spacing) + " spacing";
+  std::string s = "timesteps ";
+  for (std::size_t i = 0; i < timesteps.size(); ++i) s += (i ? "," : "") + std::to_string(timesteps[i]);
+  return s;
 }
 
 void to_json(nlohmann::json& j, const SamplingOptions& o) {
@@ -38,6 +54,7 @@ void to_json(nlohmann::json& j, const SamplingOptions& o) {
        {"eta", o.eta},
        {"step_spacing", to_string(o.spacing)},
        {"batch", o.batch}};
+  if (!o.timesteps.empty()) j["timesteps"] = o.timesteps;
 }
 
 void from_json(const nlohmann::json& j, SamplingOptions& o) {
@@ -47,6 +64,7 @@ void from_json(const nlohmann::json& j, SamplingOptions& o) {
     o.eta = j.at("eta").get<double>();
     o.spacing = step_spacing_from_string(j.at("step_spacing").get<std::string>());
     o.batch = j.at("batch").get<int>();
+    o.timesteps = j.value("timesteps", std::vector<int>{});  // absent in files written before it existed
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("sampling options: ") + e.what());
   }

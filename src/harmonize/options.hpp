@@ -4,6 +4,7 @@
 // with its JSON beside it. No LibTorch here.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace harmonize {
 
@@ -28,9 +29,15 @@ struct SamplingOptions {
   int steps = 100;  // network passes per slice (respaced; the model's own count = its full chain)
   double eta = 0.0;  // DDIM only: 0 deterministic, 1 the DDPM posterior variance
   StepSpacing spacing = StepSpacing::Uniform;
+  // The kept timesteps given one by one (ascending, 0-based, e.g. {24, 999}: a
+  // pass from pure noise, then one at low noise where the target's texture is
+  // drawn). When given, `spacing` does not apply and `steps` is their count.
+  std::vector<int> timesteps;
   int batch = 8;  // slices per network call
   // Throws UsageError in these terms; model_steps: the model's diffusion steps.
   void validate(int model_steps) const;
+  // "trailing spacing" or "timesteps 24,999": which timesteps, in words.
+  std::string spacing_text() const;
   bool operator==(const SamplingOptions&) const = default;
 };
 void to_json(nlohmann::json& j, const SamplingOptions& o);

@@ -50,7 +50,8 @@ std::string describe(const Recipe& r, const std::string& objective) {
   for (std::size_t i = 0; i < r.orientations.size(); ++i) s += (i ? "+" : " on ") + r.orientations[i];
   if (r.orientations.size() > 1) s += " (" + r.fusion + ")";
   if (!one_pass && r.sampling.sampler == Sampler::Ddim && r.sampling.eta > 0) s += ", eta " + nlohmann::json(r.sampling.eta).dump();
-  if (!one_pass && r.sampling.spacing != StepSpacing::Uniform) s += ", " + to_string(r.sampling.spacing) + " spacing";
+  if (!one_pass && (r.sampling.spacing != StepSpacing::Uniform || !r.sampling.timesteps.empty()))
+    s += ", " + r.sampling.spacing_text();
   s += ", end noise " + nlohmann::json(r.end_noise_sd).dump();
   if (r.map) s += ", quantile map (" + std::to_string(r.map->from.size()) + " points)";
   s += ", seed " + std::to_string(r.seed);

@@ -27,7 +27,8 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
   const GaussianDiffusion base(m.header.diffusion);
   const int T = m.header.diffusion.steps;
   const GaussianDiffusion d =
-      sampling.steps == T && sampling.sampler == Sampler::Ddpm ? base
+      !sampling.timesteps.empty()                            ? base.respaced(sampling.timesteps)
+      : sampling.steps == T && sampling.sampler == Sampler::Ddpm ? base
       : sampling.spacing == StepSpacing::Quadratic        ? base.respaced(quadratic_timesteps(T, sampling.steps))
       : sampling.spacing == StepSpacing::Trailing         ? base.respaced(trailing_timesteps(T, sampling.steps))
       : sampling.sampler == Sampler::Ddim                 ? base.respaced(ddim_timesteps(T, sampling.steps))

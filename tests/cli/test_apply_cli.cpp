@@ -336,3 +336,60 @@ TEST(Apply, AOneMillimetreModelFusesThreeOrientationsOnTheInputGrid) {
   EXPECT_NE(bad.output.find("oblique"), std::string::npos) << bad.output;
   fs::remove_all(dir);
 }
+
+TEST(Apply, TimestepsGivenOneByOneAreTheSamplersAndTheRecipeCarriesThem) {
+  const std::string dir = (fs::temp_directory_path() / ("harmonize_applyts_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  Geometry g;
+  g.size = {24, 28, 26};
+  g.spacing = {2.0, 2.0, 2.0};
+  Volume scan(g, 2.0f);
+  Mask brain(g, 0);
+  for (std::size_t k = 0; k < g.size[2]; ++k)
+    for (std::size_t j = 0; j < g.size[1]; ++j)
+      for (std::size_t i = 0; i < g.size[0]; ++i) {
+        const double x = (double(i) - 11.5) / 10, y = (double(j) - 13.5) / 12, z = (double(k) - 12.5) / 11;
+        const bool in = x * x + y * y + z * z < 1;
+        brain.at(i, j, k) = in;
+        if (in) scan.at(i, j, k) = float(100 + 50 * std::sin(4 * x) + 30 * y);
+      }
+  write_nifti(dir + "/scan.nii.gz", scan);
+  write_nifti(dir + "/mask.nii.gz", brain);
+  SamplingOptions low;
+  low.sampler = Sampler::Ddpm;  // ancestral: the untrained network's zero output makes DDIM a mere rescaling
+  low.timesteps = {4, 999};
+  low.steps = 2;
+  const nlohmann::json recipe = {{"version", 1}, {"sampling", low}, {"end_noise_sd", 0.0}, {"seed", 3},
+                                 {"orientations", {"sagittal"}}, {"fusion", "median"}};
+  save_tiny_model(dir + "/m.pt", "1p5T-to-3T", recipe,
+                  {{"spacing_mm", 2.0}, {"slice_height", 32}, {"slice_width", 32}, {"n4", false}});
+  const std::string base = "apply --model " + dir + "/m.pt --input " + dir + "/scan.nii.gz --mask " + dir +
+                           "/mask.nii.gz --batch 64 -q --output " + dir + "/";
+  auto out = [&](const std::string& name, const std::string& opts) {
+    const Result r = run(base + name + ".nii.gz " + opts);
+    EXPECT_EQ(r.status, 0) << r.output;
+    return read_nifti(dir + "/" + name + ".nii.gz");
+  };
+  auto max_diff = [](const Volume& a, const Volume& b) {
+    double d = 0;
+    for (std::size_t n = 0; n < a.data.size(); ++n) d = std::max(d, double(std::abs(a.data[n] - b.data[n])));
+    return d;
+  };
+  // Given one by one, the trailing spacing's timesteps are the trailing spacing.
+  const Volume listed = out("listed", "--timesteps 499,999");
+  const Volume trailing = out("trailing", "--steps 2 --step-spacing trailing");
+  EXPECT_EQ(max_diff(listed, trailing), 0.0);
+  // The recipe's timesteps are used when none are given, and are what the sidecar records.
+  const Volume by_recipe = out("recipe", "");
+  EXPECT_EQ(max_diff(by_recipe, out("given", "--timesteps 4,999")), 0.0);
+  EXPECT_GT(max_diff(by_recipe, trailing), 1e-3);  // 4 is not 499: another chain
+  const auto sidecar = nlohmann::json::parse(std::ifstream(dir + "/recipe.json"));
+  EXPECT_EQ(sidecar.at("Sampling").at("timesteps"), nlohmann::json({4, 999}));
+  for (const char* bad : {"--timesteps 999,4", "--timesteps 4,1000", "--timesteps 4,999 --steps 2"}) {
+    const Result r = run(base + "bad.nii.gz " + bad);
+    EXPECT_NE(r.status, 0) << bad;
+    EXPECT_FALSE(fs::exists(dir + "/bad.nii.gz")) << bad;
+  }
+  fs::remove_all(dir);
+}

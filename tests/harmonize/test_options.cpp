@@ -48,3 +48,27 @@ TEST(SamplingOptions, JsonRoundTripAndValidation) {
   EXPECT_THROW(step_spacing_from_string("log"), UsageError);
   EXPECT_THROW(nlohmann::json({{"sampler", "ddim"}}).get<SamplingOptions>(), Error);
 }
+
+TEST(SamplingOptions, TimestepsGivenOneByOne) {
+  SamplingOptions s;
+  s.sampler = Sampler::Ddim;
+  EXPECT_FALSE(nlohmann::json(s).contains("timesteps"));  // files of before keep their shape
+  EXPECT_EQ(s.spacing_text(), "uniform spacing");
+  s.timesteps = {8, 999};
+  s.steps = 2;
+  EXPECT_NO_THROW(s.validate(1000));
+  EXPECT_EQ(s.spacing_text(), "timesteps 8,999");
+  const nlohmann::json j = s;
+  EXPECT_EQ(j.at("timesteps"), nlohmann::json({8, 999}));
+  EXPECT_EQ(j.get<SamplingOptions>(), s);
+  s.steps = 3;  // a count that disagrees with the list
+  EXPECT_THROW(s.validate(1000), UsageError);
+  s.steps = 2;
+  EXPECT_THROW(s.validate(999), UsageError);  // 999 is past a 999-step model's last timestep
+  s.timesteps = {999, 8};  // not ascending
+  EXPECT_THROW(s.validate(1000), UsageError);
+  s.timesteps = {-1, 999};
+  EXPECT_THROW(s.validate(1000), UsageError);
+  s.timesteps = {8, 8};
+  EXPECT_THROW(s.validate(1000), UsageError);
+}
