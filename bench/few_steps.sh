@@ -48,8 +48,8 @@ done
 # The crossval's own setting: DDIM 8 with uniform spacing (timesteps 0, 125, ..., 875).
 name="DDIM 8 uniform ${views//,/+}"
 f="$work/ddim8u.nii.gz"
-/usr/bin/time -f '%e' -o "$work/t" "$hz" apply "${common[@]}" --output "$f" --sampler ddim --steps 8 --orientations "$views" \
-  > /dev/null
+/usr/bin/time -f '%e' -o "$work/t" "$hz" apply "${common[@]}" --output "$f" --sampler ddim --steps 8 --step-spacing uniform \
+  --orientations "$views" > /dev/null
 methods+=(--method "$name=$f")
 times+=("$name=$(cat "$work/t")")
 "$hz" evaluate --source "$src" --target "$tgt" --mask "$brain" "${methods[@]}" --subject "$sub" --direction "$dir" \
@@ -65,7 +65,7 @@ for entry in "Original=" "${times[@]}"; do
     $3 == m && $4 == "target" && $5 == "ahd" { ahd = $7 }
     $3 == m && $4 == "target" && $5 == "volume_abs_diff_mm3" { vol[$6] = $7 }
     $3 == m && $5 == "stripe_index" { stripe = $7 }
-    END { printf "| %s | %s | %.5f | %.4f | %.0f / %.0f / %.0f | %.2f |\n", m, (s == "" ? "-" : s), mse, ahd,
+    END { printf "| %s | %s | %.5f | %.0f | %.0f / %.0f / %.0f | %.2f |\n", m, (s == "" ? "-" : s), mse, ahd,
           vol["CSF"], vol["GM"], vol["WM"], stripe / target }' "$work/volume.csv"
 done
 echo
@@ -88,6 +88,6 @@ for name in Original "DDPM 1000" "DDIM 1 sagittal" "DDIM 2 sagittal" "DDIM 4 sag
     FNR == 1 { file++ }
     $3 == m && $4 == "target" && $5 == "mse_mean" { mse[file] = $7 }
     $3 == m && $4 == "target" && $5 == "ahd" { ahd[file] = $7 }
-    END { printf "| %s | %.5f | %.4f | %.5f | %.4f |\n", m, mse[1], ahd[1], mse[2], ahd[2] }' \
+    END { printf "| %s | %.5f | %.0f | %.5f | %.0f |\n", m, mse[1], ahd[1], mse[2], ahd[2] }' \
     "$work/slices.csv" "$work/to_reference.csv"
 done
