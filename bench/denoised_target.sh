@@ -10,12 +10,7 @@ out="$1" w="$2"
 shift 2
 hz=./build/harmonize
 mkdir -p "$w"
-grid_ses=$(tr -d ' \n' < "$out/plan.json" | grep -o '"target_session":"[^"]*"' | head -1 | sed 's/.*:"//; s/"//')
-image() {
-  local sub="$1" ses="$2" space=""
-  [ "$ses" != "$grid_ses" ] && space="_space-${grid_ses/-/}"
-  echo "$out/prep/$sub/$ses/anat/${sub}_${ses}${space}_desc-preproc_T1w.nii.gz"
-}
+. bench/crossval_paths.sh
 echo "| direction | subject | method | MSE | AHD | abs. volume diff. CSF / GM / WM (mm³) |"
 echo "|---|---|---|---:|---:|---:|"
 for dir in $(ls "$out/harmonized"); do
@@ -24,7 +19,7 @@ for dir in $(ls "$out/harmonized"); do
     smooth="$w/${sub}_${tgt}_smoothed.nii.gz"
     [ -f "$smooth" ] || python3 bench/smooth_nifti.py "$(image "$sub" "$tgt")" "$smooth"
     "$hz" evaluate --source "$(image "$sub" "$src")" --target "$(image "$sub" "$tgt")" \
-      --mask "$out/prep/$sub/$grid_ses/anat/${sub}_${grid_ses}_desc-brain_mask.nii.gz" \
+      --mask "$(brain_mask "$sub")" \
       --method "target smoothed=$smooth" --method "harmonize DM=$out/harmonized/$dir/${sub}_desc-harmonized_T1w.nii.gz" \
       --subject "$sub" --direction "$dir" --out "$w/${dir}_${sub}.csv" --force --threads 2 -q
     for m in Original "harmonize DM" "target smoothed"; do

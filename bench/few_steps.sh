@@ -19,14 +19,9 @@ mkdir -p "$work"
 hz=./build/harmonize
 model_dir="$out/models/fold-${fold}_${dir}"
 sub=$(tr -d ' \n' < "$model_dir/harmonize.json" | grep -o '"subjects":\["sub-[A-Za-z0-9]*"' | sed 's/.*\["//; s/"//')
-grid_ses=$(tr -d ' \n' < "$out/plan.json" | grep -o '"target_session":"[^"]*"' | head -1 | sed 's/.*:"//; s/"//')
-image() {  # the preprocessed image of session $1 on the pair's grid
-  local ses="$1" space=""
-  [ "$ses" != "$grid_ses" ] && space="_space-${grid_ses/-/}"
-  echo "$out/prep/$sub/$ses/anat/${sub}_${ses}${space}_desc-preproc_T1w.nii.gz"
-}
-src=$(image "ses-${dir%%-to-*}") tgt=$(image "ses-${dir##*-to-}")
-brain="$out/prep/$sub/$grid_ses/anat/${sub}_${grid_ses}_desc-brain_mask.nii.gz"
+. bench/crossval_paths.sh
+src=$(image "$sub" "ses-${dir%%-to-*}") tgt=$(image "$sub" "ses-${dir##*-to-}")
+brain=$(brain_mask "$sub")
 views=$(tr -d ' \n' < "$model_dir/config.json" | grep -o '"orientations":\[[^]]*\]' | sed 's/.*\[//; s/\]//; s/"//g')
 common=(--model "$model_dir/model.pt" --input "$src" --mask "$brain" --preprocessed --end-noise none
         --calibration none --force --threads 2 -q)

@@ -10,26 +10,20 @@ cd "$(dirname "$0")/.."
 out="$1" w="${2:-$(mktemp -d)}"
 hz=./build/harmonize
 mkdir -p "$w"
-grid_ses=$(tr -d ' \n' < "$out/plan.json" | grep -o '"target_session":"[^"]*"' | head -1 | sed 's/.*:"//; s/"//')
-image() {  # the preprocessed image of subject $1, session $2, on the pair's grid
-  local sub="$1" ses="$2" space=""
-  [ "$ses" != "$grid_ses" ] && space="_space-${grid_ses/-/}"
-  echo "$out/prep/$sub/$ses/anat/${sub}_${ses}${space}_desc-preproc_T1w.nii.gz"
-}
-brain() { echo "$out/prep/$1/$grid_ses/anat/${1}_${grid_ses}_desc-brain_mask.nii.gz"; }
+. bench/crossval_paths.sh
 for md in "$out"/models/fold-*; do
   name=$(basename "$md") dir="${md##*_}"
   subs=$(tr -d ' \n' < "$md/harmonize.json" | grep -o '"subjects":\[[^]]*\]' | sed 's/.*\[//; s/\]//; s/"//g; s/,/ /g')
   ins=() masks=() outs=()
   for sub in $subs; do
-    ins+=("$(image "$sub" "ses-${dir%%-to-*}")") masks+=("$(brain "$sub")") outs+=("$w/${dir}_${sub}_sagittal.nii.gz")
+    ins+=("$(image "$sub" "ses-${dir%%-to-*}")") masks+=("$(brain_mask "$sub")") outs+=("$w/${dir}_${sub}_sagittal.nii.gz")
   done
   /usr/bin/time -f "%e s: $name on sagittal slices, $(echo $subs | wc -w) subjects" "$hz" apply --model "$md/model.pt" \
     --input "${ins[@]}" --mask "${masks[@]}" --output "${outs[@]}" --preprocessed --orientations sagittal \
     --calibration none --end-noise none --force --threads 2 -q > /dev/null
   for sub in $subs; do
     "$hz" evaluate --source "$(image "$sub" "ses-${dir%%-to-*}")" --target "$(image "$sub" "ses-${dir##*-to-}")" \
-      --mask "$(brain "$sub")" --method "fused=$out/harmonized/$dir/${sub}_desc-harmonized_T1w.nii.gz" \
+      --mask "$(brain_mask "$sub")" --method "fused=$out/harmonized/$dir/${sub}_desc-harmonized_T1w.nii.gz" \
       --method "sagittal=$w/${dir}_${sub}_sagittal.nii.gz" --subject "$sub" --direction "$dir" \
       --out "$w/${dir}_${sub}.csv" --force --threads 2 -q --no-segmentation
   done
