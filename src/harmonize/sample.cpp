@@ -27,12 +27,12 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
   const GaussianDiffusion base(m.header.diffusion);
   const int T = m.header.diffusion.steps;
   const GaussianDiffusion d =
-      !sampling.timesteps.empty()                            ? base.respaced(sampling.timesteps)
+      !sampling.timesteps.empty()                                ? base.respaced(sampling.timesteps)
       : sampling.steps == T && sampling.sampler == Sampler::Ddpm ? base
-      : sampling.spacing == StepSpacing::Quadratic        ? base.respaced(quadratic_timesteps(T, sampling.steps))
-      : sampling.spacing == StepSpacing::Trailing         ? base.respaced(trailing_timesteps(T, sampling.steps))
-      : sampling.sampler == Sampler::Ddim                 ? base.respaced(ddim_timesteps(T, sampling.steps))
-                                                     : base.respaced(even_timesteps(T, sampling.steps));
+      : sampling.spacing == StepSpacing::Quadratic               ? base.respaced(quadratic_timesteps(T, sampling.steps))
+      : sampling.spacing == StepSpacing::Trailing                ? base.respaced(trailing_timesteps(T, sampling.steps))
+      : sampling.sampler == Sampler::Ddim                        ? base.respaced(ddim_timesteps(T, sampling.steps))
+                                                                 : base.respaced(even_timesteps(T, sampling.steps));
   const int multiple = m.header.unet.size_multiple();
   // A baseline (regression or GAN) maps each slice in one pass: no sampler,
   // no generator; the sampling options do not apply.
