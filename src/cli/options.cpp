@@ -90,6 +90,11 @@ std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
                       "is kept)")
           ->check(CLI::IsMember({"eps", "x0", "v"}))
           ->capture_default_str(),
+      cmd->add_option("--loss-norm", t.diffusion.loss_norm,
+                      "Norm of the prediction loss: l2 (the paper's; the conditional mean) or l1 (the conditional "
+                      "median: sharper edges where the source leaves the target in doubt)")
+          ->check(CLI::IsMember({"l2", "l1"}))
+          ->capture_default_str(),
       cmd->add_option("--gan-l1-weight", t.gan_l1_weight,
                       "gan objective: weight of the L1 term beside the adversarial one (pix2pix's and pGAN's 100)")
           ->check(non_negative())

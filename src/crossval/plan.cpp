@@ -155,7 +155,8 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
           " training steps per fold and direction, batch " + std::to_string(t.batch) + ", Adam lr " + fixed(t.lr, 6) +
           (t.lr_schedule == "cosine" ? " (cosine decay, " + std::to_string(t.warmup_steps) + " warm-up steps)" : "") +
           (t.grad_clip > 0 ? ", gradient norm clipped to " + fixed(t.grad_clip, 4) : "") + ", EMA " +
-          fixed(t.ema_rate, 6) + ", predicting " + t.diffusion.prediction + ", trained on " + views +
+          fixed(t.ema_rate, 6) + ", predicting " + t.diffusion.prediction +
+          (t.diffusion.loss_norm == "l1" ? " with an L1 loss" : "") + ", trained on " + views +
           (t.patch_size > 0 ? " patches of " + std::to_string(t.patch_size) + "x" + std::to_string(t.patch_size)
                             : std::string(" slices")) +
           " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps, sagittal slices)",

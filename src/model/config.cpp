@@ -92,6 +92,7 @@ void DiffusionConfig::validate() const {
   require(schedule == "linear", "unknown noise schedule '" + schedule + "' (known: linear)");
   require(prediction == "eps" || prediction == "x0" || prediction == "v",
           "prediction must be eps, x0 or v, not '" + prediction + "'");
+  require(loss_norm == "l2" || loss_norm == "l1", "loss_norm must be l2 or l1, not '" + loss_norm + "'");
   if (loss == LossKind::Hybrid)
     require(variance == ModelVariance::LearnedRange, "the hybrid loss needs variance learned_range");
   else
@@ -163,10 +164,11 @@ void to_json(nlohmann::json& j, const DiffusionConfig& c) {
                      {"variance", to_string(c.variance)},
                      {"loss", to_string(c.loss)},
                      {"prediction", c.prediction}};
+  if (c.loss_norm != DiffusionConfig{}.loss_norm) j["loss_norm"] = c.loss_norm;  // files of l2 models stay as they were
 }
 
 void from_json(const nlohmann::json& j, DiffusionConfig& c) {
-  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss", "prediction"}, "diffusion");
+  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss", "prediction", "loss_norm"}, "diffusion");
   DiffusionConfig r;
   std::string variance = to_string(r.variance), loss = to_string(r.loss);
   read_key(j, "steps", r.steps);
@@ -174,6 +176,7 @@ void from_json(const nlohmann::json& j, DiffusionConfig& c) {
   read_key(j, "variance", variance);
   read_key(j, "loss", loss);
   read_key(j, "prediction", r.prediction);
+  read_key(j, "loss_norm", r.loss_norm);
   r.variance = model_variance_from_string(variance);
   r.loss = loss_kind_from_string(loss);
   r.validate();

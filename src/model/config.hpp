@@ -62,6 +62,10 @@ struct DiffusionConfig {
   // (sqrt(abar) eps - sqrt(1 - abar) x0, Salimans & Ho 2022: x0-like at high
   // noise, eps-like at low noise, where x0 prediction loses the fine texture).
   std::string prediction = "eps";
+  // The norm of the prediction term (L_simple): "l2" (the paper's, Ho 2020:
+  // the network learns the conditional mean) or "l1" (the conditional
+  // median, whose edges stay sharper where the mean averages over doubt).
+  std::string loss_norm = "l2";
   void validate() const;
   bool operator==(const DiffusionConfig&) const = default;
 };

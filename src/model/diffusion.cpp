@@ -54,7 +54,9 @@ Parameterization parameterization_from_string(const std::string& s) {
 
 GaussianDiffusion::GaussianDiffusion(const DiffusionConfig& config)
     : GaussianDiffusion((config.validate(), linear_betas(config.steps)), config.variance, config.loss,
-                        parameterization_from_string(config.prediction)) {}
+                        parameterization_from_string(config.prediction)) {
+  l1_ = config.loss_norm == "l1";
+}
 
 GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss,
                                      Parameterization target, std::vector<int> timestep_map)
@@ -82,7 +84,9 @@ GaussianDiffusion GaussianDiffusion::respaced(const std::string& spec) const {
 GaussianDiffusion GaussianDiffusion::respaced(const std::vector<int>& kept) const {
   std::vector<int> map;
   for (int t : kept) map.push_back(timestep_map_[t]);
-  return GaussianDiffusion(respaced_betas(schedule_, kept), variance_, loss_, target_, std::move(map));
+  GaussianDiffusion d(respaced_betas(schedule_, kept), variance_, loss_, target_, std::move(map));
+  d.l1_ = l1_;
+  return d;
 }
 
 int64_t GaussianDiffusion::model_output_channels(int64_t channels) const {
@@ -221,7 +225,7 @@ LossTerms GaussianDiffusion::training_losses(const torch::Tensor& model_output, 
   if (target_ == Parameterization::V)
     wanted = extract(schedule_.sqrt_alphas_cumprod, t, x0) * noise -
              extract(schedule_.sqrt_one_minus_alphas_cumprod, t, x0) * x0;
-  terms.mse = mean_flat((wanted - eps).pow(2));
+  terms.mse = l1_ ? mean_flat((wanted - eps).abs()) : mean_flat((wanted - eps).pow(2));
   if (loss_ == LossKind::Hybrid) {
     // Stop the gradient of L_vlb into the mean: it trains the variance only.
     auto frozen = torch::cat({eps.detach(), model_output.narrow(1, c, c)}, 1);

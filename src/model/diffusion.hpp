@@ -111,7 +111,8 @@ class GaussianDiffusion {
                              const torch::Tensor& t, bool clip_x0) const;
 
   // Training loss for a model output at x_t = q_sample(x0, t, noise):
-  // mse = mean ||noise - eps||^2 (Ho 2020 eq. 14); for Hybrid also vb =
+  // mse = mean ||noise - eps||^2 (Ho 2020 eq. 14; with loss_norm l1 the mean
+  // absolute difference instead, under the same name); for Hybrid also vb =
   // L_t with the mean stopped (gradient only to v) times T/1000, i.e.
   // lambda L_vlb with lambda = 0.001 and L_vlb = T E_t[L_t] (Nichol & Dhariwal
   // eq. 16); for Mse vb is 0.
@@ -123,6 +124,7 @@ class GaussianDiffusion {
   ModelVariance variance_;
   LossKind loss_;
   Parameterization target_ = Parameterization::Eps;
+  bool l1_ = false;  // DiffusionConfig::loss_norm == "l1" (training only)
   std::vector<int> timestep_map_;
   std::vector<double> fixed_large_variance_, fixed_large_log_variance_;
 };

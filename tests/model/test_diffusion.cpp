@@ -188,6 +188,28 @@ TEST(Diffusion, MseLossAndRespacedScaling) {
   EXPECT_NEAR(h.vb[1].item<double>(), 0.1 * vb, 1e-5 * std::abs(vb));
 }
 
+TEST(Diffusion, L1NormTakesTheMeanAbsoluteDifferenceOfTheTarget) {
+  // x0 prediction, output 0 against x0 = [-0.5 x 8, +1 x 8]: l2 gives mean x0^2 = 0.625, l1 mean |x0| = 0.75.
+  DiffusionConfig c;
+  c.prediction = "x0";
+  const GaussianDiffusion l2(c);
+  c.loss_norm = "l1";
+  const GaussianDiffusion l1(c);
+  auto x0 = torch::cat({torch::full({1, 1, 2, 4}, -0.5), torch::ones({1, 1, 2, 4})}, 2);
+  auto noise = torch::randn_like(x0);
+  auto t = torch::tensor({17}, torch::kLong);
+  const auto out = torch::zeros({1, 2, 4, 4});  // [x0, variance] of a learned-range model
+  const auto xt = l2.q_sample(x0, t, noise);
+  EXPECT_NEAR(l2.training_losses(out, x0, xt, t, noise).mse[0].item<double>(), 0.625, 1e-6);
+  EXPECT_NEAR(l1.training_losses(out, x0, xt, t, noise).mse[0].item<double>(), 0.75, 1e-6);
+  // the variance term does not depend on the norm
+  EXPECT_NEAR(l1.training_losses(out, x0, xt, t, noise).vb[0].item<double>(),
+              l2.training_losses(out, x0, xt, t, noise).vb[0].item<double>(), 1e-9);
+  // a respaced process keeps the norm
+  EXPECT_NEAR(l1.respaced("ddim10").training_losses(out, x0, xt, torch::tensor({3}, torch::kLong), noise)
+                  .mse[0].item<double>(), 0.75, 1e-6);
+}
+
 TEST(Diffusion, RespacedProcessMapsIndicesToOriginalTimesteps) {
   const auto base = learned();
   const auto r = base.respaced("ddim10");

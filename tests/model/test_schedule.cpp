@@ -184,4 +184,13 @@ TEST(Config, DiffusionJsonAndConsistency) {
   bad = d;
   bad["schedule"] = "cosine";
   EXPECT_THROW(bad.get<DiffusionConfig>(), UsageError);
+  // the loss norm: written only when it is not the paper's l2, so l2 models' files are unchanged
+  EXPECT_FALSE(j.contains("loss_norm"));
+  d.loss_norm = "l1";
+  const nlohmann::json l1 = d;
+  EXPECT_EQ(l1.at("loss_norm"), "l1");
+  EXPECT_EQ(l1.get<DiffusionConfig>(), d);
+  bad = d;
+  bad["loss_norm"] = "huber";
+  EXPECT_THROW(bad.get<DiffusionConfig>(), UsageError);
 }

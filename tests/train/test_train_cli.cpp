@@ -37,7 +37,7 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   const Result help = run("train --help");
   EXPECT_EQ(help.status, 0);
   for (const char* opt : {"--direction", "--out", "--resume", "--preset", "--lr", "--batch", "--ema", "--max-steps",
-                          "--max-minutes", "--save-every", "--val-fraction", "--flip", "--device", "--seed"})
+                          "--max-minutes", "--save-every", "--val-fraction", "--flip", "--device", "--seed", "--loss-norm"})
     EXPECT_NE(help.output.find(opt), std::string::npos) << opt;
 
   // More sampling steps than the model's chain: refused before the run folder exists.
@@ -47,7 +47,7 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   EXPECT_FALSE(fs::exists(out));
 
   r = run("train " + data + " --direction 1p5T-to-3T --out " + out +
-          " --max-steps 6 --save-every 3 --seed 5 --sampler ddim --steps 4 --end-noise auto" + common);
+          " --max-steps 6 --save-every 3 --seed 5 --sampler ddim --steps 4 --end-noise auto --loss-norm l1" + common);
   ASSERT_EQ(r.status, 0) << r.output;
   for (const char* f : {"config.json", "train_log.csv", "checkpoints/last.pt", "checkpoints/previous.pt", "model.pt",
                         "harmonize_train.json", "harmonize_train.log"})
@@ -60,6 +60,7 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   EXPECT_EQ(config["lr"], 1e-4);
   EXPECT_EQ(config["ema_rate"], 0.9999);
   EXPECT_EQ(config["diffusion"]["loss"], "hybrid");
+  EXPECT_EQ(config["diffusion"]["loss_norm"], "l1");
   const auto record = nlohmann::json::parse(read_text_file(out + "/harmonize_train.json"));
   EXPECT_EQ(record["status"], "complete");
   EXPECT_EQ(record["steps"]["last"], 6);
@@ -68,6 +69,7 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   const ModelHeader header = read_model_header(out + "/model.pt");
   ASSERT_TRUE(header.recipe.is_object());
   EXPECT_EQ(header.recipe, config["recipe"]);
+  EXPECT_EQ(header.diffusion.loss_norm, "l1");
   EXPECT_EQ(header.recipe["sampling"]["sampler"], "ddim");
   EXPECT_EQ(header.recipe["sampling"]["steps"], 4);
   EXPECT_EQ(header.recipe["seed"], 5);
