@@ -18,11 +18,11 @@ work="${5:-$(mktemp -d)}"
 mkdir -p "$work"
 hz=./build/harmonize
 model_dir="$out/models/fold-${fold}_${dir}"
-sub=$(tr -d ' \n' < "$model_dir/harmonize.json" | grep -o '"subjects":\["sub-[A-Za-z0-9]*"' | sed 's/.*\["//; s/"//')
 . bench/crossval_paths.sh
+sub=$(json_list "$model_dir/harmonize.json" subjects | cut -d' ' -f1)
 src=$(image "$sub" "ses-${dir%%-to-*}") tgt=$(image "$sub" "ses-${dir##*-to-}")
 brain=$(brain_mask "$sub")
-views=$(tr -d ' \n' < "$model_dir/config.json" | grep -o '"orientations":\[[^]]*\]' | sed 's/.*\[//; s/\]//; s/"//g')
+views=$(json_list "$model_dir/config.json" orientations | tr ' ' ',')
 common=(--model "$model_dir/model.pt" --input "$src" --mask "$brain" --preprocessed --end-noise none
         --calibration none --force --threads 2 -q)
 echo "Model $model_dir/model.pt (trained on: $views), held-out subject $sub, $dir; bare outputs"

@@ -11,7 +11,6 @@ cd "$(dirname "$0")/.."
 out="$1" w="$2" fold="${3:-1}"
 hz=./build/harmonize
 . bench/crossval_paths.sh
-json_list() { tr -d ' \n' < "$1" | grep -o "\"$2\":\[[^]]*\]" | sed 's/.*\[//; s/\]//; s/"//g; s/,/ /g'; }
 for md in "$out"/models/fold-"$fold"_*; do
   dir="${md##*_}" src="ses-${md##*_}" tgt="ses-${md##*-to-}"
   src="${src%%-to-*}" d="$w/$dir"

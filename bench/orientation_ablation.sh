@@ -13,7 +13,7 @@ mkdir -p "$w"
 . bench/crossval_paths.sh
 for md in "$out"/models/fold-*; do
   name=$(basename "$md") dir="${md##*_}"
-  subs=$(tr -d ' \n' < "$md/harmonize.json" | grep -o '"subjects":\[[^]]*\]' | sed 's/.*\[//; s/\]//; s/"//g; s/,/ /g')
+  subs=$(json_list "$md/harmonize.json" subjects)
   ins=() masks=() outs=()
   for sub in $subs; do
     ins+=("$(image "$sub" "ses-${dir%%-to-*}")") masks+=("$(brain_mask "$sub")") outs+=("$w/${dir}_${sub}_sagittal.nii.gz")
