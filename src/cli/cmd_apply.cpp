@@ -29,7 +29,7 @@ void register_apply(CLI::App& app) {
     SamplingOptions sampling;
     EndNoise end_noise;
     PreprocessOptions prep;
-    bool preprocessed = false, no_recipe = false;
+    bool preprocessed = false, no_recipe = false, estimate_only = false;
     int slice_stride = 1;
   };
   auto opt = std::make_shared<Options>();
@@ -61,6 +61,9 @@ void register_apply(CLI::App& app) {
                   "How several orientations' volumes become one: median (a slice gone wrong in one orientation is "
                   "outvoted) or mean (default: the recipe's, else median)")
       ->check(CLI::IsMember({"median", "mean"}));
+  cmd->add_flag("--estimate-only", opt->estimate_only,
+                "A model trained with --spread gaussian: write its x0 estimate instead of a draw from the spread it "
+                "predicts around it (the draw carries the target scanner's noise; the estimate is noise-free)");
   auto* end_noise = add_end_noise_option(cmd, opt->end_noise);
   cmd->add_option("--calibration", opt->calibration,
                   "Quantile map applied to the harmonized intensities (calibration.json or calibration-volumes.json "
@@ -158,6 +161,7 @@ void register_apply(CLI::App& app) {
     s.harmonize.views = parse_views(o.orientations);
     s.harmonize.fusion = parse_fusion(o.fusion);
     s.harmonize.slice_stride = o.slice_stride;
+    s.harmonize.draw_spread = !o.estimate_only;
     s.correction.end_noise_sd = o.end_noise.resolve(model.header.target_noise_sd, o.model);
     s.prep = preprocessing_of(model.header, o.prep, o.model);
 
@@ -191,6 +195,9 @@ void register_apply(CLI::App& app) {
                                    {"Sampling", s.harmonize.sampling},
                                    {"Orientations", o.orientations},
                                    {"Fusion", o.fusion},
+                                   {"Spread", model.header.diffusion.spread == "none" ? std::string("none")
+                                              : o.estimate_only                     ? std::string("estimate only")
+                                                                                    : std::string("drawn")},
                                    {"SliceStride", o.slice_stride},
                                    {"Preprocessed", o.preprocessed},
                                    {"EndNoise", s.correction.end_noise_sd},

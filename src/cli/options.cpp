@@ -95,6 +95,12 @@ std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
                       "median: sharper edges where the source leaves the target in doubt)")
           ->check(CLI::IsMember({"l2", "l1"}))
           ->capture_default_str(),
+      cmd->add_option("--spread", t.diffusion.spread,
+                      "none (the paper's: the network gives an estimate of the target) or gaussian (x0 prediction "
+                      "only: one more output channel learns how far the target scatters around that estimate, by "
+                      "likelihood; apply then draws the output from it, so it carries the target scanner's noise)")
+          ->check(CLI::IsMember({"none", "gaussian"}))
+          ->capture_default_str(),
       cmd->add_option("--gan-l1-weight", t.gan_l1_weight,
                       "gan objective: weight of the L1 term beside the adversarial one (pix2pix's and pGAN's 100)")
           ->check(non_negative())

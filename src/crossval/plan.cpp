@@ -29,7 +29,7 @@ void CrossvalPlan::validate() const {
   if (preprocess.slice_height < 8 || preprocess.slice_width < 8) throw UsageError("slices must be at least 8x8");
   TrainOptions t = train;  // the recipe, as one fold's run will hold it
   t.data_dir = "plan";
-  t.unet = unet_preset(t.preset);
+  t.unet = unet_preset(t.preset, t.diffusion);
   t.validate();
   sampling.validate(t.diffusion.steps);
 }
@@ -156,7 +156,10 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
           (t.lr_schedule == "cosine" ? " (cosine decay, " + std::to_string(t.warmup_steps) + " warm-up steps)" : "") +
           (t.grad_clip > 0 ? ", gradient norm clipped to " + fixed(t.grad_clip, 4) : "") + ", EMA " +
           fixed(t.ema_rate, 6) + ", predicting " + t.diffusion.prediction +
-          (t.diffusion.loss_norm == "l1" ? " with an L1 loss" : "") + ", trained on " + views +
+          (t.diffusion.loss_norm == "l1" ? " with an L1 loss" : "") +
+          (t.diffusion.spread == "gaussian" ? " and a Gaussian spread around it (each output voxel drawn from it)"
+                                            : "") +
+          ", trained on " + views +
           (t.patch_size > 0 ? " patches of " + std::to_string(t.patch_size) + "x" + std::to_string(t.patch_size)
                             : std::string(" slices")) +
           " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps, sagittal slices)",

@@ -62,7 +62,7 @@ TrainOptions fold_options(const CrossvalRun& r, int f, const std::string& dir, c
   t.direction = dir;
   t.objective = objective;
   t.max_steps = steps;
-  t.unet = unet_preset(t.preset);
+  t.unet = unet_preset(t.preset, t.diffusion);
   t.training_subjects = r.training_subjects(f);
   t.validation_subjects = r.folds[f];
   t.validate_every = 0;

@@ -1,6 +1,7 @@
 #include "harmonize/sample.hpp"
 
 #include "core/error.hpp"
+#include "core/rng.hpp"
 #include "model/conditional.hpp"
 #include "model/diffusion.hpp"
 #include "model/samplers.hpp"
@@ -16,9 +17,28 @@ std::vector<std::string> trained_orientations(const ModelHeader& header) {
   return it->get<std::vector<std::string>>();
 }
 
-std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vector<torch::Tensor>& stacks,
-                                            const std::vector<std::vector<std::uint8_t>>& has_brain,
-                                            const HarmonizeOptions& o) {
+std::uint64_t spread_seed(std::uint64_t seed, std::size_t s) {
+  return derive_seed(derive_seed(seed, 0x737072656164ULL), std::uint64_t(s));  // "spread"
+}
+
+namespace {
+
+// x + sd z per stack, clamped to [0, 1]; z ~ N(0, 1) from spread_seed(seed, s).
+std::vector<torch::Tensor> draw(std::vector<torch::Tensor> x, const std::vector<torch::Tensor>& sd,
+                                std::uint64_t seed) {
+  for (std::size_t s = 0; s < x.size(); ++s) {
+    torch::Generator gen = at::detail::createCPUGenerator(spread_seed(seed, s));
+    const auto z = torch::randn(x[s].sizes(), gen, torch::kFloat32);
+    x[s] = (x[s] + sd[s].to(torch::kFloat32) * z).clamp(0.0, 1.0);
+  }
+  return x;
+}
+
+// harmonize_stacks without the draw: the x0 estimates and, for a model with a
+// spread (when `sd` is given), the spread's sd per voxel on the [0, 1] scale.
+std::vector<torch::Tensor> sample_stacks(const LoadedModel& m, const std::vector<torch::Tensor>& stacks,
+                                         const std::vector<std::vector<std::uint8_t>>& has_brain,
+                                         const HarmonizeOptions& o, std::vector<torch::Tensor>* sd) {
   if (stacks.size() != has_brain.size()) throw Error("harmonize_stacks: one has_brain list per stack");
   const SamplingOptions& sampling = o.sampling;
   sampling.validate(m.header.diffusion.steps);
@@ -49,6 +69,7 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
       throw UsageError("slices of " + std::to_string(st.size(1)) + "x" + std::to_string(st.size(2)) +
                        " are not a multiple of " + std::to_string(multiple) + " (the model's levels)");
     out.push_back(torch::zeros_like(st, torch::kFloat32));
+    if (sd) sd->push_back(torch::zeros_like(st, torch::kFloat32));
     int64_t brain_slices = 0;
     for (int64_t k = 0; k < st.size(0); ++k)
       if (has_brain[s][std::size_t(k)] && brain_slices++ % o.slice_stride == 0) work.emplace_back(s, k);
@@ -65,7 +86,7 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
     std::vector<torch::Tensor> src;
     for (std::size_t w = b; w < end; ++w) src.push_back(stacks[work[w].first][work[w].second].unsqueeze(0));
     const torch::Tensor source = torch::stack(src).to(torch::kFloat32);  // [B, 1, H, W]
-    torch::Tensor x;
+    torch::Tensor x, spread;
     if (one_pass) {
       UNet net = m.model;
       x = regression_output(net, source.to(o.device));
@@ -73,13 +94,24 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
       SamplerOptions so;
       so.generator = gen;
       so.device = o.device;
-      const auto denoiser = conditional_denoiser(m.model, source);
+      const auto net = conditional_denoiser(m.model, source);
+      // The spread of the chain's last network pass (the one that gives x0).
+      torch::Tensor last;
+      const Denoiser denoiser = [&](const torch::Tensor& x_t, const torch::Tensor& t) {
+        auto output = net(x_t, t);
+        if (sd) last = output;
+        return output;
+      };
       const std::vector<int64_t> shape{source.size(0), 1, source.size(2), source.size(3)};
       x = sampling.sampler == Sampler::Ddim ? sample_ddim(d, denoiser, shape, sampling.eta, so)
                                             : sample_ddpm(d, denoiser, shape, so);
+      if (sd) spread = (0.5 * d.spread_sd(last, 1)).to(torch::kCPU);  // model range -> [0, 1]
     }
     x = from_model_range(x).clamp(0.0, 1.0).to(torch::kCPU);
-    for (std::size_t w = b; w < end; ++w) out[work[w].first][work[w].second].copy_(x[int64_t(w - b)][0]);
+    for (std::size_t w = b; w < end; ++w) {
+      out[work[w].first][work[w].second].copy_(x[int64_t(w - b)][0]);
+      if (spread.defined()) (*sd)[work[w].first][work[w].second].copy_(spread[int64_t(w - b)][0]);
+    }
     done += end - b;
     if (o.progress) o.progress(done, work.size());
     b = end;
@@ -87,13 +119,46 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
   return out;
 }
 
+bool drawing(const LoadedModel& m, const HarmonizeOptions& o) {
+  return o.draw_spread && m.header.diffusion.spread != "none" && !one_pass_objective(m.header.objective);
+}
+
+}  // namespace
+
+std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vector<torch::Tensor>& stacks,
+                                            const std::vector<std::vector<std::uint8_t>>& has_brain,
+                                            const HarmonizeOptions& o) {
+  if (!drawing(m, o)) return sample_stacks(m, stacks, has_brain, o, nullptr);
+  std::vector<torch::Tensor> sd;
+  auto x = sample_stacks(m, stacks, has_brain, o, &sd);
+  return draw(std::move(x), sd, o.seed);
+}
+
 std::vector<torch::Tensor> harmonize_blocks(const LoadedModel& m, const std::vector<torch::Tensor>& blocks,
                                             const std::vector<torch::Tensor>& brains, const HarmonizeOptions& o) {
-  return map_views_and_fuse(blocks, brains, o.views, m.header.unet.size_multiple(), o.fusion,
-                            [&](const std::vector<torch::Tensor>& stacks,
-                                const std::vector<std::vector<std::uint8_t>>& has_brain) {
-                              return harmonize_stacks(m, stacks, has_brain, o);
-                            });
+  const int64_t multiple = m.header.unet.size_multiple();
+  if (!drawing(m, o))
+    return map_views_and_fuse(blocks, brains, o.views, multiple, o.fusion,
+                              [&](const std::vector<torch::Tensor>& stacks,
+                                  const std::vector<std::vector<std::uint8_t>>& has_brain) {
+                                return sample_stacks(m, stacks, has_brain, o, nullptr);
+                              });
+  // The estimates fused as usual, the sds recorded per call; then the sds
+  // fused the same way (a second pass over the recorded stacks, in call order).
+  std::vector<std::vector<torch::Tensor>> sds;
+  auto x = map_views_and_fuse(blocks, brains, o.views, multiple, o.fusion,
+                              [&](const std::vector<torch::Tensor>& stacks,
+                                  const std::vector<std::vector<std::uint8_t>>& has_brain) {
+                                sds.emplace_back();
+                                return sample_stacks(m, stacks, has_brain, o, &sds.back());
+                              });
+  std::size_t call = 0;
+  const auto sd = map_views_and_fuse(blocks, brains, o.views, multiple, o.fusion,
+                                     [&](const std::vector<torch::Tensor>&, const std::vector<std::vector<std::uint8_t>>&) {
+                                       if (call >= sds.size()) throw Error("harmonize_blocks: spread calls out of order");
+                                       return sds[call++];
+                                     });
+  return draw(std::move(x), sd, o.seed);
 }
 
 }  // namespace harmonize

@@ -24,6 +24,11 @@ struct HarmonizeOptions {
   // sagittal slices alone by default.
   std::vector<View> views{View::Sagittal};
   Fusion fusion = Fusion::Median;
+  // A model with a spread (DiffusionConfig::spread): draw each output voxel
+  // from the predicted Gaussian around the x0 estimate (true) or return the
+  // estimate itself (false). Several orientations: their estimates and their
+  // sds are fused alike, then one draw. Models without a spread ignore it.
+  bool draw_spread = true;
   torch::Device device = torch::kCPU;
   std::function<void(std::size_t done, std::size_t total)> progress;  // slices
 };
@@ -35,6 +40,8 @@ std::vector<std::string> trained_orientations(const ModelHeader& header);
 
 // stacks[s]: [N, H, W] float in [0, 1]; has_brain[s][k]: harmonize slice k?
 // Returns stacks of the same shapes, clamped to [0, 1]; slices without brain are 0.
+// With a spread drawn (o.draw_spread), each stack's draw uses its own
+// generator (spread_seed(o.seed, s)).
 std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& model, const std::vector<torch::Tensor>& stacks,
                                             const std::vector<std::vector<std::uint8_t>>& has_brain,
                                             const HarmonizeOptions& o);
@@ -44,6 +51,9 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& model, const std:
 // call: all blocks' sagittal slices first, then coronal, then axial) and
 // fused by o.fusion (model/view_slices.hpp map_views_and_fuse). `brains`: the
 // blocks' brain masks (nonzero = brain). Returns one block per input.
+// The seed of the spread's draw for stack (or block) s of a call.
+std::uint64_t spread_seed(std::uint64_t seed, std::size_t s);
+
 std::vector<torch::Tensor> harmonize_blocks(const LoadedModel& model, const std::vector<torch::Tensor>& blocks,
                                             const std::vector<torch::Tensor>& brains, const HarmonizeOptions& o);
 

@@ -85,6 +85,16 @@ UNetConfig unet_preset(const std::string& name) {
   throw UsageError("unknown network preset '" + name + "' (known: paper, cpu, small, tiny)");
 }
 
+UNetConfig unet_preset(const std::string& name, const DiffusionConfig& diffusion) {
+  UNetConfig c = unet_preset(name);
+  c.out_channels = diffusion.output_channels();
+  return c;
+}
+
+int DiffusionConfig::output_channels() const {
+  return (variance == ModelVariance::LearnedRange ? 2 : 1) + (spread == "gaussian" ? 1 : 0);
+}
+
 std::vector<std::string> unet_preset_names() { return {"paper", "cpu", "small", "tiny"}; }
 
 void DiffusionConfig::validate() const {
@@ -93,6 +103,8 @@ void DiffusionConfig::validate() const {
   require(prediction == "eps" || prediction == "x0" || prediction == "v",
           "prediction must be eps, x0 or v, not '" + prediction + "'");
   require(loss_norm == "l2" || loss_norm == "l1", "loss_norm must be l2 or l1, not '" + loss_norm + "'");
+  require(spread == "none" || spread == "gaussian", "spread must be none or gaussian, not '" + spread + "'");
+  require(spread == "none" || prediction == "x0", "spread gaussian needs prediction x0, not " + prediction);
   if (loss == LossKind::Hybrid)
     require(variance == ModelVariance::LearnedRange, "the hybrid loss needs variance learned_range");
   else
@@ -165,10 +177,12 @@ void to_json(nlohmann::json& j, const DiffusionConfig& c) {
                      {"loss", to_string(c.loss)},
                      {"prediction", c.prediction}};
   if (c.loss_norm != DiffusionConfig{}.loss_norm) j["loss_norm"] = c.loss_norm;  // files of l2 models stay as they were
+  if (c.spread != DiffusionConfig{}.spread) j["spread"] = c.spread;  // and those of models without a spread
 }
 
 void from_json(const nlohmann::json& j, DiffusionConfig& c) {
-  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss", "prediction", "loss_norm"}, "diffusion");
+  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss", "prediction", "loss_norm", "spread"},
+                     "diffusion");
   DiffusionConfig r;
   std::string variance = to_string(r.variance), loss = to_string(r.loss);
   read_key(j, "steps", r.steps);
@@ -177,6 +191,7 @@ void from_json(const nlohmann::json& j, DiffusionConfig& c) {
   read_key(j, "loss", loss);
   read_key(j, "prediction", r.prediction);
   read_key(j, "loss_norm", r.loss_norm);
+  read_key(j, "spread", r.spread);
   r.variance = model_variance_from_string(variance);
   r.loss = loss_kind_from_string(loss);
   r.validate();

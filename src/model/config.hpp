@@ -38,6 +38,10 @@ struct UNetConfig {
 // on two CPU cores), "small" (width 16, GroupNorm(8): about 4x cheaper than
 // "cpu", for the 2 mm default job), "tiny" (for tests and smoke runs on small images).
 UNetConfig unet_preset(const std::string& name);
+struct DiffusionConfig;
+// The preset with its output channels fitted to what the process needs
+// (DiffusionConfig::output_channels).
+UNetConfig unet_preset(const std::string& name, const DiffusionConfig& diffusion);
 std::vector<std::string> unet_preset_names();
 
 // How the model's variance output is read (Nichol & Dhariwal 2021 sec. 3.1).
@@ -66,6 +70,18 @@ struct DiffusionConfig {
   // the network learns the conditional mean) or "l1" (the conditional
   // median, whose edges stay sharper where the mean averages over doubt).
   std::string loss_norm = "l2";
+  // What the network says about the target beyond its x0 estimate: "none"
+  // (the paper's: a point estimate) or "gaussian" (one more output channel,
+  // the log variance of the target around the x0 estimate given x_t and the
+  // source: the scanner's noise and whatever the source cannot tell, learned
+  // by the Gaussian likelihood of the target with the estimate held fixed).
+  // Sampling then draws the output voxel-wise from it, so it carries the
+  // target scanner's noise without a correction fitted afterwards. x0
+  // prediction only.
+  std::string spread = "none";
+  // Output channels of the network for a one-channel image: the prediction,
+  // the variance interpolation (learned_range), the spread (gaussian).
+  int output_channels() const;
   void validate() const;
   bool operator==(const DiffusionConfig&) const = default;
 };

@@ -56,6 +56,7 @@ GaussianDiffusion::GaussianDiffusion(const DiffusionConfig& config)
     : GaussianDiffusion((config.validate(), linear_betas(config.steps)), config.variance, config.loss,
                         parameterization_from_string(config.prediction)) {
   l1_ = config.loss_norm == "l1";
+  spread_ = config.spread == "gaussian";
 }
 
 GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss,
@@ -86,11 +87,20 @@ GaussianDiffusion GaussianDiffusion::respaced(const std::vector<int>& kept) cons
   for (int t : kept) map.push_back(timestep_map_[t]);
   GaussianDiffusion d(respaced_betas(schedule_, kept), variance_, loss_, target_, std::move(map));
   d.l1_ = l1_;
+  d.spread_ = spread_;
   return d;
 }
 
 int64_t GaussianDiffusion::model_output_channels(int64_t channels) const {
-  return variance_ == ModelVariance::LearnedRange ? 2 * channels : channels;
+  return (variance_ == ModelVariance::LearnedRange ? 2 * channels : channels) + (spread_ ? channels : 0);
+}
+
+torch::Tensor GaussianDiffusion::spread_sd(const torch::Tensor& model_output, int64_t channels) const {
+  if (!spread_) throw Error("diffusion: this model predicts no spread");
+  if (model_output.dim() < 2 || model_output.size(1) != model_output_channels(channels))
+    throw Error("diffusion: model output channels do not fit the spread");
+  const auto s = model_output.narrow(1, model_output.size(1) - channels, channels) + kSpreadLogVarianceOffset;
+  return torch::exp(0.5 * s.clamp(-30.0, 4.0));
 }
 
 torch::Tensor GaussianDiffusion::model_timesteps(const torch::Tensor& t) const {
@@ -228,12 +238,21 @@ LossTerms GaussianDiffusion::training_losses(const torch::Tensor& model_output, 
   terms.mse = l1_ ? mean_flat((wanted - eps).abs()) : mean_flat((wanted - eps).pow(2));
   if (loss_ == LossKind::Hybrid) {
     // Stop the gradient of L_vlb into the mean: it trains the variance only.
-    auto frozen = torch::cat({eps.detach(), model_output.narrow(1, c, c)}, 1);
+    auto frozen = torch::cat({eps.detach(), model_output.narrow(1, c, model_output.size(1) - c)}, 1);
     terms.vb = vb_terms_bpd(frozen, x0, x_t, t, false) * (num_timesteps() / 1000.0);
   } else {
     terms.vb = torch::zeros_like(terms.mse);
   }
   terms.loss = terms.mse + terms.vb;
+  if (spread_) {
+    if (target_ != Parameterization::X0) throw Error("diffusion: a spread needs x0 prediction");
+    const auto s = model_output.narrow(1, model_output.size(1) - c, c) + kSpreadLogVarianceOffset;
+    const auto r2 = (x0 - eps.detach()).pow(2);
+    terms.spread = mean_flat(0.5 * (r2 * torch::exp(-s) + s));
+    terms.loss = terms.loss + terms.spread;
+  } else {
+    terms.spread = torch::zeros_like(terms.mse);
+  }
   return terms;
 }
 

@@ -46,6 +46,7 @@ struct Prediction {
 // Per-sample loss terms, each [B]: loss = mse + vb.
 struct LossTerms {
   torch::Tensor loss, mse, vb;
+  torch::Tensor spread;  // the spread's Gaussian negative log likelihood (0 without a spread)
 };
 
 // What the network's first output channels are (DiffusionConfig::prediction).
@@ -53,6 +54,12 @@ struct LossTerms {
 // at low noise, like -x0 at high noise.
 enum class Parameterization { Eps, X0, V };
 Parameterization parameterization_from_string(const std::string& s);  // "eps" | "x0" | "v"
+
+// The spread channel's zero is this log variance in the model range
+// (variance 1, sd 1: wider than any residual on [-1, 1], so the likelihood's
+// gradient on a fresh network is bounded and pulls the spread down to the
+// residuals).
+constexpr double kSpreadLogVarianceOffset = 0.0;
 
 class GaussianDiffusion {
  public:
@@ -78,6 +85,12 @@ class GaussianDiffusion {
   Parameterization parameterization() const { return target_; }
   // Channels the model must output for images of `channels` channels.
   int64_t model_output_channels(int64_t channels) const;
+  // Does the model output the spread (DiffusionConfig::spread gaussian)?
+  bool has_spread() const { return spread_; }
+  // The spread's standard deviation in the model range, from a raw model
+  // output of `channels`-channel images (its last channels: the log variance
+  // less kSpreadLogVarianceOffset). Throws Error without a spread.
+  torch::Tensor spread_sd(const torch::Tensor& model_output, int64_t channels) const;
   // Index t (this process) -> timestep the model is conditioned on, same device.
   torch::Tensor model_timesteps(const torch::Tensor& t) const;
   // Uniformly random indices 0..T-1, [batch] int64 on the CPU.
@@ -115,7 +128,10 @@ class GaussianDiffusion {
   // absolute difference instead, under the same name); for Hybrid also vb =
   // L_t with the mean stopped (gradient only to v) times T/1000, i.e.
   // lambda L_vlb with lambda = 0.001 and L_vlb = T E_t[L_t] (Nichol & Dhariwal
-  // eq. 16); for Mse vb is 0.
+  // eq. 16); for Mse vb is 0. With a spread (last channels s, log variance
+  // s + kSpreadLogVarianceOffset), also spread = mean 0.5 (r^2 exp(-s') + s'),
+  // r = x0 - the x0 estimate with the estimate held fixed (the gradient
+  // trains the spread only), added to loss.
   LossTerms training_losses(const torch::Tensor& model_output, const torch::Tensor& x0, const torch::Tensor& x_t,
                             const torch::Tensor& t, const torch::Tensor& noise) const;
 
@@ -124,7 +140,8 @@ class GaussianDiffusion {
   ModelVariance variance_;
   LossKind loss_;
   Parameterization target_ = Parameterization::Eps;
-  bool l1_ = false;  // DiffusionConfig::loss_norm == "l1" (training only)
+  bool l1_ = false;      // DiffusionConfig::loss_norm == "l1" (training only)
+  bool spread_ = false;  // DiffusionConfig::spread == "gaussian"
   std::vector<int> timestep_map_;
   std::vector<double> fixed_large_variance_, fixed_large_log_variance_;
 };

@@ -39,8 +39,9 @@ void TrainOptions::validate() const {
   diffusion.validate();
   validate_objective(objective);
   require(unet.in_channels == 2, "the conditional model needs unet in_channels 2 (source + noisy target)");
-  require(unet.out_channels == (diffusion.variance == ModelVariance::LearnedRange ? 2 : 1),
-          "unet out_channels must be 2 for the learned-range variance, 1 for a fixed one");
+  require(unet.out_channels == diffusion.output_channels(),
+          "unet out_channels must be " + std::to_string(diffusion.output_channels()) +
+              " (1, +1 for the learned-range variance, +1 for a gaussian spread)");
   require(gan_l1_weight >= 0 && std::isfinite(gan_l1_weight), "gan_l1_weight must be >= 0");
   require(discriminator_channels >= 1, "discriminator_channels must be at least 1");
   require(lr > 0 && std::isfinite(lr), "lr must be positive");

@@ -210,6 +210,52 @@ TEST(Diffusion, L1NormTakesTheMeanAbsoluteDifferenceOfTheTarget) {
                   .mse[0].item<double>(), 0.75, 1e-6);
 }
 
+TEST(Diffusion, SpreadIsTheGaussianLikelihoodOfTheResidualAndTrainsOnlyItsChannel) {
+  // x0 prediction with a spread: output [x0, v, s]. x0 estimate 0 against
+  // x0 = [-0.5 x 8, +1 x 8]: mean r^2 = 0.625; the loss term is
+  // mean 0.5 (r^2 exp(-s) + s), smallest at s = log r^2 per voxel.
+  DiffusionConfig c;
+  c.prediction = "x0";
+  const GaussianDiffusion plain(c);
+  c.spread = "gaussian";
+  const GaussianDiffusion d(c);
+  ASSERT_TRUE(d.has_spread());
+  EXPECT_FALSE(plain.has_spread());
+  EXPECT_EQ(d.model_output_channels(1), 3);
+  auto x0 = torch::cat({torch::full({1, 1, 2, 4}, -0.5), torch::ones({1, 1, 2, 4})}, 2);
+  auto noise = torch::randn_like(x0);
+  auto t = torch::tensor({17}, torch::kLong);
+  const auto xt = d.q_sample(x0, t, noise);
+  auto out = torch::zeros({1, 3, 4, 4});
+  const auto at_zero = d.training_losses(out, x0, xt, t, noise);
+  EXPECT_NEAR(at_zero.spread[0].item<double>(), 0.5 * 0.625 + 0.5 * kSpreadLogVarianceOffset, 1e-6);
+  // the other terms are those of the model without a spread; loss is their sum
+  const auto without = plain.training_losses(out.narrow(1, 0, 2), x0, xt, t, noise);
+  EXPECT_NEAR(at_zero.mse[0].item<double>(), without.mse[0].item<double>(), 1e-7);
+  EXPECT_NEAR(at_zero.vb[0].item<double>(), without.vb[0].item<double>(), 1e-6);
+  EXPECT_NEAR(at_zero.loss[0].item<double>(), without.loss[0].item<double>() + at_zero.spread[0].item<double>(), 1e-6);
+  // at its optimum, s = log r^2 (0.25 and 1): 0.5 (1 + mean log r^2)
+  auto best = out.clone();
+  best.narrow(1, 2, 1).copy_((x0 * x0).log() - kSpreadLogVarianceOffset);
+  const double at_best = d.training_losses(best, x0, xt, t, noise).spread[0].item<double>();
+  EXPECT_NEAR(at_best, 0.5 * (1.0 + 0.5 * std::log(0.25)), 1e-6);
+  EXPECT_LT(at_best, at_zero.spread[0].item<double>());
+  // its sd: exp(s / 2), 0.5 and 1 here
+  const auto sd = d.spread_sd(best, 1);
+  EXPECT_NEAR(sd[0][0][0][0].item<double>(), 0.5, 1e-6);
+  EXPECT_NEAR(sd[0][0][3][3].item<double>(), 1.0, 1e-6);
+  EXPECT_THROW(plain.spread_sd(out.narrow(1, 0, 2), 1), Error);
+  // the likelihood's gradient reaches the spread channel only, not the estimate
+  auto leaf = out.clone().requires_grad_(true);
+  d.training_losses(leaf, x0, xt, t, noise).spread.sum().backward();
+  EXPECT_EQ(leaf.grad().narrow(1, 0, 2).abs().max().item<double>(), 0.0);
+  // d/ds of 0.5 (r^2 exp(-s) + s) over 16 voxels at s = 0: (1 - r^2) / 32, 0.75 / 32 where r^2 = 0.25
+  EXPECT_NEAR(leaf.grad().narrow(1, 2, 1).abs().max().item<double>(), 0.75 / 32, 1e-7);
+  // respacing keeps it; a model output without the channel is refused
+  EXPECT_TRUE(d.respaced("ddim10").has_spread());
+  EXPECT_THROW(d.training_losses(out.narrow(1, 0, 2), x0, xt, t, noise), Error);
+}
+
 TEST(Diffusion, RespacedProcessMapsIndicesToOriginalTimesteps) {
   const auto base = learned();
   const auto r = base.respaced("ddim10");

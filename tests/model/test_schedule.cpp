@@ -193,4 +193,24 @@ TEST(Config, DiffusionJsonAndConsistency) {
   bad = d;
   bad["loss_norm"] = "huber";
   EXPECT_THROW(bad.get<DiffusionConfig>(), UsageError);
+  // the spread: absent unless gaussian, x0 prediction only, one more output channel
+  EXPECT_FALSE(l1.contains("spread"));
+  EXPECT_EQ(d.output_channels(), 1);  // fixed variance
+  d.prediction = "x0";
+  d.spread = "gaussian";
+  EXPECT_EQ(d.output_channels(), 2);
+  const nlohmann::json spread = d;
+  EXPECT_EQ(spread.at("spread"), "gaussian");
+  EXPECT_EQ(spread.get<DiffusionConfig>(), d);
+  EXPECT_EQ(DiffusionConfig{}.output_channels(), 2);  // the paper's: eps and v
+  EXPECT_EQ(unet_preset("small", d).out_channels, 2);
+  d.variance = ModelVariance::LearnedRange;
+  d.loss = LossKind::Hybrid;
+  EXPECT_EQ(unet_preset("small", d).out_channels, 3);
+  bad = d;
+  bad["spread"] = "laplace";
+  EXPECT_THROW(bad.get<DiffusionConfig>(), UsageError);
+  bad = d;
+  bad["prediction"] = "eps";
+  EXPECT_THROW(bad.get<DiffusionConfig>(), UsageError);
 }

@@ -823,3 +823,64 @@ class RemoveTemporaries : public ::testing::Environment {
 };
 const auto* const remove_temporaries = ::testing::AddGlobalTestEnvironment(new RemoveTemporaries);
 }  // namespace
+
+// A spread model (DiffusionConfig::spread gaussian) whose network is a
+// constant: every weight 0, the last convolution's biases giving an x0
+// estimate of 0 (0.5 on [0, 1]) and a log variance of log(0.08^2) (sd 0.04 on
+// [0, 1]). Apply draws each voxel from N(0.5, 0.04^2), seeded, independently
+// across slices; its estimate alone is the constant; fusing three
+// orientations keeps the sd (estimates and sds fused alike, one draw).
+TEST(Sampling, ASpreadModelDrawsItsOutputAroundItsEstimate) {
+  auto constant_model = [](const std::string& spread) {
+    LoadedModel m;
+    m.header.diffusion.prediction = "x0";
+    m.header.diffusion.spread = spread;
+    m.header.unet = unet_preset("tiny", m.header.diffusion);
+    m.model = UNet(m.header.unet);
+    torch::NoGradGuard no_grad;
+    for (auto& p : m.model->parameters()) p.zero_();
+    const auto params = m.model->named_parameters();
+    const torch::Tensor* found = params.find("out.2.bias");  // the last convolution's
+    EXPECT_NE(found, nullptr);
+    if (!found) return m;
+    auto bias = *found;
+    if (spread == "gaussian") bias[2] = 2 * std::log(0.08) - kSpreadLogVarianceOffset;
+    m.model->eval();
+    return m;
+  };
+  const LoadedModel m = constant_model("gaussian");
+  ASSERT_EQ(m.header.unet.out_channels, 3);
+  torch::Generator g = at::detail::createCPUGenerator(3);
+  const torch::Tensor source = torch::rand({8, 16, 16}, g);
+  const std::vector<std::vector<std::uint8_t>> all{std::vector<std::uint8_t>(8, 1)};
+  HarmonizeOptions o;
+  o.sampling.sampler = Sampler::Ddim;
+  o.sampling.steps = 1;
+  o.sampling.spacing = StepSpacing::Trailing;
+  o.seed = 11;
+  const auto drawn = harmonize_stacks(m, {source}, all, o)[0];
+  EXPECT_NEAR(drawn.mean().item<double>(), 0.5, 0.004);
+  EXPECT_NEAR(drawn.std().item<double>(), 0.04, 0.004);
+  EXPECT_TRUE(torch::equal(drawn, harmonize_stacks(m, {source}, all, o)[0]));  // seeded
+  HarmonizeOptions other = o;
+  other.seed = 12;
+  EXPECT_FALSE(torch::equal(drawn, harmonize_stacks(m, {source}, all, other)[0]));
+  // neighbouring slices' draws are independent (no stripes from the draw)
+  const auto a = (drawn.narrow(0, 0, 7) - 0.5).flatten(), b = (drawn.narrow(0, 1, 7) - 0.5).flatten();
+  EXPECT_LT(std::abs((a * b).mean().item<double>() / (a.std() * b.std()).item<double>()), 0.1);
+  HarmonizeOptions estimate = o;
+  estimate.draw_spread = false;
+  EXPECT_LT((harmonize_stacks(m, {source}, all, estimate)[0] - 0.5).abs().max().item<double>(), 1e-6);
+  // three orientations fused: the same distribution
+  o.views = {View::Sagittal, View::Coronal, View::Axial};
+  estimate.views = o.views;
+  const torch::Tensor brain = torch::ones({8, 16, 16});
+  const auto fused = harmonize_blocks(m, {source}, {brain}, o)[0];
+  EXPECT_NEAR(fused.mean().item<double>(), 0.5, 0.004);
+  EXPECT_NEAR(fused.std().item<double>(), 0.04, 0.004);
+  EXPECT_LT((harmonize_blocks(m, {source}, {brain}, estimate)[0] - 0.5).abs().max().item<double>(), 1e-6);
+  // a model without a spread returns its estimate whatever draw_spread says
+  const LoadedModel plain = constant_model("none");
+  EXPECT_EQ(plain.header.unet.out_channels, 2);
+  EXPECT_LT((harmonize_blocks(plain, {source}, {brain}, o)[0] - 0.5).abs().max().item<double>(), 1e-6);
+}

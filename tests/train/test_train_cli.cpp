@@ -37,8 +37,15 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   const Result help = run("train --help");
   EXPECT_EQ(help.status, 0);
   for (const char* opt : {"--direction", "--out", "--resume", "--preset", "--lr", "--batch", "--ema", "--max-steps",
-                          "--max-minutes", "--save-every", "--val-fraction", "--flip", "--device", "--seed", "--loss-norm"})
+                          "--max-minutes", "--save-every", "--val-fraction", "--flip", "--device", "--seed", "--loss-norm",
+                          "--spread"})
     EXPECT_NE(help.output.find(opt), std::string::npos) << opt;
+
+  // A spread on a model that predicts eps: refused before the run folder exists.
+  Result bad_spread = run("train " + data + " --direction 1p5T-to-3T --out " + out + " --max-steps 6 --spread gaussian" + common);
+  EXPECT_NE(bad_spread.status, 0);
+  EXPECT_NE(bad_spread.output.find("spread gaussian needs prediction x0"), std::string::npos) << bad_spread.output;
+  EXPECT_FALSE(fs::exists(out));
 
   // More sampling steps than the model's chain: refused before the run folder exists.
   Result r = run("train " + data + " --direction 1p5T-to-3T --out " + out + " --max-steps 6 --steps 5000" + common);
@@ -70,6 +77,8 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   ASSERT_TRUE(header.recipe.is_object());
   EXPECT_EQ(header.recipe, config["recipe"]);
   EXPECT_EQ(header.diffusion.loss_norm, "l1");
+  EXPECT_EQ(header.diffusion.spread, "none");
+  EXPECT_EQ(header.unet.out_channels, 2);
   EXPECT_EQ(header.recipe["sampling"]["sampler"], "ddim");
   EXPECT_EQ(header.recipe["sampling"]["steps"], 4);
   EXPECT_EQ(header.recipe["seed"], 5);
