@@ -1,7 +1,10 @@
 # Sourced by the benches that read a crossval run's folder ($out): where its preprocessed images lie.
 # grid_ses: the session whose grid each pair shares (plan.json's target_session);
 # image SUB SES: the preprocessed image of session SES on that grid; brain_mask SUB: the pair's brain mask;
-# json_list FILE KEY: the list KEY of a run's JSON file (config.json, harmonize.json), space-separated.
+# json_list FILE KEY: the list KEY of a run's JSON file (config.json, harmonize.json), space-separated;
+# demo_train_flags: scripts/demo.sh's training recipe, for `harmonize train` (the loss norm left to the caller);
+# summarize_methods CSV...: per method of `harmonize evaluate` CSVs, the means over subjects of MSE, AHD,
+# the signed volume difference to the target (%) and the absolute one (mm3).
 grid_ses=$(tr -d ' \n' < "$out/plan.json" | grep -o '"target_session":"[^"]*"' | head -1 | sed 's/.*:"//; s/"//')
 image() {
   local sub="$1" ses="$2" space=""
@@ -9,4 +12,24 @@ image() {
   echo "$out/prep/$sub/$ses/anat/${sub}_${ses}${space}_desc-preproc_T1w.nii.gz"
 }
 brain_mask() { echo "$out/prep/$1/$grid_ses/anat/${1}_${grid_ses}_desc-brain_mask.nii.gz"; }
+demo_train_flags=(--preset small --prediction x0 --max-steps 4000 --batch 4 --lr 1e-3 --lr-schedule cosine
+  --warmup-steps 100 --grad-clip 1 --ema 0.995 --patch-size 64 --orientations sagittal,coronal,axial
+  --validate-every 0 --sampler ddim --steps 1 --step-spacing trailing)
 json_list() { tr -d ' \n' < "$1" | grep -o "\"$2\":\[[^]]*\]" | sed 's/.*\[//; s/\]//; s/"//g; s/,/ /g'; }
+summarize_methods() {
+  cat "$@" | awk -F, '
+    $5 == "volume_mm3" { v[$1 FS $3 FS $6] = $7; m[$3] = 1 }
+    $4 == "target" && ($5 == "mse_mean" || $5 == "ahd") { a[$3 FS $5] += $7; n[$3 FS $5]++ }
+    END {
+      for (k in v) {
+        split(k, p, FS); if (p[2] == "Target") continue
+        t = v[p[1] FS "Target" FS p[3]]; key = p[2] FS p[3]
+        sd[key] += (v[k] - t) / t * 100; ad[key] += (v[k] > t ? v[k] - t : t - v[k]); c[key]++
+      }
+      for (x in m) if (x != "Target")
+        printf "%-12s MSE %.5f  AHD %7.0f  signed %% CSF %+.2f GM %+.2f WM %+.2f  abs mm3 CSF %5.0f GM %5.0f WM %5.0f\n", x,
+          a[x FS "mse_mean"] / n[x FS "mse_mean"], a[x FS "ahd"] / n[x FS "ahd"], sd[x FS "CSF"] / c[x FS "CSF"],
+          sd[x FS "GM"] / c[x FS "GM"], sd[x FS "WM"] / c[x FS "WM"], ad[x FS "CSF"] / c[x FS "CSF"],
+          ad[x FS "GM"] / c[x FS "GM"], ad[x FS "WM"] / c[x FS "WM"]
+    }' | sort
+}

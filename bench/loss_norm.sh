@@ -17,9 +17,7 @@ for md in "$out"/models/fold-"$fold"_*; do
   train_subs=$(json_list "$md/config.json" training_subjects) test_subs=$(json_list "$md/config.json" validation_subjects)
   mkdir -p "$d"
   /usr/bin/time -f "%e s: training $dir with --loss-norm l1" "$hz" train "$out/prep" --direction "$dir" --out "$d/run" \
-    --preset small --prediction x0 --loss-norm l1 --max-steps 4000 --batch 4 --lr 1e-3 --lr-schedule cosine \
-    --warmup-steps 100 --grad-clip 1 --ema 0.995 --patch-size 64 --orientations sagittal,coronal,axial \
-    --subjects $train_subs --validate-every 0 --threads 2 --sampler ddim --steps 1 --step-spacing trailing --force -q
+    "${demo_train_flags[@]}" --loss-norm l1 --subjects $train_subs --threads 2 --force -q
   ins=() masks=() outs=()
   for sub in $test_subs; do ins+=("$(image "$sub" "$src")") masks+=("$(brain_mask "$sub")") outs+=("$d/$sub.nii.gz"); done
   "$hz" apply --model "$d/run/model.pt" --input "${ins[@]}" --mask "${masks[@]}" --output "${outs[@]}" --preprocessed \
@@ -31,19 +29,5 @@ for md in "$out"/models/fold-"$fold"_*; do
       --subject "$sub" --direction "$dir" --out "$d/$sub.csv" --force --threads 2 -q
   done
   echo "== $dir (fold $fold, held-out: $test_subs)"
-  cat "$d"/sub-*.csv | awk -F, '
-    $5 == "volume_mm3" { v[$1 FS $3 FS $6] = $7; m[$3] = 1 }
-    $4 == "target" && ($5 == "mse_mean" || $5 == "ahd") { a[$3 FS $5] += $7; n[$3 FS $5]++ }
-    END {
-      for (k in v) {
-        split(k, p, FS); if (p[2] == "Target") continue
-        t = v[p[1] FS "Target" FS p[3]]; key = p[2] FS p[3]
-        sd[key] += (v[k] - t) / t * 100; ad[key] += (v[k] > t ? v[k] - t : t - v[k]); c[key]++
-      }
-      for (x in m) if (x != "Target")
-        printf "%-9s MSE %.5f  AHD %7.0f  signed %% CSF %+.2f GM %+.2f WM %+.2f  abs mm3 CSF %5.0f GM %5.0f WM %5.0f\n", x,
-          a[x FS "mse_mean"] / n[x FS "mse_mean"], a[x FS "ahd"] / n[x FS "ahd"], sd[x FS "CSF"] / c[x FS "CSF"],
-          sd[x FS "GM"] / c[x FS "GM"], sd[x FS "WM"] / c[x FS "WM"], ad[x FS "CSF"] / c[x FS "CSF"],
-          ad[x FS "GM"] / c[x FS "GM"], ad[x FS "WM"] / c[x FS "WM"]
-    }' | sort
+  summarize_methods "$d"/sub-*.csv
 done

@@ -246,10 +246,11 @@ LossTerms GaussianDiffusion::training_losses(const torch::Tensor& model_output, 
   terms.loss = terms.mse + terms.vb;
   if (spread_) {
     if (target_ != Parameterization::X0) throw Error("diffusion: a spread needs x0 prediction");
-    const auto s = model_output.narrow(1, model_output.size(1) - c, c) + kSpreadLogVarianceOffset;
+    const auto s = (model_output.narrow(1, model_output.size(1) - c, c) + kSpreadLogVarianceOffset)
+                       .clamp_min(kSpreadMinLogVariance);
     const auto r2 = (x0 - eps.detach()).pow(2);
     terms.spread = mean_flat(0.5 * (r2 * torch::exp(-s) + s));
-    terms.loss = terms.loss + terms.spread;
+    terms.loss = terms.loss + kSpreadLossWeight * terms.spread;
   } else {
     terms.spread = torch::zeros_like(terms.mse);
   }

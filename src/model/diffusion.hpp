@@ -60,6 +60,16 @@ Parameterization parameterization_from_string(const std::string& s);  // "eps" |
 // gradient on a fresh network is bounded and pulls the spread down to the
 // residuals).
 constexpr double kSpreadLogVarianceOffset = 0.0;
+// The spread's likelihood enters the loss with this weight. Adam scales each
+// parameter's step by its own gradient, so the weights that feed only the
+// spread channel learn at full speed whatever the weight; the layers shared
+// with the x0 estimate are then trained by the estimate's loss (at weight 1
+// the likelihood's gradient, sharp where the residual is small, doubled the
+// estimate's L1 loss after 1500 steps and made it spike).
+constexpr double kSpreadLossWeight = 0.01;
+// Below this log variance (sd 0.0025 on [-1, 1]) the likelihood is flat in
+// training: at low noise the residual is tiny and exp(-s) would blow up.
+constexpr double kSpreadMinLogVariance = -12.0;
 
 class GaussianDiffusion {
  public:
@@ -129,9 +139,10 @@ class GaussianDiffusion {
   // L_t with the mean stopped (gradient only to v) times T/1000, i.e.
   // lambda L_vlb with lambda = 0.001 and L_vlb = T E_t[L_t] (Nichol & Dhariwal
   // eq. 16); for Mse vb is 0. With a spread (last channels s, log variance
-  // s + kSpreadLogVarianceOffset), also spread = mean 0.5 (r^2 exp(-s') + s'),
+  // s' = s + kSpreadLogVarianceOffset, clamped below at
+  // kSpreadMinLogVariance), also spread = mean 0.5 (r^2 exp(-s') + s'),
   // r = x0 - the x0 estimate with the estimate held fixed (the gradient
-  // trains the spread only), added to loss.
+  // trains the spread only), added to loss times kSpreadLossWeight.
   LossTerms training_losses(const torch::Tensor& model_output, const torch::Tensor& x0, const torch::Tensor& x_t,
                             const torch::Tensor& t, const torch::Tensor& noise) const;
 

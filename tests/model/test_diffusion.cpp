@@ -233,7 +233,8 @@ TEST(Diffusion, SpreadIsTheGaussianLikelihoodOfTheResidualAndTrainsOnlyItsChanne
   const auto without = plain.training_losses(out.narrow(1, 0, 2), x0, xt, t, noise);
   EXPECT_NEAR(at_zero.mse[0].item<double>(), without.mse[0].item<double>(), 1e-7);
   EXPECT_NEAR(at_zero.vb[0].item<double>(), without.vb[0].item<double>(), 1e-6);
-  EXPECT_NEAR(at_zero.loss[0].item<double>(), without.loss[0].item<double>() + at_zero.spread[0].item<double>(), 1e-6);
+  EXPECT_NEAR(at_zero.loss[0].item<double>(),
+              without.loss[0].item<double>() + kSpreadLossWeight * at_zero.spread[0].item<double>(), 1e-6);
   // at its optimum, s = log r^2 (0.25 and 1): 0.5 (1 + mean log r^2)
   auto best = out.clone();
   best.narrow(1, 2, 1).copy_((x0 * x0).log() - kSpreadLogVarianceOffset);
@@ -254,6 +255,11 @@ TEST(Diffusion, SpreadIsTheGaussianLikelihoodOfTheResidualAndTrainsOnlyItsChanne
   // respacing keeps it; a model output without the channel is refused
   EXPECT_TRUE(d.respaced("ddim10").has_spread());
   EXPECT_THROW(d.training_losses(out.narrow(1, 0, 2), x0, xt, t, noise), Error);
+  // far below the floor, the loss is the floor's (flat: no gradient to follow)
+  auto low = out.clone();
+  low.narrow(1, 2, 1).fill_(kSpreadMinLogVariance - 5.0 - kSpreadLogVarianceOffset);
+  EXPECT_NEAR(d.training_losses(low, x0, xt, t, noise).spread[0].item<double>(),
+              0.5 * (0.625 * std::exp(-kSpreadMinLogVariance) + kSpreadMinLogVariance), 1e-6 * std::exp(12.0));
 }
 
 TEST(Diffusion, RespacedProcessMapsIndicesToOriginalTimesteps) {
