@@ -71,7 +71,7 @@ CLI::Option* add_end_noise_option(CLI::App* cmd, EndNoise& e) {
 #if HARMONIZE_WITH_TORCH
 std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
   return {
-      cmd->add_option("--preset", t.preset, "Network: paper, cpu, small or tiny (see README)")->capture_default_str(),
+      cmd->add_option("--preset", t.preset, "Network: paper, cpu, medium, small or tiny (see README)")->capture_default_str(),
       cmd->add_option("--batch", t.batch, "Training slices per batch")->check(CLI::PositiveNumber)->capture_default_str(),
       cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str(),
       cmd->add_option("--lr-schedule", t.lr_schedule, "constant (the paper's) or cosine (decays to 0 at the last step)")

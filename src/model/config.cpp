@@ -75,6 +75,13 @@ UNetConfig unet_preset(const std::string& name) {
     c.norm_groups = 8;
     return c;
   }
+  if (name == "medium") {  // "small" 1.5x wider: about 2.2x its cost per step
+    c.model_channels = 24;
+    c.channel_mult = {1, 2, 2, 2};
+    c.num_res_blocks = 1;
+    c.norm_groups = 8;
+    return c;
+  }
   if (name == "tiny") {
     c.model_channels = 16;
     c.channel_mult = {1, 2};
@@ -82,7 +89,7 @@ UNetConfig unet_preset(const std::string& name) {
     c.norm_groups = 8;
     return c;
   }
-  throw UsageError("unknown network preset '" + name + "' (known: paper, cpu, small, tiny)");
+  throw UsageError("unknown network preset '" + name + "' (known: paper, cpu, medium, small, tiny)");
 }
 
 UNetConfig unet_preset(const std::string& name, const DiffusionConfig& diffusion) {
@@ -95,7 +102,7 @@ int DiffusionConfig::output_channels() const {
   return (variance == ModelVariance::LearnedRange ? 2 : 1) + (spread == "gaussian" ? 1 : 0);
 }
 
-std::vector<std::string> unet_preset_names() { return {"paper", "cpu", "small", "tiny"}; }
+std::vector<std::string> unet_preset_names() { return {"paper", "cpu", "medium", "small", "tiny"}; }
 
 void DiffusionConfig::validate() const {
   require(steps >= 2, "diffusion steps must be at least 2");
