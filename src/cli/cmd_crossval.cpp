@@ -77,7 +77,7 @@ void register_crossval(CLI::App& app) {
     CrossvalPlan& p = opt->plan;
     auto absolute = [](const std::string& s) { return fs::absolute(s).lexically_normal().string(); };
     p.seed = opt->global.seed;
-    p.train.unet = unet_preset(p.train.preset, p.train.diffusion);
+    p.train.unet = p.train.resolved_unet();
     p.preprocess.slice_width = p.preprocess.slice_height;
     p.bids = absolute(p.bids);
     if (p.truth_dir.empty() && fs::is_directory(p.bids + "/derivatives/truth")) p.truth_dir = p.bids + "/derivatives/truth";

@@ -106,7 +106,7 @@ void register_train(CLI::App& app) {
       if (opt->out.empty()) throw UsageError("train: --out RUN_DIR is required");
       if (!direction->count()) throw UsageError("train: --direction is required (1p5T-to-3T or 3T-to-1p5T)");
       t.data_dir = opt->data;
-      t.unet = unet_preset(t.preset, t.diffusion);
+      t.unet = t.resolved_unet();
       t.seed = opt->global.seed;
       opt->sampling.validate(t.diffusion.steps);
       run_dir = fs::absolute(opt->out).lexically_normal().string();

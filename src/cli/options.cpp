@@ -119,6 +119,11 @@ std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
                       "Train on square patches of this size centred on brain voxels instead of whole slices (0); "
                       "a multiple of the network's size multiple. Apply still maps whole slices")
           ->check(CLI::NonNegativeNumber)
+          ->capture_default_str(),
+      cmd->add_option("--context-slices", t.context_slices,
+                      "2.5D: give the network this many neighbouring slices on each side of the source slice "
+                      "(same orientation) as extra input channels; 0 is the paper's single slice. Diffusion only")
+          ->check(CLI::Range(0, 8))
           ->capture_default_str()};
 }
 #endif

@@ -29,7 +29,7 @@ void CrossvalPlan::validate() const {
   if (preprocess.slice_height < 8 || preprocess.slice_width < 8) throw UsageError("slices must be at least 8x8");
   TrainOptions t = train;  // the recipe, as one fold's run will hold it
   t.data_dir = "plan";
-  t.unet = unet_preset(t.preset, t.diffusion);
+  t.unet = t.resolved_unet();
   t.validate();
   sampling.validate(t.diffusion.steps);
 }
@@ -162,6 +162,9 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
           ", trained on " + views +
           (t.patch_size > 0 ? " patches of " + std::to_string(t.patch_size) + "x" + std::to_string(t.patch_size)
                             : std::string(" slices")) +
+          (t.context_slices > 0 ? ", each source slice with " + std::to_string(t.context_slices) +
+                                      " neighbouring slice(s) on each side as input (2.5D)"
+                                : std::string()) +
           " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps, sagittal slices)",
       "Sampling: " + to_string(s.sampler) + " with " + std::to_string(s.steps) + " respaced steps (" +
           s.spacing_text() + ")" + (s.sampler == Sampler::Ddim ? ", eta " + fixed(s.eta, 4) : "") +

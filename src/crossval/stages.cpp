@@ -62,7 +62,8 @@ TrainOptions fold_options(const CrossvalRun& r, int f, const std::string& dir, c
   t.direction = dir;
   t.objective = objective;
   t.max_steps = steps;
-  t.unet = unet_preset(t.preset, t.diffusion);
+  if (one_pass_objective(objective)) t.context_slices = 0;  // the baselines see one slice
+  t.unet = t.resolved_unet();
   t.training_subjects = r.training_subjects(f);
   t.validation_subjects = r.folds[f];
   t.validate_every = 0;

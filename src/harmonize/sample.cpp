@@ -54,6 +54,8 @@ std::vector<torch::Tensor> sample_stacks(const LoadedModel& m, const std::vector
       : sampling.sampler == Sampler::Ddim                        ? base.respaced(ddim_timesteps(T, sampling.steps))
                                                                  : base.respaced(even_timesteps(T, sampling.steps));
   const int multiple = m.header.unet.size_multiple();
+  // 2.5D models see each slice with its neighbours in the stack.
+  const int context = context_slices(m.header.unet);
   // A baseline (regression or GAN) maps each slice in one pass: no sampler,
   // no generator; the sampling options do not apply.
   const bool one_pass = one_pass_objective(m.header.objective);
@@ -84,8 +86,8 @@ std::vector<torch::Tensor> sample_stacks(const LoadedModel& m, const std::vector
     std::size_t end = b + 1;
     while (end < e && stacks[work[end].first].sizes() == stacks[work[b].first].sizes()) ++end;
     std::vector<torch::Tensor> src;
-    for (std::size_t w = b; w < end; ++w) src.push_back(stacks[work[w].first][work[w].second].unsqueeze(0));
-    const torch::Tensor source = torch::stack(src).to(torch::kFloat32);  // [B, 1, H, W]
+    for (std::size_t w = b; w < end; ++w) src.push_back(slab(stacks[work[w].first], work[w].second, context));
+    const torch::Tensor source = torch::stack(src).to(torch::kFloat32);  // [B, 2 context + 1, H, W]
     torch::Tensor x, spread;
     if (one_pass) {
       UNet net = m.model;

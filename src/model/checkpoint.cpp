@@ -161,6 +161,10 @@ ModelHeader model_header_from_json(const nlohmann::json& j, const std::string& p
     h.objective = j.value("objective", std::string(kDiffusionObjective));
     if (!known_objective(h.objective))
       throw wrong_kind(path, "a model trained for '" + h.objective + "', which this build cannot apply");
+    if (h.unet.in_channels != conditional_in_channels(context_slices(h.unet)) ||
+        (one_pass_objective(h.objective) && h.unet.in_channels != 2))
+      throw wrong_kind(path, "a network with " + std::to_string(h.unet.in_channels) +
+                                 " input channels is not a conditional model of this build");
     h.step = j.at("step").get<int64_t>();
     h.elapsed_s = j.value("elapsed_s", 0.0);
     h.training = j.value("training", nlohmann::json::object());

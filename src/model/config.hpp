@@ -44,6 +44,13 @@ struct DiffusionConfig;
 UNetConfig unet_preset(const std::string& name, const DiffusionConfig& diffusion);
 std::vector<std::string> unet_preset_names();
 
+// The input of a conditional network (model/conditional.hpp): the source
+// slice with `context` neighbouring slices on each side (2.5D; 0: the paper's
+// single slice), then the noisy target slice.
+inline int conditional_in_channels(int context) { return 2 * context + 2; }
+// The neighbours on each side that a conditional network's input holds.
+inline int context_slices(const UNetConfig& u) { return (u.in_channels - 2) / 2; }
+
 // How the model's variance output is read (Nichol & Dhariwal 2021 sec. 3.1).
 enum class ModelVariance {
   LearnedRange,  // output [eps, v]; log var = frac log(beta_t) + (1-frac) log(beta~_t), frac=(v+1)/2

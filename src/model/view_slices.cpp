@@ -32,6 +32,13 @@ torch::Tensor block_from_view(const torch::Tensor& slices, View v) {
   return slices;
 }
 
+torch::Tensor slab(const torch::Tensor& slices, int64_t k, int64_t context) {
+  require_block(slices, "slab");
+  if (k < 0 || k >= slices.size(0) || context < 0) throw Error("slab: slice or context out of range");
+  if (context == 0) return slices.narrow(0, k, 1);
+  return lr_window(slices, k - context, 2 * context + 1);
+}
+
 std::vector<std::uint8_t> view_has_brain(const torch::Tensor& mask, View v) {
   const torch::Tensor any = (view_slices(mask, v) != 0).flatten(1).any(1).to(torch::kUInt8).contiguous();
   const auto* p = any.data_ptr<std::uint8_t>();

@@ -22,6 +22,10 @@ namespace harmonize {
 torch::Tensor view_slices(const torch::Tensor& block, View v);
 // The inverse: the block [N, H, W] of slices [n, h, w] of view v.
 torch::Tensor block_from_view(const torch::Tensor& slices, View v);
+// Slice k of a stack [n, h, w] with `context` neighbours on each side, in
+// order: [2 context + 1, h, w], 0 for neighbours beyond the stack's ends (the
+// 2.5D input of a conditional model, model/config.hpp context_slices).
+torch::Tensor slab(const torch::Tensor& slices, int64_t k, int64_t context);
 // Per slice of view v: 1 where any voxel of `mask` (a block) is nonzero.
 std::vector<std::uint8_t> view_has_brain(const torch::Tensor& mask, View v);
 

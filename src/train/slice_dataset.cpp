@@ -46,13 +46,14 @@ SliceSet::SliceSet(std::vector<std::string> subjects, torch::Tensor source, torc
     : subjects_(std::move(subjects)), source_(std::move(source)), target_(std::move(target)) {}
 
 void SliceSet::set_blocks(std::vector<torch::Tensor> source_blocks, std::vector<torch::Tensor> target_blocks,
-                          std::vector<View> views, int patch) {
-  if (source_blocks.size() != target_blocks.size() || views.empty() || patch < 0)
+                          std::vector<View> views, int patch, int context) {
+  if (source_blocks.size() != target_blocks.size() || views.empty() || patch < 0 || context < 0)
     throw Error("SliceSet::set_blocks: inconsistent blocks or views");
   source_blocks_ = std::move(source_blocks);
   target_blocks_ = std::move(target_blocks);
   views_ = std::move(views);
   patch_ = patch;
+  context_ = context;
   brain_slices_.assign(views_.size(), {});
   for (std::size_t b = 0; b < source_blocks_.size(); ++b) {
     const torch::Tensor brain = (source_blocks_[b] != 0).logical_or(target_blocks_[b] != 0);
@@ -70,11 +71,15 @@ int64_t patch_start(int64_t c, int64_t n, int64_t patch) {
 }
 
 torch::Tensor crop_patch(const torch::Tensor& slice, int64_t top, int64_t left, int64_t patch) {
-  torch::Tensor out = torch::zeros({patch, patch}, slice.options());
-  const int64_t r0 = std::max<int64_t>(top, 0), r1 = std::min<int64_t>(top + patch, slice.size(0));
-  const int64_t c0 = std::max<int64_t>(left, 0), c1 = std::min<int64_t>(left + patch, slice.size(1));
+  std::vector<int64_t> shape = slice.sizes().vec();
+  shape[shape.size() - 2] = shape.back() = patch;
+  torch::Tensor out = torch::zeros(shape, slice.options());
+  const int64_t r0 = std::max<int64_t>(top, 0), r1 = std::min<int64_t>(top + patch, slice.size(-2));
+  const int64_t c0 = std::max<int64_t>(left, 0), c1 = std::min<int64_t>(left + patch, slice.size(-1));
   if (r1 > r0 && c1 > c0)
-    out.narrow(0, r0 - top, r1 - r0).narrow(1, c0 - left, c1 - c0).copy_(slice.narrow(0, r0, r1 - r0).narrow(1, c0, c1 - c0));
+    out.narrow(-2, r0 - top, r1 - r0)
+        .narrow(-1, c0 - left, c1 - c0)
+        .copy_(slice.narrow(-2, r0, r1 - r0).narrow(-1, c0, c1 - c0));
   return out;
 }
 
@@ -94,18 +99,19 @@ SliceBatch SliceSet::sample(int64_t batch, torch::Generator& gen, bool flip) con
     std::vector<torch::Tensor> src, tgt;
     for (int64_t i = 0; i < batch; ++i) {
       const auto [block, k] = pool[std::size_t(idx[i].item<int64_t>())];
-      torch::Tensor s = view_slices(source_blocks_[std::size_t(block)], views_[v])[k];
-      torch::Tensor t = view_slices(target_blocks_[std::size_t(block)], views_[v])[k];
+      const torch::Tensor source_slices = view_slices(source_blocks_[std::size_t(block)], views_[v]);
+      torch::Tensor s = slab(source_slices, k, context_);  // [2 context + 1, h, w]
+      torch::Tensor t = view_slices(target_blocks_[std::size_t(block)], views_[v])[k].unsqueeze(0);
       if (patch_ > 0) {
-        const torch::Tensor brain = (s != 0).logical_or(t != 0).nonzero();  // [M, 2], M > 0 (a brain slice)
+        const torch::Tensor brain = (source_slices[k] != 0).logical_or(t[0] != 0).nonzero();  // [M, 2], M > 0
         const int64_t pick = torch::randint(0, brain.size(0), {1}, gen, long_options).item<int64_t>();
-        const int64_t top = patch_start(brain[pick][0].item<int64_t>(), s.size(0), patch_);
-        const int64_t left = patch_start(brain[pick][1].item<int64_t>(), s.size(1), patch_);
+        const int64_t top = patch_start(brain[pick][0].item<int64_t>(), t.size(1), patch_);
+        const int64_t left = patch_start(brain[pick][1].item<int64_t>(), t.size(2), patch_);
         s = crop_patch(s, top, left, patch_);
         t = crop_patch(t, top, left, patch_);
       }
-      src.push_back(s.unsqueeze(0));
-      tgt.push_back(t.unsqueeze(0));
+      src.push_back(s);
+      tgt.push_back(t);
     }
     b = {torch::stack(src), torch::stack(tgt)};
   }
@@ -233,7 +239,7 @@ PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetO
   if (train.empty()) throw UsageError(index + ": no training subjects");
 
   // Examples other than whole sagittal slices come from each subject's block.
-  const bool blocks = o.patch > 0 || o.views != std::vector<View>{View::Sagittal};
+  const bool blocks = o.patch > 0 || o.context > 0 || o.views != std::vector<View>{View::Sagittal};
   auto load_set = [&](const std::vector<std::string>& subjects) {
     std::vector<torch::Tensor> srcs, tgts, src_blocks, tgt_blocks;
     for (const auto& id : subjects) {
@@ -270,7 +276,7 @@ PairedSlices load_paired_slices(const std::string& data_dir, const SliceDatasetO
     }
     if (srcs.empty()) return SliceSet(subjects, torch::Tensor(), torch::Tensor());
     SliceSet set(subjects, torch::cat(srcs), torch::cat(tgts));
-    if (blocks) set.set_blocks(std::move(src_blocks), std::move(tgt_blocks), o.views, o.patch);
+    if (blocks) set.set_blocks(std::move(src_blocks), std::move(tgt_blocks), o.views, o.patch, o.context);
     return set;
   };
   out.training = load_set(train);

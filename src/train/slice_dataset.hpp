@@ -37,6 +37,10 @@ struct SliceDatasetOptions {
   // where the slice is smaller). Sagittal whole slices (the paper's) by default.
   std::vector<View> views{View::Sagittal};
   int patch = 0;
+  // 2.5D: the source of an example is its slice with this many neighbours of
+  // the same orientation on each side (channels in order, 0 beyond the
+  // block); the target stays one slice.
+  int context = 0;
 };
 
 // Subjects -> (training, validation): a seeded shuffle of the sorted ids, the
@@ -47,7 +51,8 @@ std::pair<std::vector<std::string>, std::vector<std::string>> split_subjects(std
                                                                              std::uint64_t seed);
 
 struct SliceBatch {
-  torch::Tensor source, target;  // [B, 1, H, W] float32 in [0, 1] (source = the condition)
+  torch::Tensor source, target;  // [B, 1, H, W] float32 in [0, 1] (source = the condition;
+                                 // [B, 2 context + 1, H, W] with context slices)
 };
 
 // The brain slices of a set of subjects.
@@ -58,7 +63,7 @@ class SliceSet {
   // Examples of other orientations or patches (SliceDatasetOptions::views,
   // patch) are cut from each subject's blocks [L, H, W] (sagittal layout).
   void set_blocks(std::vector<torch::Tensor> source_blocks, std::vector<torch::Tensor> target_blocks,
-                  std::vector<View> views, int patch);
+                  std::vector<View> views, int patch, int context = 0);
   const std::vector<std::string>& subjects() const { return subjects_; }
   int64_t size() const { return source_.defined() ? source_.size(0) : 0; }
   bool empty() const { return size() == 0; }
@@ -79,12 +84,12 @@ class SliceSet {
   torch::Tensor source_, target_;
   std::vector<torch::Tensor> source_blocks_, target_blocks_;
   std::vector<View> views_;
-  int patch_ = 0;
+  int patch_ = 0, context_ = 0;
   std::vector<std::vector<std::pair<int64_t, int64_t>>> brain_slices_;
 };
 
-// The patch x patch square of a 2D slice whose top-left corner is (top,
-// left), 0 where it lies outside the slice.
+// The patch x patch square of a 2D slice [H, W] (or of each channel of [C, H,
+// W]) whose top-left corner is (top, left), 0 where it lies outside the slice.
 torch::Tensor crop_patch(const torch::Tensor& slice, int64_t top, int64_t left, int64_t patch);
 // The top (or left) of a patch centred on c along a side of n voxels: inside
 // [0, n - patch] when n >= patch, centred on the side otherwise.

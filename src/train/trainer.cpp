@@ -26,6 +26,7 @@ namespace harmonize {
 
 namespace {
 const char* const kCsvHeader = "step,loss,mse,vb,seconds,lr,val_loss,val_ema_loss\n";
+constexpr int kMaxContextSlices = 8;
 
 void require(bool ok, const std::string& what) {
   if (!ok) throw UsageError("invalid training option: " + what);
@@ -38,7 +39,13 @@ void TrainOptions::validate() const {
   unet.validate();
   diffusion.validate();
   validate_objective(objective);
-  require(unet.in_channels == 2, "the conditional model needs unet in_channels 2 (source + noisy target)");
+  require(context_slices >= 0 && context_slices <= kMaxContextSlices,
+          "context_slices must be in [0, " + std::to_string(kMaxContextSlices) + "]");
+  require(context_slices == 0 || objective == kDiffusionObjective,
+          "context slices are for the diffusion objective only (the baselines see one slice)");
+  require(unet.in_channels == conditional_in_channels(context_slices),
+          "the conditional model needs unet in_channels " + std::to_string(conditional_in_channels(context_slices)) +
+              " (source slice, " + std::to_string(2 * context_slices) + " context slices, noisy target)");
   require(unet.out_channels == diffusion.output_channels(),
           "unet out_channels must be " + std::to_string(diffusion.output_channels()) +
               " (1, +1 for the learned-range variance, +1 for a gaussian spread)");
@@ -63,6 +70,12 @@ void TrainOptions::validate() const {
   require(patch_size == 0 || (patch_size >= 8 && patch_size % unet.size_multiple() == 0),
           "patch_size must be 0 (whole slices) or a multiple of " + std::to_string(unet.size_multiple()) +
               " (the network's levels) of at least 8");
+}
+
+UNetConfig TrainOptions::resolved_unet() const {
+  UNetConfig u = unet_preset(preset, diffusion);
+  u.in_channels = conditional_in_channels(context_slices);
+  return u;
 }
 
 nlohmann::json to_json(const TrainOptions& o) {
@@ -92,6 +105,7 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"flip", o.flip},
           {"orientations", o.orientations},
           {"patch_size", o.patch_size},
+          {"context_slices", o.context_slices},
           {"device", o.device},
           {"seed", o.seed},
           {"preprocessing", o.preprocessing},
@@ -127,6 +141,7 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.flip = j.value("flip", o.flip);
     o.orientations = j.value("orientations", o.orientations);  // runs from before: sagittal
     o.patch_size = j.value("patch_size", o.patch_size);
+    o.context_slices = j.value("context_slices", o.context_slices);  // runs from before: 0
     o.device = j.value("device", o.device);
     o.seed = j.value("seed", o.seed);
     o.preprocessing = j.value("preprocessing", o.preprocessing);
@@ -206,6 +221,7 @@ std::unique_ptr<Trainer::State> build(TrainOptions o, const std::string& run_dir
   d.validation_subjects = o.validation_subjects;
   d.views = parse_views(o.orientations);
   d.patch = o.patch_size;
+  d.context = o.context_slices;
   s->data = load_paired_slices(o.data_dir, d);
   o.training_subjects = s->data.training.subjects();
   o.validation_subjects = s->data.validation.subjects();

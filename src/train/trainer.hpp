@@ -61,6 +61,10 @@ struct TrainOptions {
   // whole slices.
   std::vector<std::string> orientations{"sagittal"};
   int patch_size = 0;
+  // 2.5D: the source slice is given with this many neighbouring slices of its
+  // orientation on each side, as extra input channels (0: the paper's single
+  // slice). Diffusion objective only; apply reads it from the network's input.
+  int context_slices = 0;
   std::string device = "cpu";                                       // cpu | cuda
   std::uint64_t seed = 1;
   nlohmann::json preprocessing = nlohmann::json::object();  // of the data (resolved at start; apply repeats it)
@@ -70,6 +74,9 @@ struct TrainOptions {
   nlohmann::json recipe = nlohmann::json::object();
   // Throws UsageError naming the first invalid option.
   void validate() const;
+  // The network of `preset` fitted to the process (its output channels) and to
+  // the conditioning (its input channels): what a new run trains.
+  UNetConfig resolved_unet() const;
 };
 nlohmann::json to_json(const TrainOptions& o);
 // The learning rate of step `step` (0-based: the step being taken) under o's schedule.

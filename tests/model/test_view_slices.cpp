@@ -87,6 +87,23 @@ TEST(ViewSlices, LeftRightWindowCropsPadsAndReturns) {
   EXPECT_EQ(round_up(40, 8), 40);
 }
 
+TEST(ViewSlices, ASlabIsASliceWithItsNeighboursZeroBeyondTheEnds) {
+  const torch::Tensor b = ramp_block(5, 2, 3);
+  const torch::Tensor one = slab(b, 2, 0);
+  ASSERT_EQ(one.sizes(), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_TRUE(torch::equal(one[0], b[2]));
+  const torch::Tensor first = slab(b, 0, 1);  // nothing before slice 0
+  ASSERT_EQ(first.size(0), 3);
+  EXPECT_EQ(first[0].abs().sum().item<float>(), 0.0f);
+  EXPECT_TRUE(torch::equal(first.narrow(0, 1, 2), b.narrow(0, 0, 2)));
+  const torch::Tensor last = slab(b, 4, 2);  // slices 2, 3, 4, then two zeros
+  ASSERT_EQ(last.size(0), 5);
+  EXPECT_TRUE(torch::equal(last.narrow(0, 0, 3), b.narrow(0, 2, 3)));
+  EXPECT_EQ(last.narrow(0, 3, 2).abs().sum().item<float>(), 0.0f);
+  EXPECT_THROW(slab(b, 5, 1), Error);
+  EXPECT_THROW(slab(b, 0, -1), Error);
+}
+
 TEST(ViewSlices, FusionIsTheMedianOrTheMean) {
   const torch::Tensor a = torch::full({2, 2, 2}, 1.0f), b = torch::full({2, 2, 2}, 2.0f),
                       c = torch::full({2, 2, 2}, 9.0f);

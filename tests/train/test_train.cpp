@@ -157,12 +157,16 @@ TEST(SliceDataset, BatchesAreSeededAndFlipsMirrorBothImages) {
 namespace {
 // Which view of which subject's block [n, H, W] (source) an 8x8 patch was cut
 // from: "" when it is no window of any, else "<subject> <view>".
-std::string patch_origin(const torch::Tensor& patch, const std::vector<std::pair<std::string, torch::Tensor>>& blocks) {
+// A patch [8, 8], or [c, 8, 8] of c consecutive slices (a slab with context,
+// zero beyond the ends): which block and orientation it was cut from.
+std::string patch_origin(torch::Tensor patch, const std::vector<std::pair<std::string, torch::Tensor>>& blocks) {
+  if (patch.dim() == 2) patch = patch.unsqueeze(0);
+  const int64_t c = patch.size(0), context = (c - 1) / 2;
   for (const auto& [id, block] : blocks)
     for (View v : {View::Sagittal, View::Coronal, View::Axial}) {
       // Slices zero-padded by 4 on each side: a patch may overhang a slice narrower than 8.
-      const torch::Tensor slices = torch::constant_pad_nd(view_slices(block, v), {4, 4, 4, 4});
-      const torch::Tensor windows = slices.unfold(1, 8, 1).unfold(2, 8, 1);  // [n, h', w', 8, 8]
+      const torch::Tensor slices = torch::constant_pad_nd(view_slices(block, v), {4, 4, 4, 4, context, context});
+      const torch::Tensor windows = slices.unfold(0, c, 1).unfold(1, 8, 1).unfold(2, 8, 1);  // [n, h', w', c, 8, 8]
       if ((windows - patch).abs().flatten(3).amax(3).eq(0).any().item<bool>()) return id + " " + view_name(v);
     }
   return "";
@@ -227,6 +231,46 @@ TEST(SliceDataset, PatchesOfThreeOrientationsHoldBrainAndKeepTheSplit) {
   EXPECT_EQ(patch_start(10, 16, 8), 6);
   EXPECT_EQ(patch_start(15, 16, 8), 8);
   EXPECT_EQ(patch_start(2, 6, 8), -1);  // a side shorter than the patch: centred, padded
+}
+
+// 2.5D: the source of an example is its slice with the neighbours of the same
+// orientation on each side, cut at the same place; the middle channel is the
+// example without context (the same draws), the target one slice.
+TEST(SliceDataset, ContextSlicesAreTheNeighboursInTheSameOrientation) {
+  const std::string data = test::make_synthetic_data(temp_dir("context"), {4, 8, 16, 3});
+  SliceDatasetOptions o;
+  o.training_subjects = {"sub-001", "sub-003"};
+  o.views = {View::Sagittal, View::Coronal, View::Axial};
+  o.patch = 8;
+  o.context = 1;
+  const PairedSlices p = load_paired_slices(data, o);
+  std::vector<std::pair<std::string, torch::Tensor>> training;
+  for (const std::string id : {"sub-001", "sub-003"}) {
+    const Volume v = read_hvol<float>(subject_slice_paths(data, o.direction, id).condition);
+    training.emplace_back(id, torch::from_blob(const_cast<float*>(v.data.data()), {8, 16, 16}, torch::kFloat32).clone());
+  }
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
+  std::set<std::string> views_seen;
+  int neighbours_differ = 0;
+  for (int draw = 0; draw < 12; ++draw) {
+    const SliceBatch b = p.training.sample(4, gen);
+    ASSERT_EQ(b.source.sizes(), (std::vector<int64_t>{4, 3, 8, 8}));
+    ASSERT_EQ(b.target.sizes(), (std::vector<int64_t>{4, 1, 8, 8}));
+    for (int64_t i = 0; i < 4; ++i) {
+      const std::string from = patch_origin(b.source[i], training);
+      ASSERT_FALSE(from.empty()) << "example " << draw << "." << i << " is no three consecutive slices of a subject";
+      views_seen.insert(from.substr(8));
+      neighbours_differ += !torch::equal(b.source[i][0], b.source[i][1]) && !torch::equal(b.source[i][2], b.source[i][1]);
+    }
+  }
+  EXPECT_EQ(views_seen, (std::set<std::string>{"sagittal", "coronal", "axial"}));
+  EXPECT_GT(neighbours_differ, 24);
+  o.context = 0;
+  const PairedSlices single = load_paired_slices(data, o);
+  auto g1 = at::make_generator<at::CPUGeneratorImpl>(9), g0 = at::make_generator<at::CPUGeneratorImpl>(9);
+  const SliceBatch with = p.training.sample(6, g1), without = single.training.sample(6, g0);
+  EXPECT_TRUE(torch::equal(with.source.narrow(1, 1, 1), without.source));
+  EXPECT_TRUE(torch::equal(with.target, without.target));
 }
 
 TEST(SliceDataset, ErrorsNameTheFile) {
@@ -883,4 +927,59 @@ TEST(Sampling, ASpreadModelDrawsItsOutputAroundItsEstimate) {
   const LoadedModel plain = constant_model("none");
   EXPECT_EQ(plain.header.unet.out_channels, 2);
   EXPECT_LT((harmonize_blocks(plain, {source}, {brain}, o)[0] - 0.5).abs().max().item<double>(), 1e-6);
+}
+
+// 2.5D: a model trained with context slices carries them in its network's
+// input (and its run's options), and apply gives each slice its neighbours:
+// changing one source slice changes the outputs of that slice and of its
+// neighbours, and no other. Bad combinations are refused before training.
+TEST(Trainer, ContextSlicesTrainAModelWhoseOutputSeesTheNeighbours) {
+  const std::string data = test::make_synthetic_data(temp_dir("context_data"), {4, 8, 16, 3});
+  const std::string run = temp_dir("context_run");
+  TrainOptions o = tiny_options(data);
+  o.diffusion.prediction = "x0";
+  o.orientations = {"sagittal", "coronal", "axial"};
+  o.patch_size = 8;
+  o.context_slices = 1;
+  o.unet = o.resolved_unet();
+  o.max_steps = 6;
+  o.save_every = 6;
+  { Trainer::start(o, run).run(); }
+  LoadedModel m = load_model(run + "/model.pt");
+  EXPECT_EQ(m.header.unet.in_channels, 4);
+  EXPECT_EQ(context_slices(m.header.unet), 1);
+  EXPECT_EQ(train_options_from_json(m.header.training).context_slices, 1);
+  EXPECT_EQ(Trainer::resume(run).options().context_slices, 1);
+  {
+    // Weights far from their initial zeros, so that every input matters.
+    torch::NoGradGuard no_grad;
+    torch::Generator g = at::detail::createCPUGenerator(5);
+    for (auto& p : m.model->parameters()) p.add_(0.05 * torch::randn(p.sizes(), g));
+  }
+  torch::Generator g = at::detail::createCPUGenerator(3);
+  const torch::Tensor source = torch::rand({8, 16, 16}, g);
+  torch::Tensor changed = source.clone();
+  changed[4].mul_(0.5);
+  const std::vector<std::vector<std::uint8_t>> all{std::vector<std::uint8_t>(8, 1)};
+  HarmonizeOptions ho;
+  ho.sampling.sampler = Sampler::Ddim;
+  ho.sampling.steps = 1;
+  ho.sampling.spacing = StepSpacing::Trailing;
+  const torch::Tensor a = harmonize_stacks(m, {source}, all, ho)[0], b = harmonize_stacks(m, {changed}, all, ho)[0];
+  for (int64_t k = 0; k < 8; ++k) {
+    const double diff = (a[k] - b[k]).abs().max().item<double>();
+    if (k >= 3 && k <= 5)
+      EXPECT_GT(diff, 1e-4) << "slice " << k << " does not see slice 4";
+    else
+      EXPECT_LT(diff, 1e-6) << "slice " << k << " sees slice 4";
+  }
+  // The baselines see one slice; a network whose input does not fit the context is refused.
+  TrainOptions reg = tiny_options(data);
+  reg.objective = kRegressionObjective;
+  reg.context_slices = 1;
+  reg.unet = reg.resolved_unet();
+  EXPECT_TRUE(contains(error_of([&] { Trainer::start(reg, temp_dir("context_reg")); }), "diffusion objective only"));
+  TrainOptions misfit = o;
+  misfit.unet.in_channels = 2;
+  EXPECT_TRUE(contains(error_of([&] { Trainer::start(misfit, temp_dir("context_misfit")); }), "in_channels 4"));
 }

@@ -38,7 +38,7 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   EXPECT_EQ(help.status, 0);
   for (const char* opt : {"--direction", "--out", "--resume", "--preset", "--lr", "--batch", "--ema", "--max-steps",
                           "--max-minutes", "--save-every", "--val-fraction", "--flip", "--device", "--seed", "--loss-norm",
-                          "--spread"})
+                          "--spread", "--context-slices"})
     EXPECT_NE(help.output.find(opt), std::string::npos) << opt;
 
   // A spread on a model that predicts eps: refused before the run folder exists.
