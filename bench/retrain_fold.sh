@@ -3,7 +3,7 @@
 # each direction's model again with the demo's training flags plus TRAIN_FLAGS (replacing the demo's own
 # value of a flag they give) on the same training subjects,
 # applies it bare (one fused pass, no end noise, no quantile map) to the fold's held-out subjects, and for a
-# model with a spread (--spread gaussian) a second time with --estimate-only; evaluates the outputs beside the
+# model with a spread (--spread gaussian or white) a second time with --estimate-only; evaluates the outputs beside the
 # crossval's own output and histogram matching. Prints, per direction, the means over subjects: MSE, AHD, signed
 # volume difference to the target (%) and absolute difference (mm3). About 15 min per direction on 2 cores
 # (23 with a spread); one LibTorch process at a time.
@@ -22,7 +22,7 @@ for ((i = 0; i < ${#demo_train_flags[@]}; i += 2)); do
   [[ " $* " == *" ${demo_train_flags[i]} "* ]] || base+=("${demo_train_flags[i]}" "${demo_train_flags[i + 1]}")
 done
 spread=no
-[[ " $* " == *" --spread gaussian "* ]] && spread=yes
+[[ " $* " == *" --spread gaussian "* || " $* " == *" --spread white "* ]] && spread=yes
 for md in "$out"/models/fold-"$fold"_*; do
   dir="${md##*_}" src="ses-${md##*_}" tgt="ses-${md##*-to-}"
   src="${src%%-to-*}" d="$w/$dir"

@@ -98,8 +98,10 @@ std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
       cmd->add_option("--spread", t.diffusion.spread,
                       "none (the paper's: the network gives an estimate of the target) or gaussian (x0 prediction "
                       "only: one more output channel learns how far the target scatters around that estimate, by "
-                      "likelihood; apply then draws the output from it, so it carries the target scanner's noise)")
-          ->check(CLI::IsMember({"none", "gaussian"}))
+                      "likelihood; apply then draws the output from it, so it carries the target scanner's noise) or "
+                      "white (the same, learned from the high-pass part of that scatter only: the scanner's noise "
+                      "without the estimate's smooth errors)")
+          ->check(CLI::IsMember({"none", "gaussian", "white"}))
           ->capture_default_str(),
       cmd->add_option("--gan-l1-weight", t.gan_l1_weight,
                       "gan objective: weight of the L1 term beside the adversarial one (pix2pix's and pGAN's 100)")

@@ -158,6 +158,8 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
           fixed(t.ema_rate, 6) + ", predicting " + t.diffusion.prediction +
           (t.diffusion.loss_norm == "l1" ? " with an L1 loss" : "") +
           (t.diffusion.spread == "gaussian" ? " and a Gaussian spread around it (each output voxel drawn from it)"
+           : t.diffusion.spread == "white"  ? " and a Gaussian spread of the residual's high-pass part around it (each "
+                                              "output voxel drawn from it)"
                                             : "") +
           ", trained on " + views +
           (t.patch_size > 0 ? " patches of " + std::to_string(t.patch_size) + "x" + std::to_string(t.patch_size)

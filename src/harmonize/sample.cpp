@@ -145,21 +145,17 @@ std::vector<torch::Tensor> harmonize_blocks(const LoadedModel& m, const std::vec
                                   const std::vector<std::vector<std::uint8_t>>& has_brain) {
                                 return sample_stacks(m, stacks, has_brain, o, nullptr);
                               });
-  // The estimates fused as usual, the sds recorded per call; then the sds
-  // fused the same way (a second pass over the recorded stacks, in call order).
-  std::vector<std::vector<torch::Tensor>> sds;
-  auto x = map_views_and_fuse(blocks, brains, o.views, multiple, o.fusion,
-                              [&](const std::vector<torch::Tensor>& stacks,
-                                  const std::vector<std::vector<std::uint8_t>>& has_brain) {
-                                sds.emplace_back();
-                                return sample_stacks(m, stacks, has_brain, o, &sds.back());
-                              });
-  std::size_t call = 0;
-  const auto sd = map_views_and_fuse(blocks, brains, o.views, multiple, o.fusion,
-                                     [&](const std::vector<torch::Tensor>&, const std::vector<std::vector<std::uint8_t>>&) {
-                                       if (call >= sds.size()) throw Error("harmonize_blocks: spread calls out of order");
-                                       return sds[call++];
-                                     });
+  // The estimate and the sd as two channels of each slice, each fused on its own.
+  const auto fused = map_views_and_fuse(blocks, brains, o.views, multiple, o.fusion,
+                                        [&](const std::vector<torch::Tensor>& stacks,
+                                            const std::vector<std::vector<std::uint8_t>>& has_brain) {
+                                          std::vector<torch::Tensor> sd;
+                                          auto x = sample_stacks(m, stacks, has_brain, o, &sd);
+                                          for (std::size_t s = 0; s < x.size(); ++s) x[s] = torch::stack({x[s], sd[s]}, 1);
+                                          return x;
+                                        });
+  std::vector<torch::Tensor> x, sd;
+  for (const auto& f : fused) x.push_back(f[0]), sd.push_back(f[1]);
   return draw(std::move(x), sd, o.seed);
 }
 

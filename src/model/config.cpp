@@ -99,7 +99,7 @@ UNetConfig unet_preset(const std::string& name, const DiffusionConfig& diffusion
 }
 
 int DiffusionConfig::output_channels() const {
-  return (variance == ModelVariance::LearnedRange ? 2 : 1) + (spread == "gaussian" ? 1 : 0);
+  return (variance == ModelVariance::LearnedRange ? 2 : 1) + (spread != "none" ? 1 : 0);
 }
 
 std::vector<std::string> unet_preset_names() { return {"paper", "cpu", "medium", "small", "tiny"}; }
@@ -110,8 +110,9 @@ void DiffusionConfig::validate() const {
   require(prediction == "eps" || prediction == "x0" || prediction == "v",
           "prediction must be eps, x0 or v, not '" + prediction + "'");
   require(loss_norm == "l2" || loss_norm == "l1", "loss_norm must be l2 or l1, not '" + loss_norm + "'");
-  require(spread == "none" || spread == "gaussian", "spread must be none or gaussian, not '" + spread + "'");
-  require(spread == "none" || prediction == "x0", "spread gaussian needs prediction x0, not " + prediction);
+  require(spread == "none" || spread == "gaussian" || spread == "white",
+          "spread must be none, gaussian or white, not '" + spread + "'");
+  require(spread == "none" || prediction == "x0", "spread " + spread + " needs prediction x0, not " + prediction);
   if (loss == LossKind::Hybrid)
     require(variance == ModelVariance::LearnedRange, "the hybrid loss needs variance learned_range");
   else

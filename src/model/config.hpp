@@ -81,7 +81,11 @@ struct DiffusionConfig {
   // (the paper's: a point estimate) or "gaussian" (one more output channel,
   // the log variance of the target around the x0 estimate given x_t and the
   // source: the scanner's noise and whatever the source cannot tell, learned
-  // by the Gaussian likelihood of the target with the estimate held fixed).
+  // by the Gaussian likelihood of the target with the estimate held fixed),
+  // or "white" (the same channel, learned from the residual's high-pass part
+  // only: its 3x3 in-plane mean removed, scaled by 9/8 so that white noise
+  // keeps its variance; the scanner's noise, not the estimate's smooth
+  // errors, which a draw would only add to).
   // Sampling then draws the output voxel-wise from it, so it carries the
   // target scanner's noise without a correction fitted afterwards. x0
   // prediction only.

@@ -56,7 +56,8 @@ GaussianDiffusion::GaussianDiffusion(const DiffusionConfig& config)
     : GaussianDiffusion((config.validate(), linear_betas(config.steps)), config.variance, config.loss,
                         parameterization_from_string(config.prediction)) {
   l1_ = config.loss_norm == "l1";
-  spread_ = config.spread == "gaussian";
+  spread_ = config.spread != "none";
+  white_spread_ = config.spread == "white";
 }
 
 GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss,
@@ -88,6 +89,7 @@ GaussianDiffusion GaussianDiffusion::respaced(const std::vector<int>& kept) cons
   GaussianDiffusion d(respaced_betas(schedule_, kept), variance_, loss_, target_, std::move(map));
   d.l1_ = l1_;
   d.spread_ = spread_;
+  d.white_spread_ = white_spread_;
   return d;
 }
 
@@ -99,8 +101,8 @@ torch::Tensor GaussianDiffusion::spread_sd(const torch::Tensor& model_output, in
   if (!spread_) throw Error("diffusion: this model predicts no spread");
   if (model_output.dim() < 2 || model_output.size(1) != model_output_channels(channels))
     throw Error("diffusion: model output channels do not fit the spread");
-  const auto s = model_output.narrow(1, model_output.size(1) - channels, channels) + kSpreadLogVarianceOffset;
-  return torch::exp(0.5 * s.clamp(-30.0, 4.0));
+  const auto s = model_output.narrow(1, model_output.size(1) - channels, channels);
+  return torch::exp(0.5 * s.clamp(kSpreadMinLogVariance, kSpreadMaxLogVariance));
 }
 
 torch::Tensor GaussianDiffusion::model_timesteps(const torch::Tensor& t) const {
@@ -246,9 +248,15 @@ LossTerms GaussianDiffusion::training_losses(const torch::Tensor& model_output, 
   terms.loss = terms.mse + terms.vb;
   if (spread_) {
     if (target_ != Parameterization::X0) throw Error("diffusion: a spread needs x0 prediction");
-    const auto s = (model_output.narrow(1, model_output.size(1) - c, c) + kSpreadLogVarianceOffset)
-                       .clamp_min(kSpreadMinLogVariance);
-    const auto r2 = (x0 - eps.detach()).pow(2);
+    const auto s = model_output.narrow(1, model_output.size(1) - c, c).clamp_min(kSpreadMinLogVariance);
+    auto r = x0 - eps.detach();
+    // white: the residual less its 3x3 mean; for white noise of variance v
+    // that leaves 8/9 v (1 - 2/9 + 1/9), hence 9/8.
+    if (white_spread_)
+      r = (r - torch::nn::functional::avg_pool2d(
+                   r, torch::nn::functional::AvgPool2dFuncOptions(3).stride(1).padding(1).count_include_pad(false))) *
+          std::sqrt(9.0 / 8.0);
+    const auto r2 = r.pow(2);
     terms.spread = mean_flat(0.5 * (r2 * torch::exp(-s) + s));
     terms.loss = terms.loss + kSpreadLossWeight * terms.spread;
   } else {

@@ -55,11 +55,6 @@ struct LossTerms {
 enum class Parameterization { Eps, X0, V };
 Parameterization parameterization_from_string(const std::string& s);  // "eps" | "x0" | "v"
 
-// The spread channel's zero is this log variance in the model range
-// (variance 1, sd 1: wider than any residual on [-1, 1], so the likelihood's
-// gradient on a fresh network is bounded and pulls the spread down to the
-// residuals).
-constexpr double kSpreadLogVarianceOffset = 0.0;
 // The spread's likelihood enters the loss with this weight. Adam scales each
 // parameter's step by its own gradient, so the weights that feed only the
 // spread channel learn at full speed whatever the weight; the layers shared
@@ -67,9 +62,15 @@ constexpr double kSpreadLogVarianceOffset = 0.0;
 // the likelihood's gradient, sharp where the residual is small, doubled the
 // estimate's L1 loss after 1500 steps and made it spike).
 constexpr double kSpreadLossWeight = 0.01;
-// Below this log variance (sd 0.0025 on [-1, 1]) the likelihood is flat in
-// training: at low noise the residual is tiny and exp(-s) would blow up.
+// The spread channel is the log variance in the model range; its zero (a
+// fresh network's output) is variance 1, wider than any residual on [-1, 1],
+// so the likelihood's gradient starts bounded and pulls the spread down to the
+// residuals. Below this log variance (sd 0.0025 on [-1, 1]) the likelihood is
+// flat in training (at low noise the residual is tiny and exp(-s) would blow
+// up), and sampling reads the same floor; above the ceiling (sd 7.4) it is
+// capped in sampling only.
 constexpr double kSpreadMinLogVariance = -12.0;
+constexpr double kSpreadMaxLogVariance = 4.0;
 
 class GaussianDiffusion {
  public:
@@ -95,11 +96,12 @@ class GaussianDiffusion {
   Parameterization parameterization() const { return target_; }
   // Channels the model must output for images of `channels` channels.
   int64_t model_output_channels(int64_t channels) const;
-  // Does the model output the spread (DiffusionConfig::spread gaussian)?
+  // Does the model output the spread (DiffusionConfig::spread gaussian or white)?
   bool has_spread() const { return spread_; }
   // The spread's standard deviation in the model range, from a raw model
-  // output of `channels`-channel images (its last channels: the log variance
-  // less kSpreadLogVarianceOffset). Throws Error without a spread.
+  // output of `channels`-channel images (its last channels: the log variance,
+  // held inside [kSpreadMinLogVariance, kSpreadMaxLogVariance]). Throws Error
+  // without a spread.
   torch::Tensor spread_sd(const torch::Tensor& model_output, int64_t channels) const;
   // Index t (this process) -> timestep the model is conditioned on, same device.
   torch::Tensor model_timesteps(const torch::Tensor& t) const;
@@ -138,11 +140,12 @@ class GaussianDiffusion {
   // absolute difference instead, under the same name); for Hybrid also vb =
   // L_t with the mean stopped (gradient only to v) times T/1000, i.e.
   // lambda L_vlb with lambda = 0.001 and L_vlb = T E_t[L_t] (Nichol & Dhariwal
-  // eq. 16); for Mse vb is 0. With a spread (last channels s, log variance
-  // s' = s + kSpreadLogVarianceOffset, clamped below at
-  // kSpreadMinLogVariance), also spread = mean 0.5 (r^2 exp(-s') + s'),
+  // eq. 16); for Mse vb is 0. With a spread (last channels: log variance
+  // s, clamped below at kSpreadMinLogVariance to s'), also spread = mean
+  // 0.5 (r^2 exp(-s') + s'),
   // r = x0 - the x0 estimate with the estimate held fixed (the gradient
-  // trains the spread only), added to loss times kSpreadLossWeight.
+  // trains the spread only; for a white spread r's high-pass part, see
+  // DiffusionConfig::spread), added to loss times kSpreadLossWeight.
   LossTerms training_losses(const torch::Tensor& model_output, const torch::Tensor& x0, const torch::Tensor& x_t,
                             const torch::Tensor& t, const torch::Tensor& noise) const;
 
@@ -152,7 +155,8 @@ class GaussianDiffusion {
   LossKind loss_;
   Parameterization target_ = Parameterization::Eps;
   bool l1_ = false;      // DiffusionConfig::loss_norm == "l1" (training only)
-  bool spread_ = false;  // DiffusionConfig::spread == "gaussian"
+  bool spread_ = false;  // DiffusionConfig::spread != "none"
+  bool white_spread_ = false;  // DiffusionConfig::spread == "white"
   std::vector<int> timestep_map_;
   std::vector<double> fixed_large_variance_, fixed_large_log_variance_;
 };

@@ -114,13 +114,27 @@ std::vector<torch::Tensor> map_views_and_fuse(const std::vector<torch::Tensor>& 
     }
   const auto mapped = map(stacks, flags);
   if (mapped.size() != stacks.size()) throw Error("map_views_and_fuse: the mapper returned another number of stacks");
+  const bool channels = !mapped.empty() && mapped[0].dim() == 4;
   std::vector<std::vector<torch::Tensor>> per_block(blocks.size());
   for (std::size_t i = 0; i < placed.size(); ++i) {
     const Placed& p = placed[i];
-    if (mapped[i].sizes() != stacks[i].sizes()) throw Error("map_views_and_fuse: the mapper changed a stack's shape");
-    per_block[p.block].push_back(p.view == View::Sagittal ? mapped[i]
-                                                          : lr_unwindow(block_from_view(mapped[i], p.view).contiguous(),
-                                                                        p.start, blocks[p.block].size(0)));
+    const auto& s = stacks[i].sizes();
+    const bool fits = channels ? mapped[i].dim() == 4 && mapped[i].size(0) == s[0] && mapped[i].size(2) == s[1] &&
+                                     mapped[i].size(3) == s[2] && mapped[i].size(1) == mapped[0].size(1)
+                               : mapped[i].sizes() == s;
+    if (!fits) throw Error("map_views_and_fuse: the mapper changed a stack's shape");
+    auto put_back = [&](const torch::Tensor& m) {
+      return p.view == View::Sagittal
+                 ? m
+                 : lr_unwindow(block_from_view(m, p.view).contiguous(), p.start, blocks[p.block].size(0));
+    };
+    if (!channels) {
+      per_block[p.block].push_back(put_back(mapped[i]));
+      continue;
+    }
+    std::vector<torch::Tensor> each;
+    for (int64_t c = 0; c < mapped[i].size(1); ++c) each.push_back(put_back(mapped[i].select(1, c)));
+    per_block[p.block].push_back(torch::stack(each));  // [c, N, H, W]
   }
   std::vector<torch::Tensor> out;
   for (auto& v : per_block) out.push_back(fuse_views(v, fusion));

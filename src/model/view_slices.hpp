@@ -45,7 +45,8 @@ int64_t round_up(int64_t n, int64_t m);
 torch::Tensor fuse_views(const std::vector<torch::Tensor>& blocks, Fusion fusion);
 
 // Maps slice stacks [n, h, w] (with, per stack, which slices hold brain) to
-// stacks of the same shapes: the model's sampler, or a stand-in in tests.
+// stacks of the same shapes, or to stacks of c channels per slice [n, c, h,
+// w] (the same c for all): the model's sampler, or a stand-in in tests.
 using StackMapper = std::function<std::vector<torch::Tensor>(const std::vector<torch::Tensor>& stacks,
                                                              const std::vector<std::vector<std::uint8_t>>& has_brain)>;
 
@@ -54,7 +55,8 @@ using StackMapper = std::function<std::vector<torch::Tensor>(const std::vector<t
 // any voxel of the matching `brains` block is nonzero) go to `map` in one call,
 // ordered by view, then by block; coronal and axial slices run along
 // left-right, which is padded (centred) to a multiple of `multiple` and
-// cropped back after. One fused block per input; with a single view, that
+// cropped back after. One fused block per input ([c, N, H, W] when the
+// mapper gives channels, each fused on its own); with a single view, that
 // view's output.
 std::vector<torch::Tensor> map_views_and_fuse(const std::vector<torch::Tensor>& blocks,
                                               const std::vector<torch::Tensor>& brains, const std::vector<View>& views,

@@ -228,7 +228,7 @@ TEST(Diffusion, SpreadIsTheGaussianLikelihoodOfTheResidualAndTrainsOnlyItsChanne
   const auto xt = d.q_sample(x0, t, noise);
   auto out = torch::zeros({1, 3, 4, 4});
   const auto at_zero = d.training_losses(out, x0, xt, t, noise);
-  EXPECT_NEAR(at_zero.spread[0].item<double>(), 0.5 * 0.625 + 0.5 * kSpreadLogVarianceOffset, 1e-6);
+  EXPECT_NEAR(at_zero.spread[0].item<double>(), 0.5 * 0.625, 1e-6);
   // the other terms are those of the model without a spread; loss is their sum
   const auto without = plain.training_losses(out.narrow(1, 0, 2), x0, xt, t, noise);
   EXPECT_NEAR(at_zero.mse[0].item<double>(), without.mse[0].item<double>(), 1e-7);
@@ -237,7 +237,7 @@ TEST(Diffusion, SpreadIsTheGaussianLikelihoodOfTheResidualAndTrainsOnlyItsChanne
               without.loss[0].item<double>() + kSpreadLossWeight * at_zero.spread[0].item<double>(), 1e-6);
   // at its optimum, s = log r^2 (0.25 and 1): 0.5 (1 + mean log r^2)
   auto best = out.clone();
-  best.narrow(1, 2, 1).copy_((x0 * x0).log() - kSpreadLogVarianceOffset);
+  best.narrow(1, 2, 1).copy_((x0 * x0).log());
   const double at_best = d.training_losses(best, x0, xt, t, noise).spread[0].item<double>();
   EXPECT_NEAR(at_best, 0.5 * (1.0 + 0.5 * std::log(0.25)), 1e-6);
   EXPECT_LT(at_best, at_zero.spread[0].item<double>());
@@ -257,9 +257,42 @@ TEST(Diffusion, SpreadIsTheGaussianLikelihoodOfTheResidualAndTrainsOnlyItsChanne
   EXPECT_THROW(d.training_losses(out.narrow(1, 0, 2), x0, xt, t, noise), Error);
   // far below the floor, the loss is the floor's (flat: no gradient to follow)
   auto low = out.clone();
-  low.narrow(1, 2, 1).fill_(kSpreadMinLogVariance - 5.0 - kSpreadLogVarianceOffset);
+  low.narrow(1, 2, 1).fill_(kSpreadMinLogVariance - 5.0);
   EXPECT_NEAR(d.training_losses(low, x0, xt, t, noise).spread[0].item<double>(),
               0.5 * (0.625 * std::exp(-kSpreadMinLogVariance) + kSpreadMinLogVariance), 1e-6 * std::exp(12.0));
+  // and sampling reads the same floor
+  EXPECT_NEAR(d.spread_sd(low, 1).min().item<double>(), std::exp(0.5 * kSpreadMinLogVariance), 1e-9);
+}
+
+// A white spread learns from the residual's high-pass part: a smooth residual
+// (an offset, a ramp's interior) costs nothing beyond s; white noise of
+// variance v keeps v (the 9/8 scaling of the 3x3 mean's removal).
+TEST(Diffusion, AWhiteSpreadSeesOnlyTheResidualsHighPassPart) {
+  DiffusionConfig c;
+  c.prediction = "x0";
+  c.spread = "white";
+  const GaussianDiffusion d(c);
+  ASSERT_TRUE(d.has_spread());
+  EXPECT_EQ(d.model_output_channels(1), 3);
+  const auto t = torch::tensor({17}, torch::kLong);
+  auto loss_at = [&](const torch::Tensor& x0, double s) {
+    auto out = torch::zeros({1, 3, x0.size(2), x0.size(3)});
+    out.narrow(1, 2, 1).fill_(s);
+    const auto noise = torch::zeros_like(x0);
+    return d.training_losses(out, x0, d.q_sample(x0, t, noise), t, noise).spread[0].item<double>();
+  };
+  // an offset of 0.4 from the estimate 0: the gaussian spread would see r^2 = 0.16
+  EXPECT_NEAR(loss_at(torch::full({1, 1, 8, 8}, 0.4), 0.0), 0.0, 1e-6);
+  EXPECT_NEAR(loss_at(torch::full({1, 1, 8, 8}, 0.4), -1.0), -0.5, 1e-6);
+  c.spread = "gaussian";
+  EXPECT_NEAR(GaussianDiffusion(c).training_losses(torch::zeros({1, 3, 8, 8}), torch::full({1, 1, 8, 8}, 0.4),
+                                                   torch::zeros({1, 1, 8, 8}), t, torch::zeros({1, 1, 8, 8}))
+                  .spread[0].item<double>(),
+              0.5 * 0.16, 1e-6);
+  // white noise, sd 0.1: at s = 0, 0.5 mean r^2 = 0.005 within 3 %
+  torch::manual_seed(5);
+  const auto white = 0.1 * torch::randn({1, 1, 128, 128});
+  EXPECT_NEAR(loss_at(white, 0.0), 0.5 * 0.01, 0.03 * 0.005);
 }
 
 TEST(Diffusion, RespacedProcessMapsIndicesToOriginalTimesteps) {

@@ -148,6 +148,33 @@ TEST(ViewSlices, FusedIdentityIsEachOrientationsOutput) {
   EXPECT_EQ(shapes, (std::vector<std::vector<int64_t>>{{37, 24, 32}, {32, 24, 40}, {24, 32, 40}}));
 }
 
+// A mapper that gives two channels per slice (the estimate and its spread):
+// each channel is put back and fused on its own, [2, N, H, W].
+TEST(ViewSlices, ChannelsOfAMapperAreFusedEachOnItsOwn) {
+  torch::manual_seed(4);
+  const torch::Tensor block = torch::rand({13, 16, 8}), brain = torch::ones({13, 16, 8});
+  const std::vector<View> all{View::Sagittal, View::Coronal, View::Axial};
+  const auto fused = map_views_and_fuse({block}, {brain}, all, 8, Fusion::Median,
+                                        [](const std::vector<torch::Tensor>& stacks,
+                                           const std::vector<std::vector<std::uint8_t>>&) {
+                                          std::vector<torch::Tensor> out;
+                                          for (const auto& s : stacks) out.push_back(torch::stack({s, 2 * s + 1}, 1));
+                                          return out;
+                                        });
+  ASSERT_EQ(fused[0].sizes(), (std::vector<int64_t>{2, 13, 16, 8}));
+  EXPECT_TRUE(torch::allclose(fused[0][0], block, 0, 1e-6));
+  EXPECT_TRUE(torch::allclose(fused[0][1], 2 * block + 1, 0, 1e-6));
+  // a mapper whose stacks disagree in channels is refused
+  EXPECT_THROW(map_views_and_fuse({block}, {brain}, all, 8, Fusion::Median,
+                                  [](const std::vector<torch::Tensor>& stacks,
+                                     const std::vector<std::vector<std::uint8_t>>&) {
+                                    std::vector<torch::Tensor> out;
+                                    for (const auto& s : stacks) out.push_back(torch::stack(std::vector<torch::Tensor>(out.size() + 1, s), 1));
+                                    return out;
+                                  }),
+               Error);
+}
+
 // A model whose sagittal slices come back with per-slice gain jumps (the
 // stripes a slice-wise model leaves along left-right): fused with coronal and
 // axial slices, the median removes them; the mean divides them by three.
