@@ -4,7 +4,7 @@
 # json_list FILE KEY: the list KEY of a run's JSON file (config.json, harmonize.json), space-separated;
 # demo_train_flags: scripts/demo.sh's training recipe, for `harmonize train` (the loss norm left to the caller);
 # summarize_methods CSV...: per method of `harmonize evaluate` CSVs, the means over subjects of MSE, AHD,
-# the signed volume difference to the target (%) and the absolute one (mm3).
+# the signed volume difference to the target (%), the absolute one (mm3) and the stripe index over the target's.
 grid_ses=$(tr -d ' \n' < "$out/plan.json" | grep -o '"target_session":"[^"]*"' | head -1 | sed 's/.*:"//; s/"//')
 image() {
   local sub="$1" ses="$2" space=""
@@ -20,16 +20,21 @@ summarize_methods() {
   cat "$@" | awk -F, '
     $5 == "volume_mm3" { v[$1 FS $3 FS $6] = $7; m[$3] = 1 }
     $4 == "target" && ($5 == "mse_mean" || $5 == "ahd") { a[$3 FS $5] += $7; n[$3 FS $5]++ }
+    $5 == "stripe_index" { st[$1 FS $3] = $7 }
     END {
+      for (k in st) {
+        split(k, p, FS); t = st[p[1] FS "Target"]
+        if (p[2] != "Target" && t > 0) { sr[p[2]] += st[k] / t; sn[p[2]]++ }
+      }
       for (k in v) {
         split(k, p, FS); if (p[2] == "Target") continue
         t = v[p[1] FS "Target" FS p[3]]; key = p[2] FS p[3]
         sd[key] += (v[k] - t) / t * 100; ad[key] += (v[k] > t ? v[k] - t : t - v[k]); c[key]++
       }
       for (x in m) if (x != "Target")
-        printf "%-12s MSE %.5f  AHD %7.0f  signed %% CSF %+.2f GM %+.2f WM %+.2f  abs mm3 CSF %5.0f GM %5.0f WM %5.0f\n", x,
+        printf "%-12s MSE %.5f  AHD %7.0f  signed %% CSF %+.2f GM %+.2f WM %+.2f  abs mm3 CSF %5.0f GM %5.0f WM %5.0f  stripes %.2f\n", x,
           a[x FS "mse_mean"] / n[x FS "mse_mean"], a[x FS "ahd"] / n[x FS "ahd"], sd[x FS "CSF"] / c[x FS "CSF"],
           sd[x FS "GM"] / c[x FS "GM"], sd[x FS "WM"] / c[x FS "WM"], ad[x FS "CSF"] / c[x FS "CSF"],
-          ad[x FS "GM"] / c[x FS "GM"], ad[x FS "WM"] / c[x FS "WM"]
+          ad[x FS "GM"] / c[x FS "GM"], ad[x FS "WM"] / c[x FS "WM"], sn[x] ? sr[x] / sn[x] : 0
     }' | sort
 }

@@ -171,6 +171,17 @@ std::string patch_origin(torch::Tensor patch, const std::vector<std::pair<std::s
     }
   return "";
 }
+
+// The condition stacks [8, 16, 16] of subjects of a synthetic dataset, by id.
+std::vector<std::pair<std::string, torch::Tensor>> condition_blocks(const std::string& data, const std::string& direction,
+                                                                   const std::vector<std::string>& ids) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (const auto& id : ids) {
+    const Volume v = read_hvol<float>(subject_slice_paths(data, direction, id).condition);
+    out.emplace_back(id, torch::from_blob(const_cast<float*>(v.data.data()), {8, 16, 16}, torch::kFloat32).clone());
+  }
+  return out;
+}
 }  // namespace
 
 // Patches of the three orientations: each holds brain, each is a window of a
@@ -189,15 +200,8 @@ TEST(SliceDataset, PatchesOfThreeOrientationsHoldBrainAndKeepTheSplit) {
   EXPECT_EQ(p.training.brain_slices()[0].size(), 12u);
   EXPECT_GE(p.training.brain_slices()[1].size(), 2u * 13);
   EXPECT_GE(p.training.brain_slices()[2].size(), 2u * 13);
-  auto blocks_of = [&](const std::vector<std::string>& ids) {
-    std::vector<std::pair<std::string, torch::Tensor>> out;
-    for (const auto& id : ids) {
-      const Volume v = read_hvol<float>(subject_slice_paths(data, o.direction, id).condition);
-      out.emplace_back(id, torch::from_blob(const_cast<float*>(v.data.data()), {8, 16, 16}, torch::kFloat32).clone());
-    }
-    return out;
-  };
-  const auto training = blocks_of({"sub-001", "sub-003"}), all = blocks_of({"sub-001", "sub-002", "sub-003", "sub-004"});
+  const auto training = condition_blocks(data, o.direction, {"sub-001", "sub-003"}),
+             all = condition_blocks(data, o.direction, {"sub-001", "sub-002", "sub-003", "sub-004"});
   auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
   std::set<std::string> views_seen, subjects_seen;
   for (int draw = 0; draw < 12; ++draw) {
@@ -244,11 +248,7 @@ TEST(SliceDataset, ContextSlicesAreTheNeighboursInTheSameOrientation) {
   o.patch = 8;
   o.context = 1;
   const PairedSlices p = load_paired_slices(data, o);
-  std::vector<std::pair<std::string, torch::Tensor>> training;
-  for (const std::string id : {"sub-001", "sub-003"}) {
-    const Volume v = read_hvol<float>(subject_slice_paths(data, o.direction, id).condition);
-    training.emplace_back(id, torch::from_blob(const_cast<float*>(v.data.data()), {8, 16, 16}, torch::kFloat32).clone());
-  }
+  const auto training = condition_blocks(data, o.direction, {"sub-001", "sub-003"});
   auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
   std::set<std::string> views_seen;
   int neighbours_differ = 0;
