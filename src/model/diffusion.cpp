@@ -56,8 +56,7 @@ GaussianDiffusion::GaussianDiffusion(const DiffusionConfig& config)
     : GaussianDiffusion((config.validate(), linear_betas(config.steps)), config.variance, config.loss,
                         parameterization_from_string(config.prediction)) {
   l1_ = config.loss_norm == "l1";
-  spread_ = config.spread != "none";
-  white_spread_ = config.spread == "white";
+  spread_ = config.spread == "white" ? Spread::White : config.spread == "gaussian" ? Spread::Gaussian : Spread::None;
 }
 
 GaussianDiffusion::GaussianDiffusion(std::vector<double> betas, ModelVariance variance, LossKind loss,
@@ -89,16 +88,15 @@ GaussianDiffusion GaussianDiffusion::respaced(const std::vector<int>& kept) cons
   GaussianDiffusion d(respaced_betas(schedule_, kept), variance_, loss_, target_, std::move(map));
   d.l1_ = l1_;
   d.spread_ = spread_;
-  d.white_spread_ = white_spread_;
   return d;
 }
 
 int64_t GaussianDiffusion::model_output_channels(int64_t channels) const {
-  return (variance_ == ModelVariance::LearnedRange ? 2 * channels : channels) + (spread_ ? channels : 0);
+  return (variance_ == ModelVariance::LearnedRange ? 2 * channels : channels) + (has_spread() ? channels : 0);
 }
 
 torch::Tensor GaussianDiffusion::spread_sd(const torch::Tensor& model_output, int64_t channels) const {
-  if (!spread_) throw Error("diffusion: this model predicts no spread");
+  if (!has_spread()) throw Error("diffusion: this model predicts no spread");
   if (model_output.dim() < 2 || model_output.size(1) != model_output_channels(channels))
     throw Error("diffusion: model output channels do not fit the spread");
   const auto s = model_output.narrow(1, model_output.size(1) - channels, channels);
@@ -246,13 +244,13 @@ LossTerms GaussianDiffusion::training_losses(const torch::Tensor& model_output, 
     terms.vb = torch::zeros_like(terms.mse);
   }
   terms.loss = terms.mse + terms.vb;
-  if (spread_) {
+  if (has_spread()) {
     if (target_ != Parameterization::X0) throw Error("diffusion: a spread needs x0 prediction");
     const auto s = model_output.narrow(1, model_output.size(1) - c, c).clamp_min(kSpreadMinLogVariance);
     auto r = x0 - eps.detach();
     // white: the residual less its 3x3 mean; for white noise of variance v
     // that leaves 8/9 v (1 - 2/9 + 1/9), hence 9/8.
-    if (white_spread_)
+    if (spread_ == Spread::White)
       r = (r - torch::nn::functional::avg_pool2d(
                    r, torch::nn::functional::AvgPool2dFuncOptions(3).stride(1).padding(1).count_include_pad(false))) *
           std::sqrt(9.0 / 8.0);

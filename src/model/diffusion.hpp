@@ -97,7 +97,7 @@ class GaussianDiffusion {
   // Channels the model must output for images of `channels` channels.
   int64_t model_output_channels(int64_t channels) const;
   // Does the model output the spread (DiffusionConfig::spread gaussian or white)?
-  bool has_spread() const { return spread_; }
+  bool has_spread() const { return spread_ != Spread::None; }
   // The spread's standard deviation in the model range, from a raw model
   // output of `channels`-channel images (its last channels: the log variance,
   // held inside [kSpreadMinLogVariance, kSpreadMaxLogVariance]). Throws Error
@@ -155,8 +155,8 @@ class GaussianDiffusion {
   LossKind loss_;
   Parameterization target_ = Parameterization::Eps;
   bool l1_ = false;      // DiffusionConfig::loss_norm == "l1" (training only)
-  bool spread_ = false;  // DiffusionConfig::spread != "none"
-  bool white_spread_ = false;  // DiffusionConfig::spread == "white"
+  enum class Spread { None, Gaussian, White };  // DiffusionConfig::spread
+  Spread spread_ = Spread::None;
   std::vector<int> timestep_map_;
   std::vector<double> fixed_large_variance_, fixed_large_log_variance_;
 };
