@@ -161,7 +161,8 @@ ModelHeader model_header_from_json(const nlohmann::json& j, const std::string& p
     h.objective = j.value("objective", std::string(kDiffusionObjective));
     if (!known_objective(h.objective))
       throw wrong_kind(path, "a model trained for '" + h.objective + "', which this build cannot apply");
-    if (h.unet.in_channels != conditional_in_channels(context_slices(h.unet)) ||
+    // A conditional input is the source slab (1 + 2 context slices) and the noisy target: even, at least 2.
+    if (h.unet.in_channels < 2 || h.unet.in_channels % 2 != 0 ||
         (one_pass_objective(h.objective) && h.unet.in_channels != 2))
       throw wrong_kind(path, "a network with " + std::to_string(h.unet.in_channels) +
                                  " input channels is not a conditional model of this build");

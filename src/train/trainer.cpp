@@ -48,7 +48,7 @@ void TrainOptions::validate() const {
               " (source slice, " + std::to_string(2 * context_slices) + " context slices, noisy target)");
   require(unet.out_channels == diffusion.output_channels(),
           "unet out_channels must be " + std::to_string(diffusion.output_channels()) +
-              " (1, +1 for the learned-range variance, +1 for a gaussian spread)");
+              " (1, +1 for the learned-range variance, +1 for a spread)");
   require(gan_l1_weight >= 0 && std::isfinite(gan_l1_weight), "gan_l1_weight must be >= 0");
   require(discriminator_channels >= 1, "discriminator_channels must be at least 1");
   require(lr > 0 && std::isfinite(lr), "lr must be positive");

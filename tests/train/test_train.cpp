@@ -397,6 +397,25 @@ TEST(Checkpoint, WrongKindVersionOrTruncatedFilesAreRefused) {
   EXPECT_TRUE(contains(version, "wrong kind or version")) << version;
   EXPECT_TRUE(contains(version, "99")) << version;
   EXPECT_TRUE(contains(error_of([&] { read_model_header(dir + "/none.pt"); }), "missing"));
+
+  // A network whose input fits no conditional model (odd, or a baseline with context slices).
+  for (const auto& [in, objective] : std::vector<std::pair<int, std::string>>{{3, "diffusion"}, {4, "regression"}}) {
+    nlohmann::json odd = to_json(tiny_header(0));
+    odd["unet"]["in_channels"] = in;
+    odd["objective"] = objective;
+    torch::serialize::OutputArchive archive;
+    archive.write("header", c10::IValue(odd.dump()));
+    archive.save_to(dir + "/inputs.pt");
+    const std::string inputs = error_of([&] { read_model_header(dir + "/inputs.pt"); });
+    EXPECT_TRUE(contains(inputs, "wrong kind or version")) << inputs;
+    EXPECT_TRUE(contains(inputs, std::to_string(in) + " input channels")) << inputs;
+  }
+  nlohmann::json two_sided = to_json(tiny_header(0));
+  two_sided["unet"]["in_channels"] = 4;  // one context slice on each side: a valid 2.5D model
+  torch::serialize::OutputArchive archive;
+  archive.write("header", c10::IValue(two_sided.dump()));
+  archive.save_to(dir + "/context.pt");
+  EXPECT_EQ(context_slices(read_model_header(dir + "/context.pt").unet), 1);
 }
 
 TEST(Checkpoint, WeightsThatDoNotFitTheHeaderAreDamagedOrNotFiniteAreRefused) {
