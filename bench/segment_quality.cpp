@@ -3,9 +3,14 @@
 //   segment_quality COHORT [--beta B] [--iterations N] [--tolerance T] [--no-bias] [--no-pv] [--subjects sub-001,...]
 // Every sub-*/ses-*/anat/*_T1w.nii.gz of COHORT is segmented inside its truth
 // brain mask (derivatives/truth/.../*_desc-brain_mask.nii.gz). Printed per scan:
-//   Dice CSF/GM/WM of our hard labels vs the truth hard labels (*_dseg: each
-//   voxel's largest truth fraction);
-//   volume error % per class, hard vs hard: our label count vs the truth dseg
+//   Dice CSF/GM/WM of our hard labels vs the truth hard labels inside the
+//   brain mask: each mask voxel's largest truth fraction of the three classes
+//   (*_probseg). The simulator's *_dseg takes the largest of four, non-brain
+//   included, and calls 1-2 % of the mask's voxels (the brain's edge, partly
+//   dura or bone) non-brain; a three-class segmentation of the mask must label
+//   them, so they take their largest brain class here ("nb%": their share of
+//   the mask);
+//   volume error % per class, hard vs hard: our label count vs that truth's
 //   count (voxels inside the brain mask);
 //   volume error % per class, partial volume vs partial volume: the sum of our
 //   fractions vs the sum of the truth fractions (*_probseg, whole image);
@@ -89,10 +94,10 @@ int main(int argc, char** argv) {
     if (p.size() > 11 && p.compare(p.size() - 11, 11, "_T1w.nii.gz") == 0) scans.push_back(p);
   }
   std::sort(scans.begin(), scans.end());
-  std::printf("beta %.3g, bias %s, partial volume %s\n", o.beta, o.bias_fwhm_mm > 0 ? "on" : "off",
+  std::printf("beta %.3g at 1 mm, bias %s, partial volume %s\n", o.beta, o.bias_fwhm_mm > 0 ? "on" : "off",
               o.partial_volume ? "on" : "off");
-  std::printf("%-22s %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %6s %4s  %5s %6s %5s\n", "scan", "dCSF", "dGM", "dWM",
-              "vCSF%", "vGM%", "vWM%", "pvCSF%", "pvGM%", "pvWM%", "sec", "it", "hist", "stab%", "sep");
+  std::printf("%-22s %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %6s %4s  %5s %6s %5s %5s\n", "scan", "dCSF", "dGM",
+              "dWM", "vCSF%", "vGM%", "vWM%", "pvCSF%", "pvGM%", "pvWM%", "sec", "it", "hist", "stab%", "sep", "nb%");
   double sum_d[3] = {0, 0, 0}, worst_stab = 0;
   double worst_d[3] = {1, 1, 1}, worst_v[3] = {0, 0, 0}, worst_pv[3] = {0, 0, 0};
   int n = 0;
@@ -105,6 +110,19 @@ int main(int argc, char** argv) {
     const Volume image = read_nifti(scan);
     const Mask brain = to_labels(read_nifti(truth + "desc-brain_mask.nii.gz"));
     const Mask dseg = to_labels(read_nifti(truth + "dseg.nii.gz"));
+    std::array<Volume, 3> tf;
+    for (int k = 0; k < 3; ++k) tf[std::size_t(k)] = read_nifti(truth + "label-" + kTissueNames[k] + "_probseg.nii.gz");
+    // The three-class truth inside the mask (see the header); the simulator's non-brain voxels counted.
+    Mask ref(dseg.geom, 0);
+    double non_brain = 0, mask_voxels = 0;
+    for (std::size_t i = 0; i < dseg.data.size(); ++i) {
+      if (!brain.data[i]) continue;
+      int best = 0;
+      for (int k = 1; k < 3; ++k)
+        if (tf[std::size_t(k)].data[i] > tf[std::size_t(best)].data[i]) best = k;
+      ref.data[i] = std::uint8_t(best + 1);
+      mask_voxels += 1, non_brain += dseg.data[i] == 0;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const SegmentResult r = segment_tissues(image, brain, o);
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -120,14 +138,13 @@ int main(int argc, char** argv) {
     worst_stab = std::max(worst_stab, stab);
     double d[3], v[3], pv[3];
     for (int k = 0; k < 3; ++k) {
-      d[k] = dice(r.labels, dseg, std::uint8_t(k + 1));
+      d[k] = dice(r.labels, ref, std::uint8_t(k + 1));
       double ours = 0, truth_count = 0, ours_pv = 0, truth_pv = 0;
-      const Volume tf = read_nifti(truth + "label-" + kTissueNames[k] + "_probseg.nii.gz");
-      for (std::size_t i = 0; i < dseg.data.size(); ++i) {
+      for (std::size_t i = 0; i < ref.data.size(); ++i) {
         ours += r.labels.data[i] == k + 1;
-        truth_count += brain.data[i] && dseg.data[i] == k + 1;
+        truth_count += ref.data[i] == k + 1;
         ours_pv += r.fractions[k].data[i];
-        truth_pv += tf.data[i];
+        truth_pv += tf[std::size_t(k)].data[i];
       }
       v[k] = 100 * (ours - truth_count) / truth_count;
       pv[k] = 100 * (ours_pv - truth_pv) / truth_pv;
@@ -141,9 +158,11 @@ int main(int argc, char** argv) {
     char sep_text[16] = "-";
     if (r.core_sd > 0) std::snprintf(sep_text, sizeof sep_text, "%.1f", (r.core_mean[2] - r.core_mean[1]) / r.core_sd);
     const std::string separation = sep_text;
-    std::printf("%-22s %6.3f %6.3f %6.3f | %+7.2f %+7.2f %+7.2f | %+7.2f %+7.2f %+7.2f | %6.1f %4d%s %5d %6.3f %5s%s\n",
-                (sub + "_" + ses).c_str(), d[0], d[1], d[2], v[0], v[1], v[2], pv[0], pv[1], pv[2], sec, r.iterations,
-                r.converged ? " " : "!", r.parameter_sweeps, stab, separation.c_str(), r.means_refined ? "*" : " ");
+    std::printf(
+        "%-22s %6.3f %6.3f %6.3f | %+7.2f %+7.2f %+7.2f | %+7.2f %+7.2f %+7.2f | %6.1f %4d%s %5d %6.3f %5s%s %5.2f\n",
+        (sub + "_" + ses).c_str(), d[0], d[1], d[2], v[0], v[1], v[2], pv[0], pv[1], pv[2], sec, r.iterations,
+        r.converged ? " " : "!", r.parameter_sweeps, stab, separation.c_str(), r.means_refined ? "*" : " ",
+        100 * non_brain / mask_voxels);
     std::fflush(stdout);
     ++n;
   }

@@ -55,7 +55,8 @@ void register_segment(CLI::App& app) {
   cmd->add_option("--out-prefix", opt->prefix, "Output path prefix, e.g. OUT/sub-001_ses-3T (folders are created)")
       ->required();
   cmd->add_option("--beta", opt->seg.beta,
-                  "MRF strength: how much a voxel's fractions are drawn to its 6 neighbours'; 0 = no spatial prior")
+                  "MRF strength at 1 mm: how much a voxel's fractions are drawn to its 6 neighbours'; 0 = no spatial\n"
+                  "prior. Voxels coarser than 1 mm use beta x 1 mm / smallest spacing (the run record's beta_used)")
       ->capture_default_str();
   cmd->add_option("--iterations", opt->seg.iterations,
                   "Most sweeps per phase (parameters, MRF); reached only when EM does not converge, which the\n"
@@ -162,6 +163,7 @@ void register_segment(CLI::App& app) {
       record.set("core_means", r.core_mean);
       record.set("core_noise_sd", r.core_sd);
       record.set("means_refined", r.means_refined);
+      record.set("beta_used", r.beta);
       record.set("converged", r.converged);
       record.set("last_change", r.change);
       record.set("last_parameter_change", r.parameter_change);

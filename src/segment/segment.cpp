@@ -154,6 +154,11 @@ Sums<N> reduce(std::size_t n, F&& per_voxel) {
 
 }  // namespace
 
+double mrf_beta(double beta, const Vec3& spacing) {
+  const double smin = std::min({spacing[0], spacing[1], spacing[2]});
+  return smin > 1.0 ? beta / smin : beta;
+}
+
 SegmentResult segment_tissues(const Volume& image, const Mask& brain, const SegmentOptions& o) {
   const Geometry& g = image.geom;
   require_same_grid(brain.geom, g, "segment: the brain mask is not on the image's grid");
@@ -162,6 +167,7 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
     throw UsageError("segment: need beta >= 0, iterations >= 1, bias iterations >= 0, tolerances >= 0");
 
   const Region r = make_region(brain);
+  const double beta_used = mrf_beta(o.beta, g.spacing);
   const std::size_t nb = r.inside.size(), nv = r.voxels.size();
   std::vector<float> img(nb, 0.0f);  // raw intensities in the box (brain voxels)
   for (std::uint32_t b : r.voxels) {
@@ -240,6 +246,7 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   };
 
   SegmentResult res;
+  res.beta = beta_used;
   // 1. The parameters and the bias field, without the MRF: EM sweeps over the
   // voxels while the field is updated; then the means and the noise from the
   // classes' cores, and the component weights by EM on the histogram of the
@@ -253,7 +260,7 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   model.mixtures = 0;
   for (int k = 0; k < K; ++k) model.w[std::size_t(k)] = cl.weight[std::size_t(k)];
   for (; sweeps < (with_bias ? o.bias_iterations : 1); ++sweeps) {
-    model.update(sweep(sweeps > 0 ? std::min(o.beta, kBiasPhaseBeta) : 0.0, true, with_bias), double(nv));
+    model.update(sweep(sweeps > 0 ? std::min(beta_used, kBiasPhaseBeta) : 0.0, true, with_bias), double(nv));
     if (with_bias) update_bias();
   }
   if (with_bias) sweep(0.0, false, false);  // the cores below from the intensities alone
@@ -325,11 +332,11 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   // settles where the undamped sweeps would have (WM T1 +15 %: 138 sweeps
   // against the 1000-sweep cap, volumes within 0.07 points).
   sweep(0.0, false, false);  // every voxel's fractions under the fitted model
-  if (o.beta > 0) {
+  if (beta_used > 0) {
     bool settled = false, damped = false;
     double previous = std::numeric_limits<double>::infinity();
     for (int it = 0; it < o.iterations; ++it) {
-      const MixelStats s = sweep(o.beta, false, false, damped);
+      const MixelStats s = sweep(beta_used, false, false, damped);
       ++sweeps;
       res.change = 0.5 * s.change / double(nv);
       damped = damped || res.change >= 0.9 * previous;

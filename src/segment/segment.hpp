@@ -18,7 +18,8 @@ enum class TissueLabel : std::uint8_t { Background = 0, CSF = 1, GM = 2, WM = 3 
 inline constexpr std::array<const char*, 3> kTissueNames{"CSF", "GM", "WM"};
 
 struct SegmentOptions {
-  double beta = 2.0;           // MRF strength: pull of a voxel's fractions towards its 6 neighbours' (mixel.hpp)
+  double beta = 2.0;           // MRF strength at 1 mm: pull of a voxel's fractions towards its 6 neighbours'
+                               // (mixel.hpp); for voxels coarser than 1 mm, beta x 1 mm / smallest spacing
   int iterations = 1000;       // MRF sweeps at most; reached only when they do not settle (reported)
   double tolerance = 1e-5;     // the MRF phase stops when less than this share of the brain changes class in a sweep
   int parameter_sweeps = 20000;        // EM sweeps on the histogram at most (about 1 ms each)
@@ -44,11 +45,17 @@ struct SegmentResult {
   bool converged = false;              // both tolerances were met before their caps
   double change = 0;                   // share of the brain whose class changed in the last MRF sweep
   std::array<double, 3> volume_mm3{};  // from the hard labels and the voxel size
+  double beta = 0;                     // the MRF strength used (options' beta scaled to the voxel size)
 };
 
 // `image` brain-extracted T1w (any positive scale), `brain` the mask (nonzero =
 // brain) on the same grid. Throws Error when the grids differ, the mask is
 // empty or the image inside it is constant or not finite.
 SegmentResult segment_tissues(const Volume& image, const Mask& brain, const SegmentOptions& o = {});
+
+// The MRF strength used on voxels of `spacing`: `beta` at 1 mm and finer, beta
+// x 1 mm / smallest spacing for coarser voxels (on the 2 mm cohort beta 1 beat
+// 2 on the MS patients' 1.5 T scans; at 1 mm 2 beat 1; docs/SEGMENT.md).
+double mrf_beta(double beta, const Vec3& spacing);
 
 }  // namespace harmonize

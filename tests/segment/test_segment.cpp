@@ -295,6 +295,33 @@ TEST(Segment, PartialVolumeFractionsOfATwoTissueMixture) {
   EXPECT_LT(mean_abs_diff(r.fractions[1], p.fraction[1], p.brain), 0.05);
 }
 
+// The MRF's strength is given at 1 mm and scaled down for coarser voxels
+// (beta x 1 mm / smallest spacing): the same voxels read as 2 mm voxels with
+// beta 2 segment exactly as at 1 mm with beta 1 (without a bias field nothing
+// else depends on the spacing), and differently from 1 mm with beta 2.
+TEST(Segment, TheMrfStrengthIsScaledToVoxelsCoarserThanOneMillimetre) {
+  EXPECT_DOUBLE_EQ(mrf_beta(2.0, {1, 1, 1}), 2.0);
+  EXPECT_DOUBLE_EQ(mrf_beta(2.0, {0.8, 0.8, 0.8}), 2.0);
+  EXPECT_DOUBLE_EQ(mrf_beta(2.0, {2, 2, 2}), 1.0);
+  EXPECT_DOUBLE_EQ(mrf_beta(2.0, {1.5, 1.5, 4}), 2.0 / 1.5);
+  EXPECT_DOUBLE_EQ(mrf_beta(2.0, {1, 1, 3}), 2.0);
+  const Phantom p = make_phantom(brain_label, 40, 1.0, 12.0, 23, nullptr, 1);
+  Volume coarse = p.image;
+  Mask coarse_brain = p.brain;
+  coarse.geom.spacing = coarse_brain.geom.spacing = {2, 2, 2};
+  SegmentOptions o;
+  o.bias_fwhm_mm = 0;
+  const SegmentResult at2 = segment_tissues(coarse, coarse_brain, o);
+  const SegmentResult at1_beta2 = segment_tissues(p.image, p.brain, o);
+  o.beta = 1;
+  const SegmentResult at1_beta1 = segment_tissues(p.image, p.brain, o);
+  EXPECT_DOUBLE_EQ(at2.beta, 1.0);
+  EXPECT_DOUBLE_EQ(at1_beta2.beta, 2.0);
+  EXPECT_EQ(at2.fractions[1].data, at1_beta1.fractions[1].data);
+  EXPECT_EQ(at2.labels.data, at1_beta1.labels.data);
+  EXPECT_NE(at2.fractions[1].data, at1_beta2.fractions[1].data);
+}
+
 TEST(Segment, SameResultWhateverTheThreadCount) {
   const Phantom p = make_phantom(brain_label, 48, 1.25, 8.0, 15);
   const int before = threads();
