@@ -46,7 +46,7 @@ def main():
         probs = [nib.load(truth + f"label-{c}_probseg.nii.gz").get_fdata(dtype=np.float32) for c in ("CSF", "GM", "WM")]
         # The three-class truth inside the mask, as segment_quality defines it:
         # each mask voxel's largest brain fraction (the simulator's dseg calls
-        # 1-2 % of the mask non-brain, which a three-class labelling cannot be).
+        # up to 0.6 % of the mask non-brain, which a three-class labelling cannot be).
         dseg = np.where(brain, np.argmax(np.stack(probs), axis=0) + 1, 0).astype(np.uint8)
         idx = np.argwhere(brain)
         lo, hi = idx.min(0), idx.max(0) + 1

@@ -6,8 +6,9 @@
 //   Dice CSF/GM/WM of our hard labels vs the truth hard labels inside the
 //   brain mask: each mask voxel's largest truth fraction of the three classes
 //   (*_probseg). The simulator's *_dseg takes the largest of four, non-brain
-//   included, and calls 1-2 % of the mask's voxels (the brain's edge, partly
-//   dura or bone) non-brain; a three-class segmentation of the mask must label
+//   included, and calls some of the mask's voxels (the brain's edge, partly
+//   dura or bone) non-brain: 0.3-0.6 % at 2 mm, under 0.15 % at 1 mm, 1-2 % of
+//   the CSF; a three-class segmentation of the mask must label
 //   them, so they take their largest brain class here ("nb%": their share of
 //   the mask);
 //   volume error % per class, hard vs hard: our label count vs that truth's
