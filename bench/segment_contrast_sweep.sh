@@ -48,7 +48,7 @@ for s in "${settings[@]}"; do
   fi
   ratios=($(grep -o '"wm_gm_signal_ratio": [0-9.]*' "$dir/code/harmonize_simulate.json" | awk '{print $2}'))
   "$quality" "$dir" ${SWEEP_QUALITY_OPTIONS:-} > "$dir/quality.txt"
-  while read -r scan dc dg dw _ vc vg vw _ _ _ _ _ _ sweeps _ _ sep; do
+  while read -r scan dc dg dw _ vc vg vw _ _ _ _ _ _ sweeps _ _ sep _; do
     case "$scan" in
       sub-*_ses-1p5T) ses=1.5T; r=${ratios[0]} ;;
       sub-*_ses-3T) ses=3T; r=${ratios[1]} ;;
