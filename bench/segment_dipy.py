@@ -45,9 +45,9 @@ def main():
         brain = nib.load(truth + "desc-brain_mask.nii.gz").get_fdata() > 0.5
         probs = [nib.load(truth + f"label-{c}_probseg.nii.gz").get_fdata(dtype=np.float32) for c in ("CSF", "GM", "WM")]
         # The three-class truth inside the mask, as segment_quality defines it:
-        # each mask voxel's largest brain fraction (the simulator's dseg calls
-        # up to 0.6 % of the mask non-brain, which a three-class labelling cannot be).
-        dseg = np.where(brain, np.argmax(np.stack(probs), axis=0) + 1, 0).astype(np.uint8)
+        # each mask voxel's largest brain fraction (the simulator's dseg calls up
+        # to 0.6 % of the mask non-brain, which a three-class labelling cannot be).
+        truth3 = np.where(brain, np.argmax(np.stack(probs), axis=0) + 1, 0).astype(np.uint8)
         idx = np.argwhere(brain)
         lo, hi = idx.min(0), idx.max(0) + 1
         box = tuple(slice(l, h) for l, h in zip(lo, hi))
@@ -56,11 +56,11 @@ def main():
         _, final, pve = TissueClassifierHMRF(verbose=False).classify(x, 3, a.beta, tolerance=a.tolerance,
                                                                         max_iter=a.max_iter)
         sec = time.time() - t0
-        labels = np.zeros(dseg.shape, np.uint8)
+        labels = np.zeros(truth3.shape, np.uint8)
         labels[box] = np.where(brain[box], final, 0).astype(np.uint8)
         d, v, pv = [], [], []
         for k in range(3):
-            ours, ref = labels == k + 1, dseg == k + 1
+            ours, ref = labels == k + 1, truth3 == k + 1
             d.append(2 * np.sum(ours & ref) / max(1, np.sum(ours) + np.sum(ref)))
             v.append(100 * (np.sum(ours) - np.sum(ref & brain)) / np.sum(ref & brain))
             ours_pv = np.sum(np.where(brain[box], pve[..., k], 0))
