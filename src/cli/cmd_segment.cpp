@@ -1,5 +1,6 @@
 // harmonize segment: CSF / GM / WM segmentation of a brain-extracted T1w scan
 // by the method of FSL FAST (docs/SEGMENT.md).
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -32,7 +33,8 @@ nlohmann::json to_json(const SegmentOptions& s) {
           {"bias_iterations", s.bias_iterations},
           {"partial_volume", s.partial_volume},
           {"tolerance", s.tolerance},
-          {"refine_separation", s.refine_separation}};
+          {"refine_separation", s.refine_separation},
+          {"class_means", s.class_means}};
 }
 
 }  // namespace
@@ -73,6 +75,11 @@ void register_segment(CLI::App& app) {
                   "Refine the class means on the histogram only when the GM and WM cores' means lie less than this\n"
                   "many noise sds apart (overlapping classes cut each other's cores); 0: never, a large value: always")
       ->capture_default_str();
+  cmd->add_option("--class-means", opt->seg.class_means,
+                  "CSF,GM,WM means of the bias-corrected image to use instead of estimating them (e.g. measured\n"
+                  "on the truth, to separate errors of the means from those of the model); the run record keeps them")
+      ->expected(3)
+      ->delimiter(',');
   cmd->add_flag("--no-bias", opt->no_bias, "Do not estimate a bias field (the input is already corrected)");
   cmd->add_flag("--no-pv", opt->no_pv,
                 "No mixtures in the model: three pure classes, probseg files hold their posteriors");
@@ -90,6 +97,9 @@ void register_segment(CLI::App& app) {
     if (!o.no_bias && !(o.seg.bias_fwhm_mm >= 5)) throw UsageError("--bias-fwhm must be at least 5 mm");
     if (!(o.seg.tolerance >= 0)) throw UsageError("--tolerance must be >= 0");
     if (!(o.seg.refine_separation >= 0)) throw UsageError("--refine-separation must be >= 0");
+    const auto& cm = o.seg.class_means;
+    if (!cm.empty() && !(std::isfinite(cm[0]) && std::isfinite(cm[2]) && cm[0] < cm[1] && cm[1] < cm[2]))
+      throw UsageError("--class-means must be three finite values CSF,GM,WM in increasing order");
     if (o.prefix.empty() || o.prefix.back() == '/') throw UsageError("--out-prefix needs a file name part");
 
     // Inputs first: every refusal before anything is written.

@@ -165,6 +165,10 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   if (!(o.beta >= 0) || o.iterations < 1 || o.bias_iterations < 0 || !(o.tolerance >= 0) || o.parameter_sweeps < 1 ||
       !(o.parameter_tolerance >= 0))
     throw UsageError("segment: need beta >= 0, iterations >= 1, bias iterations >= 0, tolerances >= 0");
+  if (!o.class_means.empty() &&
+      (o.class_means.size() != 3 || !std::isfinite(o.class_means[0]) || !std::isfinite(o.class_means[2]) ||
+       !(o.class_means[0] < o.class_means[1] && o.class_means[1] < o.class_means[2])))
+    throw UsageError("segment: given class means must be three finite values, CSF < GM < WM");
 
   const Region r = make_region(brain);
   const double beta_used = mrf_beta(o.beta, g.spacing);
@@ -315,6 +319,12 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
         model.means_fixed = (mu[2] - mu[1]) / model.sd >= o.refine_separation;
         res.core_mean = mu;
         res.core_sd = model.sd;
+      }
+      if (o.class_means.size() == std::size_t(K)) {
+        // Given means (a measurement, e.g. the truth's): used as they are; the
+        // noise still comes from the cores (or, with too few core voxels, EM).
+        for (int k = 0; k < K; ++k) model.mu[std::size_t(k)] = o.class_means[std::size_t(k)];
+        model.means_fixed = true;
       }
       res.means_refined = !model.means_fixed;
     }

@@ -5,6 +5,7 @@
 // field prior over the labels, expectation-maximisation, a smooth bias field
 // estimated with the classes, and partial-volume fractions per voxel.
 #include <array>
+#include <vector>
 #include <cstdint>
 #include <string>
 
@@ -26,6 +27,8 @@ struct SegmentOptions {
   double parameter_tolerance = 1e-7;   // ... until no weight or mean (share of the CSF-WM range) moves this much
   double refine_separation = 4.5;      // means refined on the histogram only when the cores' GM and WM means
                                        // are less than this many noise sds apart (docs/SEGMENT.md, "Model")
+  std::vector<double> class_means;     // CSF, GM, WM means of the bias-corrected image, given: used as they are
+                                       // (not estimated, not refined); empty: estimated
   double bias_fwhm_mm = 60.0;  // smoothness of the bias field estimate; <= 0: no bias estimation
   int bias_iterations = 10;    // bias updates (one per EM sweep, multiplied into the field)
   bool partial_volume = true;  // CSF/GM and GM/WM mixtures in the model (mixel EM); otherwise three pure classes

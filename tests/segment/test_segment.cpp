@@ -399,6 +399,33 @@ TEST(Segment, AnInterpolatedImageKeepsTheCoresMeans) {
   EXPECT_GT(refined.volume_mm3[1] / gm, 1.08);
 }
 
+// Given means (--class-means) are used as they are, whatever the refinement
+// rule says: the true ones keep GM's volume where refining would have moved
+// it, a GM mean set too far towards WM moves GM into CSF.
+TEST(Segment, GivenClassMeansAreUsedAsTheyAre) {
+  const Phantom p = make_phantom(brain_label, 32, 2.0, 5.0, 41, nullptr, 4);
+  const Volume v = shifted_linearly(p.image, 0.3);
+  double gm = 0;
+  const Volume f = shifted_linearly(p.fraction[1], 0.3);
+  for (std::size_t i = 0; i < f.data.size(); ++i) gm += p.brain.data[i] ? 8.0 * f.data[i] : 0;
+  SegmentOptions o;
+  o.bias_fwhm_mm = 0;
+  o.refine_separation = 100;  // would refine
+  o.class_means = {kMean[0], kMean[1], kMean[2]};
+  const SegmentResult truth = segment_tissues(v, p.brain, o);
+  EXPECT_FALSE(truth.means_refined);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(truth.mean[k], kMean[k]);
+  EXPECT_NEAR(truth.volume_mm3[1] / gm, 1.0, 0.03);
+  o.class_means = {kMean[0], 72, kMean[2]};
+  const SegmentResult high = segment_tissues(v, p.brain, o);
+  EXPECT_EQ(high.mean[1], 72);
+  EXPECT_GT(high.volume_mm3[0], truth.volume_mm3[0] * 1.03);
+  for (const std::vector<double>& bad : {std::vector<double>{30, 60}, {60, 30, 100}, {30, 60, NAN}}) {
+    o.class_means = bad;
+    EXPECT_THROW(segment_tissues(v, p.brain, o), UsageError);
+  }
+}
+
 TEST(Segment, RefusesMismatchedGridsEmptyMasksAndConstantImages) {
   const Phantom p = make_phantom(brain_label, 32, 2.0, 5.0, 16);
   Geometry g = p.image.geom;

@@ -151,4 +151,6 @@ TEST_F(SegmentCli, RefusesBadInputsAndWritesNothing) {
   write_nifti(dir_ + "/faint_mask.nii.gz", Volume(input.geom, 0.4f));
   refused("--input " + scan() + " --mask " + dir_ + "/faint_mask.nii.gz", "no brain voxel");
   refused("--input " + scan() + " --mask " + mask() + " --beta -1", "--beta");
+  refused("--input " + scan() + " --mask " + mask() + " --class-means 40,20,60", "--class-means");
+  refused("--input " + scan() + " --mask " + mask() + " --class-means 20,40", "--class-means");
 }
