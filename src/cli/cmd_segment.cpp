@@ -1,6 +1,5 @@
 // harmonize segment: CSF / GM / WM segmentation of a brain-extracted T1w scan
 // by the method of FSL FAST (docs/SEGMENT.md).
-#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -97,8 +96,7 @@ void register_segment(CLI::App& app) {
     if (!o.no_bias && !(o.seg.bias_fwhm_mm >= 5)) throw UsageError("--bias-fwhm must be at least 5 mm");
     if (!(o.seg.tolerance >= 0)) throw UsageError("--tolerance must be >= 0");
     if (!(o.seg.refine_separation >= 0)) throw UsageError("--refine-separation must be >= 0");
-    const auto& cm = o.seg.class_means;
-    if (!cm.empty() && !(std::isfinite(cm[0]) && std::isfinite(cm[2]) && cm[0] < cm[1] && cm[1] < cm[2]))
+    if (!valid_class_means(o.seg.class_means))
       throw UsageError("--class-means must be three finite values CSF,GM,WM in increasing order");
     if (o.prefix.empty() || o.prefix.back() == '/') throw UsageError("--out-prefix needs a file name part");
 

@@ -159,15 +159,17 @@ double mrf_beta(double beta, const Vec3& spacing) {
   return smin > 1.0 ? beta / smin : beta;
 }
 
+bool valid_class_means(const std::vector<double>& m) {
+  return m.empty() || (m.size() == 3 && std::isfinite(m[0]) && std::isfinite(m[2]) && m[0] < m[1] && m[1] < m[2]);
+}
+
 SegmentResult segment_tissues(const Volume& image, const Mask& brain, const SegmentOptions& o) {
   const Geometry& g = image.geom;
   require_same_grid(brain.geom, g, "segment: the brain mask is not on the image's grid");
   if (!(o.beta >= 0) || o.iterations < 1 || o.bias_iterations < 0 || !(o.tolerance >= 0) || o.parameter_sweeps < 1 ||
       !(o.parameter_tolerance >= 0))
     throw UsageError("segment: need beta >= 0, iterations >= 1, bias iterations >= 0, tolerances >= 0");
-  if (!o.class_means.empty() &&
-      (o.class_means.size() != 3 || !std::isfinite(o.class_means[0]) || !std::isfinite(o.class_means[2]) ||
-       !(o.class_means[0] < o.class_means[1] && o.class_means[1] < o.class_means[2])))
+  if (!valid_class_means(o.class_means))
     throw UsageError("segment: given class means must be three finite values, CSF < GM < WM");
 
   const Region r = make_region(brain);

@@ -5,9 +5,9 @@
 // field prior over the labels, expectation-maximisation, a smooth bias field
 // estimated with the classes, and partial-volume fractions per voxel.
 #include <array>
-#include <vector>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/volume.hpp"
 
@@ -60,5 +60,8 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
 // x 1 mm / smallest spacing for coarser voxels (on the 2 mm cohort beta 1 beat
 // 2 on the MS patients' 1.5 T scans; at 1 mm 2 beat 1; docs/SEGMENT.md).
 double mrf_beta(double beta, const Vec3& spacing);
+
+// SegmentOptions::class_means as given: empty, or three finite means CSF < GM < WM.
+bool valid_class_means(const std::vector<double>& means);
 
 }  // namespace harmonize
