@@ -5,8 +5,8 @@
 # + coronal + axial fused), preprocessing of the raw scan included (brain
 # mask given, N4, 1 mm grid, slicing). The network's weights do not change
 # the cost, so a model trained for a few steps on one 1 mm pair stands in
-# for a trained one. Prints a Markdown table. Run on a quiet machine: one
-# LibTorch process at a time.
+# for a trained one; a last row times four scans in one call. Prints a
+# Markdown table. Run on a quiet machine: one LibTorch process at a time.
 # Usage: bench/apply_views.sh [WORK_DIR] [PRESET=small] [SLICE=192] [THREADS=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,3 +32,13 @@ for views in sagittal sagittal,coronal,axial; do
     awk -v v="$views" -v n="$steps" -v s="$s" -v m="$kb" 'BEGIN { printf "| %s | %d | %.1f s | %.2f GiB |\n", v, n, s, m / 1048576 }'
   done
 done
+# Several scans in one call are harmonized one at a time: peak memory stays
+# one scan's, time grows with the count.
+n=4
+args=()
+for i in $(seq 1 $n); do args+=(--input "$scan" --mask "$mask" --output "$work/out$i.nii.gz"); done
+/usr/bin/time -f '%e %M' -o "$work/apply.time" "$hz" apply --model "$work/run/model.pt" "${args[@]}" --force \
+  --sampler ddim --step-spacing trailing --steps 1 --orientations sagittal,coronal,axial --end-noise none \
+  --threads "$threads" -q > /dev/null
+read -r s kb < "$work/apply.time"
+awk -v n="$n" -v s="$s" -v m="$kb" 'BEGIN { printf "| sagittal, coronal, axial; %d scans in one call | 1 | %.1f s | %.2f GiB |\n", n, s, m / 1048576 }'

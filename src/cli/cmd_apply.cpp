@@ -39,7 +39,7 @@ void register_apply(CLI::App& app) {
       "conditioned on it, stack the slices and write the result on the input's grid (background 0, values on the\n"
       "target contrast's [0,1] scale).");
   cmd->add_option("--model", opt->model, "model.pt (or a checkpoint) from harmonize train")->required();
-  cmd->add_option("--input", opt->inputs, "Raw scans (NIfTI); slices of all inputs are batched together")->required();
+  cmd->add_option("--input", opt->inputs, "Raw scans (NIfTI), harmonized one at a time, each output written when its scan is done")->required();
   cmd->add_option("--output", opt->outputs, "One output file per input (.nii.gz)");
   cmd->add_option("--output-dir", opt->output_dir, "Or: a folder for <input name>_harmonized.nii.gz");
   cmd->add_option("--mask", opt->masks, "Brain masks of the inputs (default: Colin27 template registration)");
@@ -165,15 +165,18 @@ void register_apply(CLI::App& app) {
     s.correction.end_noise_sd = o.end_noise.resolve(model.header.target_noise_sd, o.model);
     s.prep = preprocessing_of(model.header, o.prep, o.model);
 
-    std::vector<ScanInput> inputs;
-    for (std::size_t i = 0; i < o.inputs.size(); ++i) {
-      inputs.push_back({o.inputs[i], read_nifti(o.inputs[i]), std::nullopt});
+    // Scan i as a ScanInput: read when its turn comes, so that memory holds one scan at a time.
+    auto input = [&](std::size_t i) {
+      ScanInput in{o.inputs[i], read_nifti(o.inputs[i]), std::nullopt};
       if (!o.masks.empty()) {
-        inputs.back().brain = read_nifti_mask(o.masks[i]);
-        if (const std::string why = grid_mismatch(inputs.back().brain->geom, inputs.back().image.geom); !why.empty())
+        in.brain = read_nifti_mask(o.masks[i]);
+        if (const std::string why = grid_mismatch(in.brain->geom, in.image.geom); !why.empty())
           throw InputError(o.masks[i], "the brain mask is not on the grid of " + o.inputs[i] + " (" + why + ")");
       }
-    }
+      return in;
+    };
+    // Every input read once before any work: a bad file stops the run before the first output.
+    for (std::size_t i = 0; i < o.inputs.size(); ++i) input(i);
     std::unique_ptr<BrainTemplate> tmpl;
     if (o.masks.empty()) tmpl = std::make_unique<BrainTemplate>(BrainTemplate::load(o.prep.template_dir));
 
@@ -184,10 +187,10 @@ void register_apply(CLI::App& app) {
       progress->advance(done - last);
       last = done;
     };
-    const auto outputs = harmonize_scans(model, inputs, tmpl.get(), s);
-    if (progress) progress->finish();
-    for (std::size_t i = 0; i < outputs.size(); ++i) {
-      write_nifti(o.outputs[i], outputs[i]);
+    // Each output written as soon as its scan is done.
+    sample_scans(model, o.inputs.size(), input, tmpl.get(), s, [&](std::size_t i, SampledScan&& sampled) {
+      const Volume output = finish_scan(sampled, s.correction, output_noise_seed(s.harmonize.seed, sampled.key));
+      write_nifti(o.outputs[i], output);
       const nlohmann::json prov = {{"Sources", {o.inputs[i]}},
                                    {"Model", o.model},
                                    {"Direction", model.header.direction},
@@ -205,12 +208,13 @@ void register_apply(CLI::App& app) {
                                    {"QuantileMap", s.correction.map.has_value()},
                                    {"Recipe", use_recipe ? model.header.recipe : nlohmann::json(nullptr)},
                                    {"RecipeOverrides", overrides},
-                                   {"Seed", o.global.seed},
+                                   {"Seed", s.harmonize.seed},  // the recipe's unless --seed was given
                                    {"CommandLine", command_line()},
                                    {"Versions", versions()}};
       write_text_atomically(sidecar_of(o.outputs[i]), prov.dump(2) + "\n");
       std::printf("%s -> %s\n", o.inputs[i].c_str(), o.outputs[i].c_str());
-    }
+    });
+    if (progress) progress->finish();
   });
 }
 

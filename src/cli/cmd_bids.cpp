@@ -56,13 +56,9 @@ struct ScanOutputs {
   }
 };
 
-// A stable 64-bit hash of a name (FNV-1a): a scan's seed does not depend on
-// which other scans share the call.
-std::uint64_t name_hash(const std::string& s) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
+// A stable 64-bit hash of a name: a scan's seed does not depend on which
+// other scans share the call.
+std::uint64_t name_hash(const std::string& s) { return fnv1a(s.data(), s.size()); }
 
 void require_raw_dataset(const std::string& bids_dir) {
   if (!fs::is_directory(bids_dir)) throw InputError(bids_dir, "BIDS dataset folder does not exist");
@@ -278,7 +274,7 @@ void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
     ScanOptions one = s;
     one.harmonize.seed = derive_seed(s.harmonize.seed, name_hash(scan->relative()));
     const auto sampled = sample_scans(model, {input}, tmpl.get(), one);
-    const std::uint64_t noise_seed = output_noise_seed(one.harmonize.seed, 0);
+    const std::uint64_t noise_seed = output_noise_seed(one.harmonize.seed, sampled[0].key);
     const Volume result = finish_scan(sampled[0], one.correction, noise_seed);
 
     write_nifti(outs.mask, sampled[0].prepared.input_brain);

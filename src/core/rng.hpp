@@ -2,6 +2,7 @@
 // Deterministic random numbers, identical on every platform: mt19937_64 (fully
 // specified by the standard) with our own uniform/normal transforms (the
 // standard library's distributions differ between implementations).
+#include <cstddef>
 #include <cstdint>
 #include <random>
 
@@ -9,6 +10,11 @@ namespace harmonize {
 
 // Seed of an independent stream `stream` derived from `seed` (SplitMix64).
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream);
+
+// A stable 64-bit hash of bytes (FNV-1a), continued from `h`: seeds keyed by a
+// name or by content.
+inline constexpr std::uint64_t kFnvOffset = 1469598103934665603ull;
+std::uint64_t fnv1a(const void* data, std::size_t bytes, std::uint64_t h = kFnvOffset);
 
 class Rng {
  public:

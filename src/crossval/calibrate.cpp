@@ -13,13 +13,15 @@ namespace fs = std::filesystem;
 
 namespace harmonize {
 
+ScanInput preprocessed_scan(const CrossvalLayout& layout, const std::string& subject, const std::string& session) {
+  const std::string path = layout.image(subject, session);
+  return {path, read_nifti(path), read_nifti_mask(layout.brain(subject))};
+}
+
 std::vector<ScanInput> preprocessed_scans(const CrossvalLayout& layout, const std::vector<std::string>& subjects,
                                           const std::string& session) {
   std::vector<ScanInput> in;
-  for (const auto& sub : subjects) {
-    const std::string path = layout.image(sub, session);
-    in.push_back({path, read_nifti(path), read_nifti_mask(layout.brain(sub))});
-  }
+  for (const auto& sub : subjects) in.push_back(preprocessed_scan(layout, sub, session));
   return in;
 }
 

@@ -28,6 +28,8 @@ namespace harmonize {
 // (ScanOptions::preprocessed; slices cut as the plan's preprocessing cut them).
 std::vector<ScanInput> preprocessed_scans(const CrossvalLayout& layout, const std::vector<std::string>& subjects,
                                           const std::string& session);
+// One of them.
+ScanInput preprocessed_scan(const CrossvalLayout& layout, const std::string& subject, const std::string& session);
 ScanOptions preprocessed_options(const CrossvalPlan& plan, const HarmonizeOptions& h);
 
 struct ModelCalibration {

@@ -83,7 +83,7 @@ void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const s
     keep_recipe(model_path, model, recipe);
   }
   // How this model harmonized its test subjects, for `apply` to repeat it on
-  // the same preprocessed images (subject k's end noise: output_noise(seed, k, 0)).
+  // the same preprocessed images (a scan's end noise: output_noise(seed, scan_key, 0)).
   write_text_atomically(L.model_dir(f, dir) + "/harmonize.json",
                         nlohmann::json{{"seed", h.seed},
                                        {"sampling", h.sampling},
@@ -92,22 +92,22 @@ void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const s
                                        {"subjects", r.folds[f]}}
                                 .dump(2) +
                             "\n");
-  // The stage `apply` runs, on the preprocessed images: sampled once, finished per output.
-  const auto sampled =
-      sample_scans(model, preprocessed_scans(L, todo, parse_direction(dir).condition_session), nullptr,
-                   preprocessed_options(p, h));
+  // The stage `apply` runs, on the preprocessed images: each subject sampled
+  // once (seeded by its image, harmonize/scan.hpp scan_key: a resumed run
+  // samples it as an uninterrupted one, and `apply` repeats it), finished per
+  // output and written before the next one starts.
+  const std::string condition = parse_direction(dir).condition_session;
+  sample_scans(
+      model, todo.size(), [&](std::size_t i) { return preprocessed_scan(L, todo[i], condition); },
+      nullptr, preprocessed_options(p, h), [&](std::size_t i, SampledScan&& sampled) {
+        write_nifti(L.harmonized(dir, todo[i], "harmonized"),
+                    finish_scan(sampled, c.main, crossval_seeds::output_noise(h.seed, sampled.key, 0)));
+        if (p.corrected()) write_nifti(L.harmonized(dir, todo[i], "bare"), finish_scan(sampled, Correction{}, 0));
+        if (p.volume_fit)
+          write_nifti(L.harmonized(dir, todo[i], "volumefit"),
+                      finish_scan(sampled, *c.fitted, crossval_seeds::output_noise(h.seed, sampled.key, 1)));
+      });
   if (progress) progress->finish();
-  for (std::size_t i = 0; i < todo.size(); ++i) {
-    // The noise of a subject depends on its place among all subjects, not on this run's to-do list.
-    const std::size_t k = std::size_t(std::find(r.subjects.begin(), r.subjects.end(), todo[i]) - r.subjects.begin());
-    write_nifti(L.harmonized(dir, todo[i], "harmonized"),
-                finish_scan(sampled[i], c.main, crossval_seeds::output_noise(h.seed, k, 0)));
-    if (p.corrected())
-      write_nifti(L.harmonized(dir, todo[i], "bare"), finish_scan(sampled[i], Correction{}, 0));
-    if (p.volume_fit)
-      write_nifti(L.harmonized(dir, todo[i], "volumefit"),
-                  finish_scan(sampled[i], *c.fitted, crossval_seeds::output_noise(h.seed, k, 1)));
-  }
   r.add_seconds("harmonize", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
@@ -129,10 +129,12 @@ void harmonize_baseline(const CrossvalRun& r, int f, const std::string& dir, con
   const std::string model_path = L.model_dir(f, dir, objective) + "/model.pt";
   const LoadedModel model = load_model(model_path, h.device);
   keep_recipe(model_path, model, fold_recipe(r, f, dir, h.seed, name));
-  const auto sampled = sample_scans(model, preprocessed_scans(L, todo, parse_direction(dir).condition_session),
-                                    nullptr, preprocessed_options(p, h));
-  for (std::size_t i = 0; i < todo.size(); ++i)
-    write_nifti(L.harmonized(dir, todo[i], objective), finish_scan(sampled[i], Correction{}, 0));
+  const std::string condition = parse_direction(dir).condition_session;
+  sample_scans(
+      model, todo.size(), [&](std::size_t i) { return preprocessed_scan(L, todo[i], condition); },
+      nullptr, preprocessed_options(p, h), [&](std::size_t i, SampledScan&& sampled) {
+        write_nifti(L.harmonized(dir, todo[i], objective), finish_scan(sampled, Correction{}, 0));
+      });
   r.add_seconds("harmonize_baselines", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 

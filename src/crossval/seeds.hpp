@@ -1,6 +1,7 @@
 #pragma once
-// Every seed of a cross-validation, derived from the run's one seed (the
-// values are those of the first cross-validations, so their results repeat).
+// Every seed of a cross-validation, derived from the run's one seed. A test
+// subject's sampler and end noise are keyed by its image (harmonize/scan.hpp
+// scan_key; since 2026-12-04, before by its place in the fold's call).
 #include <cstdint>
 
 #include "core/rng.hpp"
@@ -11,9 +12,10 @@ namespace harmonize::crossval_seeds {
 inline std::uint64_t training(std::uint64_t seed, int fold) { return seed + 1000 * std::uint64_t(fold); }
 // The sampler of fold f's test subjects (one generator per fold and direction).
 inline std::uint64_t sampling(std::uint64_t seed, int fold) { return seed + 7919 * std::uint64_t(fold + 1); }
-// The end noise of an output: subject k (its place among all subjects), output 0 (main) or 1 (volume-fitted).
-inline std::uint64_t output_noise(std::uint64_t sampling_seed, std::size_t subject, int output) {
-  return derive_seed(sampling_seed, 2 * std::uint64_t(subject) + std::uint64_t(output));
+// The end noise of an output of the scan with `key` (harmonize/scan.hpp
+// scan_key): output 0 (main, as `apply`'s output_noise_seed) or 1 (volume-fitted).
+inline std::uint64_t output_noise(std::uint64_t sampling_seed, std::uint64_t key, int output) {
+  return derive_seed(sampling_seed, 2 * key + std::uint64_t(output));
 }
 // The calibration's sampler and its maps' noise; the volume fit's noise.
 inline std::uint64_t calibration(std::uint64_t sampling_seed) { return sampling_seed + 1; }

@@ -1,9 +1,10 @@
 #pragma once
 // Sampling slice stacks with a trained model: every slice with brain is
 // sampled from the model conditioned on it; slices are batched across stacks
-// (and so across scans). No per-slice rescaling: outputs stay on the target
-// contrast's [0, 1] scale, so the stacked volume is consistent in 3D. What
-// happens to a sampled volume afterwards is harmonize/correction.hpp's.
+// (a scan's orientations: harmonize/scan.hpp gives one scan per call). No
+// per-slice rescaling: outputs stay on the target contrast's [0, 1] scale, so
+// the stacked volume is consistent in 3D. What happens to a sampled volume
+// afterwards is harmonize/correction.hpp's.
 #include <cstdint>
 #include <functional>
 #include <string>

@@ -32,48 +32,75 @@ PreprocessOptions preprocessing_of(const ModelHeader& header, PreprocessOptions 
   return p;
 }
 
-std::uint64_t output_noise_seed(std::uint64_t seed, std::size_t i) { return derive_seed(seed, 2 * std::uint64_t(i)); }
+std::uint64_t scan_key(const Volume& image) {
+  std::uint64_t h = fnv1a(image.geom.size.data(), sizeof(image.geom.size));
+  h = fnv1a(image.geom.spacing.data(), sizeof(image.geom.spacing), h);
+  return fnv1a(image.data.data(), image.data.size() * sizeof(float), h);
+}
+
+std::uint64_t scan_sampling_seed(std::uint64_t seed, std::uint64_t key) {
+  return derive_seed(derive_seed(seed, 0x73616d706c65ULL), key);  // "sample"
+}
+
+std::uint64_t output_noise_seed(std::uint64_t seed, std::uint64_t key) { return derive_seed(seed, 2 * key); }
+
+namespace {
+
+// Steps 1 and 2 for one scan, its slices sampled with o.harmonize.seed.
+SampledScan sample_one(const LoadedModel& model, const ScanInput& in, const BrainTemplate* tmpl, const ScanOptions& o) {
+  // 1. The image to sample and its brain.
+  PreparedScan p;
+  if (o.preprocessed) {
+    if (!in.brain) throw InputError(in.name, "a preprocessed image needs its brain mask");
+    require_same_grid(in.image.geom, in.brain->geom, in.name + ": image and brain mask");
+    p.image = in.image;
+    p.brain = *in.brain;
+    p.input_brain = *in.brain;
+    p.input_grid = in.image.geom;
+  } else {
+    StepTimes times;
+    p = prepare_scan(in.name, in.image, in.brain ? &*in.brain : nullptr, tmpl, o.prep, times);
+  }
+  const SliceLayout layout = plan_slices(p.image.geom, p.brain, o.prep.slice_height, o.prep.slice_width);
+  const torch::Tensor stack = to_tensor(to_slices(p.image, layout));
+  // 2. Sampling (and fusing across orientations).
+  torch::Tensor sampled;
+  if (o.harmonize.views == std::vector<View>{View::Sagittal}) {
+    sampled = harmonize_stacks(model, {stack}, {layout.has_brain}, o.harmonize)[0];
+  } else {
+    Volume brain(p.brain.geom, 0.0f);
+    for (std::size_t n = 0; n < brain.data.size(); ++n) brain.data[n] = p.brain.data[n] ? 1.0f : 0.0f;
+    sampled = harmonize_blocks(model, {stack}, {to_tensor(to_slices(brain, layout))}, o.harmonize)[0];
+  }
+  return {from_slices(from_tensor(sampled, layout.stack_geometry()), layout), std::move(p), 0};
+}
+
+}  // namespace
+
+void sample_scans(const LoadedModel& model, std::size_t count, const std::function<ScanInput(std::size_t)>& input,
+                  const BrainTemplate* tmpl, const ScanOptions& o, const ScanSink& each) {
+  constexpr std::size_t unit = 1000;  // progress per scan
+  for (std::size_t i = 0; i < count; ++i) {
+    const ScanInput in = input(i);
+    const std::uint64_t key = scan_key(in.image);
+    ScanOptions one = o;
+    one.harmonize.seed = scan_sampling_seed(o.harmonize.seed, key);
+    if (o.harmonize.progress)
+      one.harmonize.progress = [&, i](std::size_t done, std::size_t all) {
+        o.harmonize.progress(i * unit + (all ? done * unit / all : unit), count * unit);
+      };
+    SampledScan sampled = sample_one(model, in, tmpl, one);
+    sampled.key = key;
+    each(i, std::move(sampled));
+  }
+}
 
 std::vector<SampledScan> sample_scans(const LoadedModel& model, const std::vector<ScanInput>& inputs,
                                       const BrainTemplate* tmpl, const ScanOptions& o) {
-  // 1. The image to sample and its brain, per scan.
-  std::vector<PreparedScan> prepared;
-  std::vector<SliceLayout> layouts;
-  std::vector<torch::Tensor> stacks;
-  std::vector<std::vector<std::uint8_t>> has_brain;
-  std::vector<torch::Tensor> brains;  // the brain masks as slice stacks, for other orientations
-  const bool sagittal_only = o.harmonize.views == std::vector<View>{View::Sagittal};
-  StepTimes times;
-  for (const auto& in : inputs) {
-    if (o.preprocessed) {
-      if (!in.brain) throw InputError(in.name, "a preprocessed image needs its brain mask");
-      require_same_grid(in.image.geom, in.brain->geom, in.name + ": image and brain mask");
-      PreparedScan p;
-      p.image = in.image;
-      p.brain = *in.brain;
-      p.input_brain = *in.brain;
-      p.input_grid = in.image.geom;
-      prepared.push_back(std::move(p));
-    } else {
-      prepared.push_back(prepare_scan(in.name, in.image, in.brain ? &*in.brain : nullptr, tmpl, o.prep, times));
-    }
-    const PreparedScan& p = prepared.back();
-    layouts.push_back(plan_slices(p.image.geom, p.brain, o.prep.slice_height, o.prep.slice_width));
-    stacks.push_back(to_tensor(to_slices(p.image, layouts.back())));
-    has_brain.push_back(layouts.back().has_brain);
-    if (!sagittal_only) {
-      Volume brain(p.brain.geom, 0.0f);
-      for (std::size_t n = 0; n < brain.data.size(); ++n) brain.data[n] = p.brain.data[n] ? 1.0f : 0.0f;
-      brains.push_back(to_tensor(to_slices(brain, layouts.back())));
-    }
-  }
-  // 2. Sampling, slices batched across scans (and fused across orientations).
-  const auto sampled = sagittal_only ? harmonize_stacks(model, stacks, has_brain, o.harmonize)
-                                     : harmonize_blocks(model, stacks, brains, o.harmonize);
   std::vector<SampledScan> out;
-  for (std::size_t i = 0; i < inputs.size(); ++i)
-    out.push_back({from_slices(from_tensor(sampled[i], layouts[i].stack_geometry()), layouts[i]),
-                   std::move(prepared[i])});
+  sample_scans(
+      model, inputs.size(), [&](std::size_t i) { return inputs[i]; }, tmpl, o,
+      [&](std::size_t, SampledScan&& s) { out.push_back(std::move(s)); });
   return out;
 }
 
@@ -101,7 +128,7 @@ std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<
   const auto sampled = sample_scans(model, inputs, tmpl, o);
   std::vector<Volume> out;
   for (std::size_t i = 0; i < sampled.size(); ++i)
-    out.push_back(finish_scan(sampled[i], o.correction, output_noise_seed(o.harmonize.seed, i)));
+    out.push_back(finish_scan(sampled[i], o.correction, output_noise_seed(o.harmonize.seed, sampled[i].key)));
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "cli/run_cli.hpp"
+#include "core/files.hpp"
 #include "io/nifti.hpp"
 #include "io/raw_nifti.hpp"
 #include "cli/tiny_model.hpp"
@@ -168,6 +169,50 @@ TEST(Apply, AnSformUnlikeItsQformIsTheGridAndBothComeBackAsGiven) {
     inside += m.data[n] != 0 && res2.data[n] > 0;
   }
   EXPECT_GT(inside, 100u);
+  fs::remove_all(dir);
+}
+
+// Scans are harmonized one at a time, each seeded by its own image: a scan's
+// output does not depend on the other scans of the call nor on its place
+// there, and a bad input anywhere in the list stops the run before the first
+// output.
+TEST(Apply, EachScanIsSampledOnItsOwn) {
+  const std::string dir = (fs::temp_directory_path() / ("harmonize_apply_each_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  ASSERT_EQ(run("simulate " + dir + "/cohort --subjects 2 --resolution 3 -q").status, 0);
+  auto scan = [&](const std::string& sub) { return dir + "/cohort/" + sub + "/ses-1p5T/anat/" + sub + "_ses-1p5T_T1w.nii.gz"; };
+  auto mask = [&](const std::string& sub) {
+    return dir + "/cohort/derivatives/truth/" + sub + "/ses-1p5T/anat/" + sub + "_ses-1p5T_desc-brain_mask.nii.gz";
+  };
+  save_tiny_model(dir + "/model.pt", "1p5T-to-3T", nlohmann::json::object(),
+                  {{"spacing_mm", 3.0}, {"slice_height", 64}, {"slice_width", 64}, {"n4", false}});
+  const std::string a = " --input " + scan("sub-001") + " --mask " + mask("sub-001");
+  const std::string b = " --input " + scan("sub-002") + " --mask " + mask("sub-002");
+  // The untrained network's output is its input noise (clamped), so each voxel shows which noise it was given.
+  const std::string opts = " --steps 2 --batch 7 -q --end-noise 0.02 --model " + dir + "/model.pt";
+  ASSERT_EQ(run("apply" + opts + a + b + " --output " + dir + "/a2.nii.gz --output " + dir + "/b2.nii.gz").status, 0);
+  ASSERT_EQ(run("apply" + opts + b + " --output " + dir + "/b1.nii.gz").status, 0);
+  ASSERT_EQ(run("apply" + opts + a + " --output " + dir + "/a1.nii.gz").status, 0);
+  const Volume a1 = read_nifti(dir + "/a1.nii.gz"), a2 = read_nifti(dir + "/a2.nii.gz");
+  const Volume b1 = read_nifti(dir + "/b1.nii.gz"), b2 = read_nifti(dir + "/b2.nii.gz");
+  std::size_t brain = 0, mid = 0;
+  for (float v : b1.data) brain += v != 0.0f, mid += v > 0.05f && v < 0.95f;
+  EXPECT_GT(brain, 100u);
+  EXPECT_GT(mid, 100u);  // the end noise
+  EXPECT_EQ(b1.data, b2.data) << "sub-002's output changed with sub-001 before it";
+  EXPECT_EQ(a1.data, a2.data) << "sub-001's output changed with sub-002 after it";
+  EXPECT_NE(a1.data, b1.data);
+  // Another seed, another output.
+  ASSERT_EQ(run("apply" + opts + b + " --seed 8 --output " + dir + "/b3.nii.gz").status, 0);
+  EXPECT_NE(read_nifti(dir + "/b3.nii.gz").data, b1.data);
+  // The second input is not a NIfTI file: refused before sub-001's output is written.
+  { std::ofstream(dir + "/bad.nii.gz") << "not a NIfTI file"; }
+  const Result bad = run("apply" + opts + a + " --input " + dir + "/bad.nii.gz --output " + dir + "/a4.nii.gz --output " +
+                         dir + "/b4.nii.gz --mask " + mask("sub-002"));
+  EXPECT_NE(bad.status, 0);
+  EXPECT_NE(bad.output.find("bad.nii.gz"), std::string::npos) << bad.output;
+  EXPECT_FALSE(fs::exists(dir + "/a4.nii.gz"));
   fs::remove_all(dir);
 }
 

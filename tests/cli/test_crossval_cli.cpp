@@ -89,9 +89,9 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   EXPECT_NE(md.find("`--volume-fit`"), std::string::npos);
 
   // `apply --model M` alone gives the same voxels as crossval: the model file
-  // carries its recipe (sampler, steps, seed, end noise, quantile map). The
-  // fold's test subjects' preprocessed images go in the fold's order (sub-001
-  // is the first subject, so its end noise stream is the first of both). An
+  // carries its recipe (sampler, steps, seed, end noise, quantile map), and a
+  // scan's sampler and end noise are keyed by its image (the fold's test
+  // subjects go in reverse order here: their place does not matter). An
   // option given on the command line overrides its part and is recorded.
   {
     const auto plan = nlohmann::json::parse(harmonize::read_text_file(dir + "/cv/plan.json"));
@@ -101,10 +101,12 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
     const std::string model = dir + "/cv/models/fold-" + std::to_string(f + 1) + "_1p5T-to-3T";
     const auto recipe = nlohmann::json::parse(harmonize::read_text_file(model + "/harmonize.json"));
     std::string inputs;
-    for (const auto& sub : folds[f])
+    for (auto it = folds[f].rbegin(); it != folds[f].rend(); ++it) {
+      const std::string& sub = *it;
       inputs += " --input " + dir + "/cv/prep/" + sub + "/ses-1p5T/anat/" + sub +
                 "_ses-1p5T_space-ses3T_desc-preproc_T1w.nii.gz --mask " + dir + "/cv/prep/" + sub + "/ses-3T/anat/" +
                 sub + "_ses-3T_desc-brain_mask.nii.gz";
+    }
     const std::string name = "/sub-001_ses-1p5T_space-ses3T_desc-preproc_T1w_harmonized";
     const auto a = run_cli("apply --model " + model + "/model.pt --preprocessed --threads 2 --output-dir " + dir +
                            "/applied" + inputs);
@@ -120,6 +122,9 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
     }
     EXPECT_GT(brain, 1000u);
     EXPECT_EQ(differ, 0u) << "of " << applied.data.size() << " voxels";
+    const std::string other = folds[f].back();  // the first input
+    EXPECT_EQ(harmonize::read_nifti(dir + "/applied/" + other + "_ses-1p5T_space-ses3T_desc-preproc_T1w_harmonized.nii.gz").data,
+              harmonize::read_nifti(dir + "/cv/harmonized/1p5T-to-3T/" + other + "_desc-harmonized_T1w.nii.gz").data);
     const auto sidecar = nlohmann::json::parse(harmonize::read_text_file(dir + "/applied" + name + ".json"));
     EXPECT_EQ(sidecar.at("Recipe").at("seed"), recipe.at("seed"));
     EXPECT_TRUE(sidecar.at("QuantileMap").get<bool>());
@@ -146,14 +151,24 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   EXPECT_NE(r.output.find("evaluation: done before"), std::string::npos) << r.output;
   EXPECT_EQ(harmonize::read_text_file(dir + "/cv/metrics.csv"), before);
 
-  // Lost work is redone, and only that: one subject's harmonized scan.
-  fs::remove(dir + "/cv/harmonized/3T-to-1p5T/sub-001_desc-harmonized_T1w.nii.gz");
-  fs::remove(dir + "/cv/metrics/3T-to-1p5T/sub-001_metrics.csv");
-  r = run_cli(args);
-  ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_NE(r.output.find("harmonizing 1 subjects"), std::string::npos) << r.output;
-  EXPECT_EQ(r.output.find("calibrating"), std::string::npos) << "the saved calibration is reused: " << r.output;
-  EXPECT_NE(r.output.find("evaluating 1 subject"), std::string::npos) << r.output;
+  // Lost work is redone, and only that: one subject's harmonized scan, the
+  // same voxels again (the second of its fold: its sampler and end noise do
+  // not depend on which subjects are left to do).
+  {
+    const auto plan = nlohmann::json::parse(harmonize::read_text_file(dir + "/cv/plan.json"));
+    const std::string lost = plan.at("folds").at(0).at(1).get<std::string>();
+    const std::string path = dir + "/cv/harmonized/3T-to-1p5T/" + lost + "_desc-harmonized_T1w.nii.gz";
+    const auto before_loss = harmonize::read_nifti(path);
+    fs::remove(path);
+    fs::remove(dir + "/cv/metrics/3T-to-1p5T/" + lost + "_metrics.csv");
+    r = run_cli(args);
+    ASSERT_EQ(r.status, 0) << r.output;
+    EXPECT_NE(r.output.find("harmonizing 1 subjects"), std::string::npos) << r.output;
+    EXPECT_EQ(r.output.find("calibrating"), std::string::npos) << "the saved calibration is reused: " << r.output;
+    EXPECT_NE(r.output.find("evaluating 1 subject"), std::string::npos) << r.output;
+    EXPECT_EQ(harmonize::read_nifti(path).data, before_loss.data);
+    EXPECT_EQ(harmonize::read_text_file(dir + "/cv/metrics.csv"), before);
+  }
 
   // The learned baselines added to the finished run (issue 17): only their
   // work is done; the model's results stay as they were.
