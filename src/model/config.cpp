@@ -98,9 +98,11 @@ UNetConfig unet_preset(const std::string& name, const DiffusionConfig& diffusion
   return c;
 }
 
-int DiffusionConfig::output_channels() const {
-  return (variance == ModelVariance::LearnedRange ? 2 : 1) + (spread != "none" ? 1 : 0);
+int64_t network_output_channels(ModelVariance variance, bool spread, int64_t channels) {
+  return (variance == ModelVariance::LearnedRange ? 2 : 1) * channels + (spread ? channels : 0);
 }
+
+int DiffusionConfig::output_channels() const { return int(network_output_channels(variance, spread != "none", 1)); }
 
 std::vector<std::string> unet_preset_names() { return {"paper", "cpu", "medium", "small", "tiny"}; }
 

@@ -2,6 +2,7 @@
 // Configuration of the denoising network and of the diffusion process, as data:
 // written next to every checkpoint (JSON) so a run can be rebuilt from its folder.
 // No LibTorch here, so configuration code compiles fast and is usable anywhere.
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -90,12 +91,17 @@ struct DiffusionConfig {
   // target scanner's noise without a correction fitted afterwards. x0
   // prediction only.
   std::string spread = "none";
-  // Output channels of the network for a one-channel image: the prediction,
-  // the variance interpolation (learned_range), the spread (gaussian).
+  // Output channels of the network for a one-channel image
+  // (network_output_channels).
   int output_channels() const;
   void validate() const;
   bool operator==(const DiffusionConfig&) const = default;
 };
+
+// Output channels of a network for images of `channels` channels: the
+// prediction, the variance interpolation (learned_range), the spread's log
+// variance (DiffusionConfig::spread other than none), `channels` each.
+int64_t network_output_channels(ModelVariance variance, bool spread, int64_t channels);
 
 // What a network is trained for: "diffusion" (the paper's conditional DDPM:
 // denoise the target slice given the source), "regression" (a

@@ -92,7 +92,7 @@ GaussianDiffusion GaussianDiffusion::respaced(const std::vector<int>& kept) cons
 }
 
 int64_t GaussianDiffusion::model_output_channels(int64_t channels) const {
-  return (variance_ == ModelVariance::LearnedRange ? 2 * channels : channels) + (has_spread() ? channels : 0);
+  return network_output_channels(variance_, has_spread(), channels);
 }
 
 torch::Tensor GaussianDiffusion::spread_sd(const torch::Tensor& model_output, int64_t channels) const {

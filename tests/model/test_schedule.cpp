@@ -199,6 +199,10 @@ TEST(Config, DiffusionJsonAndConsistency) {
   d.prediction = "x0";
   d.spread = "gaussian";
   EXPECT_EQ(d.output_channels(), 2);
+  // per image channel: prediction, variance interpolation (learned range), spread
+  EXPECT_EQ(network_output_channels(ModelVariance::LearnedRange, true, 3), 9);
+  EXPECT_EQ(network_output_channels(ModelVariance::FixedSmall, false, 3), 3);
+  EXPECT_EQ(network_output_channels(ModelVariance::FixedLarge, true, 1), 2);
   const nlohmann::json spread = d;
   EXPECT_EQ(spread.at("spread"), "gaussian");
   EXPECT_EQ(spread.get<DiffusionConfig>(), d);
