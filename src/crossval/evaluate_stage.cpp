@@ -96,6 +96,10 @@ std::vector<MetricRow> evaluate_stage(const CrossvalRun& r) {
     log::info("[4/5] evaluating " + std::to_string(todo.size()) + " subject x direction cases");
     const auto t0 = std::chrono::steady_clock::now();
     Progress progress("evaluate", todo.size());
+    // Each scan is Target in one direction and Original in the other: segmented once.
+    SegmentationCache segmentations;
+    EvaluateOptions options;
+    options.cache = &segmentations;
     for (std::size_t i : todo) {
       const auto& [dir, sub] = cases[i];
       const Direction d = parse_direction(dir);
@@ -114,10 +118,11 @@ std::vector<MetricRow> evaluate_stage(const CrossvalRun& r) {
       in.truth_dseg = truth_on(p, sub, in.target.geom, in.brain);
       if (in.truth_dseg) in.truth_lesions = lesions_on(p, sub, in.target.geom);
       fs::create_directories(fs::path(L.metrics(dir, sub)).parent_path());
-      write_metrics_csv(L.metrics(dir, sub), evaluate_subject(in, EvaluateOptions{}));
+      write_metrics_csv(L.metrics(dir, sub), evaluate_subject(in, options));
       progress.advance(1, dir + " " + sub);
     }
     progress.finish();
+    log::info("evaluation: " + std::to_string(segmentations.hits()) + " segmentations reused");
     r.add_seconds("evaluate", seconds_since(t0));
   } else {
     log::info("[4/5] evaluation: done before");

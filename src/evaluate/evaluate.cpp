@@ -11,6 +11,7 @@
 #include "core/log.hpp"
 #include "core/overlap.hpp"
 #include "core/parallel.hpp"
+#include "core/rng.hpp"
 #include "evaluate/lesions.hpp"
 #include "evaluate/metrics.hpp"
 #include "evaluate/stripes.hpp"
@@ -28,6 +29,39 @@ struct IntensityMetrics {
 };
 
 }  // namespace
+
+std::uint64_t SegmentationCache::key(const Volume& image, const Mask& brain) {
+  std::uint64_t h = fnv1a(image.geom.size.data(), sizeof(image.geom.size));
+  h = fnv1a(image.geom.spacing.data(), sizeof(image.geom.spacing), h);
+  h = fnv1a(image.data.data(), image.data.size() * sizeof(float), h);
+  h = fnv1a(brain.geom.size.data(), sizeof(brain.geom.size), h);
+  return fnv1a(brain.data.data(), brain.data.size() * sizeof(brain.data[0]), h);
+}
+
+std::optional<SegmentationCache::Entry> SegmentationCache::take(std::uint64_t key) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  ++hits_;
+  Entry e = std::move(it->second);
+  entries_.erase(it);
+  return e;
+}
+
+void SegmentationCache::put(std::uint64_t key, Entry entry) {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  entries_.insert_or_assign(key, std::move(entry));
+}
+
+std::size_t SegmentationCache::hits() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return hits_;
+}
+
+std::size_t SegmentationCache::size() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.size();
+}
 
 std::vector<MetricRow> evaluate_subject(const EvaluateInput& in, const EvaluateOptions& options) {
   const Geometry& g = in.target.geom;
@@ -124,12 +158,23 @@ std::vector<MetricRow> evaluate_subject(const EvaluateInput& in, const EvaluateO
   std::vector<int> sweeps(to_segment.size(), 0);
   parallel_for(0, to_segment.size(), [&](std::size_t s) {
     try {
+      // Target (0) and Original (1) are the scans a cross-validation's other direction evaluates too.
+      const bool shared = options.cache && s <= 1;
+      const std::uint64_t key = shared ? SegmentationCache::key(*to_segment[s], in.brain) : 0;
+      if (shared)
+        if (auto hit = options.cache->take(key)) {
+          seg[s] = std::move(hit->labels);
+          sweeps[s] = hit->sweeps;
+          log::debug("segmentation of " + seg_names[s] + " of " + in.subject + " made before");
+          return;
+        }
       SegmentResult r = segment_tissues(*to_segment[s], in.brain, options.segment);
       if (!r.converged)
         log::warn("segmenting " + seg_names[s] + " of " + in.subject + ": EM did not converge in " +
                   std::to_string(r.iterations) + " sweeps");
       sweeps[s] = r.converged ? r.iterations : -r.iterations;
       seg[s] = std::move(r.labels);
+      if (shared) options.cache->put(key, {seg[s], sweeps[s]});
     } catch (const Error& e) {
       throw Error("segmenting " + seg_names[s] + " of " + in.subject + ": " + e.what());
     }

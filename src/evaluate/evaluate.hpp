@@ -3,6 +3,10 @@
 // Evaluation): every method's volume against the target scan, intensity
 // metrics, tissue segmentation of each (segment/segment.hpp) and the
 // segmentation metrics; rows for the long-format table (metrics_table.hpp).
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,9 +31,37 @@ struct EvaluateInput {
   int stripe_axis = -1;  // the axis slices were stacked along; -1: the target's left-right axis
 };
 
+// Segmentations of the Target and Original volumes, by image and brain mask,
+// each kept until it is used once: a cross-validation evaluates each
+// subject's two scans in both directions (one as Target, the other as
+// Original, then the other way round), so each is segmented once and at most
+// one direction's scans are held. One cache per set of segmentation options.
+// Thread-safe.
+class SegmentationCache {
+ public:
+  struct Entry {
+    Mask labels;
+    int sweeps = 0;  // as the segment_sweeps row
+  };
+  // The key of `image` segmented inside `brain`: a hash of both grids' sizes and spacings and their voxels.
+  static std::uint64_t key(const Volume& image, const Mask& brain);
+  // The entry of `key`, removed from the cache; none if there is none.
+  std::optional<Entry> take(std::uint64_t key);
+  void put(std::uint64_t key, Entry entry);
+  std::size_t hits() const;  // takes that found an entry
+  std::size_t size() const;  // entries held
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::uint64_t, Entry> entries_;
+  std::size_t hits_ = 0;
+};
+
 struct EvaluateOptions {
   SegmentOptions segment;
   bool segmentation = true;  // false: intensity metrics only (no segmentation rows)
+  // Target's and Original's segmentations to reuse and keep (made with `segment`).
+  SegmentationCache* cache = nullptr;
 };
 
 // Rows, in this order: per method (Original first, then `methods` in order)

@@ -118,3 +118,31 @@ TEST(Evaluate, IntensityOnlyAndRefusals) {
   bad.truth_dseg = Mask(in.brain.geom, 4);
   EXPECT_THROW(evaluate_subject(bad, o), Error);
 }
+
+// A cross-validation's other direction swaps source and target: with a cache,
+// their segmentations are made once and reused once, and the rows are those
+// of an evaluation without it.
+TEST(Evaluate, TheOtherDirectionReusesTargetAndOriginalSegmentations) {
+  const EvaluateInput a = phantom_input();
+  EvaluateInput b = a;
+  b.direction = "3T-to-1p5T";
+  std::swap(b.source, b.target);
+  b.methods = {{"Perfect", b.target}};
+  SegmentationCache cache;
+  EvaluateOptions o;
+  o.cache = &cache;
+  const auto rows_a = evaluate_subject(a, o);
+  EXPECT_EQ(cache.hits(), 0u);
+  EXPECT_EQ(cache.size(), 2u);  // Target and Original; methods are not kept
+  const auto rows_b = evaluate_subject(b, o);
+  EXPECT_EQ(cache.hits(), 2u);
+  EXPECT_EQ(cache.size(), 0u);  // each used once, then dropped
+  EXPECT_EQ(by_key(rows_a), by_key(evaluate_subject(a)));
+  EXPECT_EQ(by_key(rows_b), by_key(evaluate_subject(b)));
+  // The swapped scans' volumes are the other direction's.
+  const auto ka = by_key(rows_a), kb = by_key(rows_b);
+  for (const char* c : {"CSF", "GM", "WM"}) {
+    EXPECT_EQ(ka.at({"Target", "", "volume_mm3", c}), kb.at({"Original", "", "volume_mm3", c})) << c;
+    EXPECT_EQ(ka.at({"Original", "", "volume_mm3", c}), kb.at({"Target", "", "volume_mm3", c})) << c;
+  }
+}
