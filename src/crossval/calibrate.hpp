@@ -24,7 +24,7 @@
 namespace harmonize {
 
 // Subjects' preprocessed images of `session` with their brain masks, as
-// harmonize_scans takes them, and the options that sample them as they are
+// sample_scans takes them, and the options that sample them as they are
 // (ScanOptions::preprocessed; slices cut as the plan's preprocessing cut them).
 std::vector<ScanInput> preprocessed_scans(const CrossvalLayout& layout, const std::vector<std::string>& subjects,
                                           const std::string& session);

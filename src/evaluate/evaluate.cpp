@@ -11,7 +11,7 @@
 #include "core/log.hpp"
 #include "core/overlap.hpp"
 #include "core/parallel.hpp"
-#include "core/rng.hpp"
+#include "core/content_hash.hpp"
 #include "evaluate/lesions.hpp"
 #include "evaluate/metrics.hpp"
 #include "evaluate/stripes.hpp"
@@ -31,11 +31,7 @@ struct IntensityMetrics {
 }  // namespace
 
 std::uint64_t SegmentationCache::key(const Volume& image, const Mask& brain) {
-  std::uint64_t h = fnv1a(image.geom.size.data(), sizeof(image.geom.size));
-  h = fnv1a(image.geom.spacing.data(), sizeof(image.geom.spacing), h);
-  h = fnv1a(image.data.data(), image.data.size() * sizeof(float), h);
-  h = fnv1a(brain.geom.size.data(), sizeof(brain.geom.size), h);
-  return fnv1a(brain.data.data(), brain.data.size() * sizeof(brain.data[0]), h);
+  return content_hash(brain, content_hash(image));
 }
 
 std::optional<SegmentationCache::Entry> SegmentationCache::take(std::uint64_t key) {

@@ -1,5 +1,6 @@
 #include "harmonize/scan.hpp"
 
+#include "core/content_hash.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/rng.hpp"
@@ -32,11 +33,7 @@ PreprocessOptions preprocessing_of(const ModelHeader& header, PreprocessOptions 
   return p;
 }
 
-std::uint64_t scan_key(const Volume& image) {
-  std::uint64_t h = fnv1a(image.geom.size.data(), sizeof(image.geom.size));
-  h = fnv1a(image.geom.spacing.data(), sizeof(image.geom.spacing), h);
-  return fnv1a(image.data.data(), image.data.size() * sizeof(float), h);
-}
+std::uint64_t scan_key(const Volume& image) { return content_hash(image); }
 
 std::uint64_t scan_sampling_seed(std::uint64_t seed, std::uint64_t key) {
   return derive_seed(derive_seed(seed, 0x73616d706c65ULL), key);  // "sample"
@@ -121,15 +118,6 @@ Volume finish_scan(const SampledScan& s, const Correction& correction, std::uint
   }
   v.geom = s.prepared.input_grid;  // exactly the input's, with its NIfTI header's spatial fields
   return v;
-}
-
-std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<ScanInput>& inputs,
-                                    const BrainTemplate* tmpl, const ScanOptions& o) {
-  const auto sampled = sample_scans(model, inputs, tmpl, o);
-  std::vector<Volume> out;
-  for (std::size_t i = 0; i < sampled.size(); ++i)
-    out.push_back(finish_scan(sampled[i], o.correction, output_noise_seed(o.harmonize.seed, sampled[i].key)));
-  return out;
 }
 
 }  // namespace harmonize

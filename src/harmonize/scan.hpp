@@ -59,7 +59,7 @@ struct SampledScan {
   std::uint64_t key = 0;  // scan_key of the input image
 };
 
-// Steps 1 and 2 of harmonize_scans: preprocessing (unless o.preprocessed) and
+// Steps 1 and 2 of harmonizing a scan: preprocessing (unless o.preprocessed) and
 // sampling, one scan at a time, so that memory holds one scan's slices
 // whatever the count. input(i) gives scan i when its turn comes (a caller may
 // read it then); each(i, sampled) takes the result before the next scan
@@ -77,10 +77,5 @@ std::vector<SampledScan> sample_scans(const LoadedModel& model, const std::vecto
 // then the input's grid, 0 outside the brain preprocessing found there. A
 // sampled scan can be finished more than once (crossval's volume-fitted output).
 Volume finish_scan(const SampledScan& s, const Correction& correction, std::uint64_t noise_seed);
-
-// One output per input, on the input's grid: sample_scans, then finish_scan
-// with o.correction and output_noise_seed(o.harmonize.seed, key).
-std::vector<Volume> harmonize_scans(const LoadedModel& model, const std::vector<ScanInput>& inputs,
-                                    const BrainTemplate* tmpl, const ScanOptions& o);
 
 }  // namespace harmonize
