@@ -126,6 +126,11 @@ std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
                       "2.5D: give the network this many neighbouring slices on each side of the source slice "
                       "(same orientation) as extra input channels; 0 is the paper's single slice. Diffusion only")
           ->check(CLI::Range(0, 8))
+          ->capture_default_str(),
+      cmd->add_option("--min-train-timestep", t.min_train_timestep,
+                      "Diffusion: draw the training timesteps from this one to the last (0: all, the paper's); "
+                      "e.g. 900 trains the network only at the high noise levels a one-pass sampler visits")
+          ->check(CLI::NonNegativeNumber)
           ->capture_default_str()};
 }
 #endif

@@ -167,6 +167,9 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
           (t.context_slices > 0 ? ", each source slice with " + std::to_string(t.context_slices) +
                                       " neighbouring slice(s) on each side as input (2.5D)"
                                 : std::string()) +
+          (t.min_train_timestep > 0 ? ", at timesteps " + std::to_string(t.min_train_timestep) + "-" +
+                                          std::to_string(t.diffusion.steps - 1) + " only"
+                                    : std::string()) +
           " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps, sagittal slices)",
       "Sampling: " + to_string(s.sampler) + " with " + std::to_string(s.steps) + " respaced steps (" +
           s.spacing_text() + ")" + (s.sampler == Sampler::Ddim ? ", eta " + fixed(s.eta, 4) : "") +

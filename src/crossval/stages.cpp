@@ -62,7 +62,10 @@ TrainOptions fold_options(const CrossvalRun& r, int f, const std::string& dir, c
   t.direction = dir;
   t.objective = objective;
   t.max_steps = steps;
-  if (one_pass_objective(objective)) t.context_slices = 0;  // the baselines see one slice
+  if (one_pass_objective(objective)) {
+    t.context_slices = 0;  // the baselines see one slice
+    t.min_train_timestep = 0;  // and have no timesteps
+  }
   t.unet = t.resolved_unet();
   t.training_subjects = r.training_subjects(f);
   t.validation_subjects = r.folds[f];

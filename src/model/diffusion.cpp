@@ -108,8 +108,11 @@ torch::Tensor GaussianDiffusion::model_timesteps(const torch::Tensor& t) const {
   return map.index_select(0, t.to(torch::kCPU, torch::kLong).reshape({-1})).to(t.device());
 }
 
-torch::Tensor GaussianDiffusion::sample_timesteps(int64_t batch, torch::Generator& gen) const {
-  return torch::randint(0, num_timesteps(), {batch}, gen, torch::TensorOptions().dtype(torch::kLong));
+torch::Tensor GaussianDiffusion::sample_timesteps(int64_t batch, torch::Generator& gen, int64_t from) const {
+  if (from < 0 || from >= num_timesteps())
+    throw Error("diffusion: training timesteps from " + std::to_string(from) + " outside 0.." +
+                std::to_string(num_timesteps() - 1));
+  return torch::randint(from, num_timesteps(), {batch}, gen, torch::TensorOptions().dtype(torch::kLong));
 }
 
 torch::Tensor GaussianDiffusion::extract(const std::vector<double>& v, const torch::Tensor& t,

@@ -105,8 +105,9 @@ class GaussianDiffusion {
   torch::Tensor spread_sd(const torch::Tensor& model_output, int64_t channels) const;
   // Index t (this process) -> timestep the model is conditioned on, same device.
   torch::Tensor model_timesteps(const torch::Tensor& t) const;
-  // Uniformly random indices 0..T-1, [batch] int64 on the CPU.
-  torch::Tensor sample_timesteps(int64_t batch, torch::Generator& gen) const;
+  // Uniformly random indices from..T-1 (0: the whole process), [batch] int64
+  // on the CPU. Throws Error unless 0 <= from < T.
+  torch::Tensor sample_timesteps(int64_t batch, torch::Generator& gen, int64_t from = 0) const;
 
   // coefficient v[t_b] for each batch element, shaped [B, 1, ..., 1] like `like`
   // (its dtype and device); values are taken in float64 and then cast.

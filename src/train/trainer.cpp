@@ -43,6 +43,10 @@ void TrainOptions::validate() const {
           "context_slices must be in [0, " + std::to_string(kMaxContextSlices) + "]");
   require(context_slices == 0 || objective == kDiffusionObjective,
           "context slices are for the diffusion objective only (the baselines see one slice)");
+  require(min_train_timestep >= 0 && min_train_timestep < diffusion.steps,
+          "min_train_timestep must be in [0, " + std::to_string(diffusion.steps - 1) + "]");
+  require(min_train_timestep == 0 || objective == kDiffusionObjective,
+          "min_train_timestep is for the diffusion objective only");
   require(unet.in_channels == conditional_in_channels(context_slices),
           "the conditional model needs unet in_channels " + std::to_string(conditional_in_channels(context_slices)) +
               " (source slice, " + std::to_string(2 * context_slices) + " context slices, noisy target)");
@@ -106,6 +110,7 @@ nlohmann::json to_json(const TrainOptions& o) {
           {"orientations", o.orientations},
           {"patch_size", o.patch_size},
           {"context_slices", o.context_slices},
+          {"min_train_timestep", o.min_train_timestep},
           {"device", o.device},
           {"seed", o.seed},
           {"preprocessing", o.preprocessing},
@@ -142,6 +147,7 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.orientations = j.value("orientations", o.orientations);  // runs from before: sagittal
     o.patch_size = j.value("patch_size", o.patch_size);
     o.context_slices = j.value("context_slices", o.context_slices);  // runs from before: 0
+    o.min_train_timestep = j.value("min_train_timestep", o.min_train_timestep);  // runs from before: 0
     o.device = j.value("device", o.device);
     o.seed = j.value("seed", o.seed);
     o.preprocessing = j.value("preprocessing", o.preprocessing);
@@ -254,7 +260,7 @@ std::unique_ptr<Trainer::State> build(TrainOptions o, const std::string& run_dir
     auto vgen = at::make_generator<at::CPUGeneratorImpl>(derive_seed(o.seed, 3));
     const int64_t b = o.validation_batch;
     s->val = s->data.validation.sample(b, vgen);
-    s->val_t = s->diffusion.sample_timesteps(b, vgen);
+    s->val_t = s->diffusion.sample_timesteps(b, vgen, o.min_train_timestep);
     s->val_noise = torch::randn(s->val.target.sizes(), vgen);
   }
   s->o = std::move(o);
@@ -428,7 +434,7 @@ TrainSummary Trainer::run(const TrainCallback& on_step) {
       if (o.objective == kRegressionObjective) {
         terms = regression_loss(s.model, source, target);
       } else {
-        const auto t = s.diffusion.sample_timesteps(o.batch, s.gen);
+        const auto t = s.diffusion.sample_timesteps(o.batch, s.gen, o.min_train_timestep);
         const auto noise = torch::randn(b.target.sizes(), s.gen);
         terms = training_loss(s.model, s.diffusion, source, target, t.to(s.device), noise.to(s.device));
       }

@@ -65,6 +65,11 @@ struct TrainOptions {
   // orientation on each side, as extra input channels (0: the paper's single
   // slice). Diffusion objective only; apply reads it from the network's input.
   int context_slices = 0;
+  // Diffusion objective: the training timesteps are drawn uniformly from
+  // min_train_timestep..T-1 (0: the whole process, the paper's). A sampler
+  // that only visits high noise levels (one pass from t = T-1) can have its
+  // network trained only there.
+  int min_train_timestep = 0;
   std::string device = "cpu";                                       // cpu | cuda
   std::uint64_t seed = 1;
   nlohmann::json preprocessing = nlohmann::json::object();  // of the data (resolved at start; apply repeats it)

@@ -1002,3 +1002,38 @@ TEST(Trainer, ContextSlicesTrainAModelWhoseOutputSeesTheNeighbours) {
   misfit.unet.in_channels = 2;
   EXPECT_TRUE(contains(error_of([&] { Trainer::start(misfit, temp_dir("context_misfit")); }), "in_channels 4"));
 }
+
+// Training only at high noise (--min-train-timestep): the timesteps drawn lie
+// in from..T-1 and cover it; the option is kept by the model and a resumed
+// run; a value outside the process or on a baseline is refused.
+TEST(Trainer, MinTrainTimestepDrawsOnlyHighNoiseAndIsKept) {
+  const GaussianDiffusion d{DiffusionConfig{}};
+  torch::Generator g = at::detail::createCPUGenerator(7);
+  const torch::Tensor t = d.sample_timesteps(4000, g, 990);
+  EXPECT_EQ(t.min().item<int64_t>(), 990);
+  EXPECT_EQ(t.max().item<int64_t>(), 999);
+  EXPECT_EQ(std::get<0>(at::_unique(t)).numel(), 10);
+  EXPECT_GE(d.sample_timesteps(4000, g).min().item<int64_t>(), 0);
+  EXPECT_LT(d.sample_timesteps(4000, g).min().item<int64_t>(), 10);  // the default: the whole process
+  EXPECT_THROW(d.sample_timesteps(4, g, 1000), Error);
+  EXPECT_THROW(d.sample_timesteps(4, g, -1), Error);
+
+  const std::string data = test::make_synthetic_data(temp_dir("min_t_data"), {4, 8, 16, 3});
+  const std::string run = temp_dir("min_t_run");
+  TrainOptions o = tiny_options(data);
+  o.diffusion.prediction = "x0";
+  o.min_train_timestep = 900;
+  o.max_steps = 4;
+  o.save_every = 2;
+  { Trainer::start(o, run).run(); }
+  EXPECT_EQ(train_options_from_json(load_model(run + "/model.pt").header.training).min_train_timestep, 900);
+  EXPECT_EQ(Trainer::resume(run).options().min_train_timestep, 900);
+  TrainOptions beyond = o;
+  beyond.min_train_timestep = 1000;
+  EXPECT_TRUE(contains(error_of([&] { Trainer::start(beyond, temp_dir("min_t_beyond")); }), "[0, 999]"));
+  TrainOptions reg = tiny_options(data);
+  reg.objective = kRegressionObjective;
+  reg.min_train_timestep = 900;
+  reg.unet = reg.resolved_unet();
+  EXPECT_TRUE(contains(error_of([&] { Trainer::start(reg, temp_dir("min_t_reg")); }), "diffusion objective only"));
+}
