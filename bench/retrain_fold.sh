@@ -7,7 +7,8 @@
 # crossval's own output and histogram matching. Prints, per direction, the means over subjects: MSE, AHD, signed
 # volume difference to the target (%) and absolute difference (mm3). About 15 min per direction on 2 cores
 # (23 with a spread); one LibTorch process at a time.
-# Usage: bench/retrain_fold.sh CROSSVAL_OUT WORK_DIR FOLD TRAIN_FLAGS...
+# Usage: [RETRAIN_DIRECTION=DIR] bench/retrain_fold.sh CROSSVAL_OUT WORK_DIR FOLD TRAIN_FLAGS...
+#   (RETRAIN_DIRECTION: that direction only; the crossval's baseline models, if any, are skipped)
 #   e.g. bench/retrain_fold.sh demo/crossval l1 1 --loss-norm l1    (the L1 loss against an L2 crossval)
 #        bench/retrain_fold.sh demo/crossval sp 1 --loss-norm l1 --spread gaussian
 set -euo pipefail
@@ -24,6 +25,9 @@ done
 spread=no
 [[ " $* " == *" --spread gaussian "* || " $* " == *" --spread white "* ]] && spread=yes
 for md in "$out"/models/fold-"$fold"_*; do
+  rest="${md##*/fold-"$fold"_}"
+  [[ "$rest" == *_* ]] && continue  # a baseline's model (fold-F_DIRECTION_OBJECTIVE)
+  [ -n "${RETRAIN_DIRECTION:-}" ] && [ "$rest" != "$RETRAIN_DIRECTION" ] && continue
   dir="${md##*_}" src="ses-${md##*_}" tgt="ses-${md##*-to-}"
   src="${src%%-to-*}" d="$w/$dir"
   train_subs=$(json_list "$md/config.json" training_subjects) test_subs=$(json_list "$md/config.json" validation_subjects)
