@@ -6,7 +6,7 @@
 # diffusion model, a DeepHarmony-like regression network and a pGAN-like
 # conditional GAN, each trained per fold and direction for the model's
 # training time and applied without corrections: docs/results/comparison.
-# About 65 minutes on 2 cores; rerunning continues a killed run. The report
+# About 50 minutes on 2 cores (2026-12-04); rerunning continues a killed run. The report
 # (OUT/crossval/report.html and report.md) holds all methods.
 # Usage: scripts/compare.sh [OUT_DIR] [extra crossval options]
 set -euo pipefail
