@@ -142,6 +142,7 @@ void register_apply(CLI::App& app) {
         take("--timesteps", sm.timesteps, recipe.sampling.timesteps);
       if (!sm.timesteps.empty()) sm.steps = static_cast<int>(sm.timesteps.size());
       take("--batch", sm.batch, recipe.sampling.batch);
+      take("--start-noise", sm.start_noise, recipe.sampling.start_noise);
       take("--seed", s.harmonize.seed, recipe.seed);
       take("--orientations", o.orientations, recipe.orientations);
       take("--fusion", o.fusion, recipe.fusion);

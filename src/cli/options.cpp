@@ -44,6 +44,13 @@ void add_sampling_options(CLI::App* cmd, SamplingOptions& s, const std::string& 
       ->delimiter(',')
       ->excludes("--steps")
       ->excludes("--step-spacing");
+  cmd->add_option("--start-noise", s.start_noise,
+                  "Where each slice's chain starts: slice (its own noise, the paper's) or volume (one noise volume "
+                  "per scan, sliced in every orientation: the texture a few-step chain keeps from it agrees across "
+                  "orientations, so fusing them keeps it instead of averaging three independent ones away)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, StartNoise>{{"slice", StartNoise::Slice}, {"volume", StartNoise::Volume}}))
+      ->default_str(to_string(s.start_noise));
   cmd->add_option(batch_flag, s.batch, "Slices per network call when sampling")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();

@@ -9,6 +9,14 @@ std::string to_string(StepSpacing s) {
   return s == StepSpacing::Quadratic ? "quadratic" : s == StepSpacing::Trailing ? "trailing" : "uniform";
 }
 
+std::string to_string(StartNoise s) { return s == StartNoise::Volume ? "volume" : "slice"; }
+
+StartNoise start_noise_from_string(const std::string& s) {
+  if (s == "slice") return StartNoise::Slice;
+  if (s == "volume") return StartNoise::Volume;
+  throw UsageError("the start noise must be slice or volume, not '" + s + "'");
+}
+
 Sampler sampler_from_string(const std::string& s) {
   if (s == "ddpm") return Sampler::Ddpm;
   if (s == "ddim") return Sampler::Ddim;
@@ -55,6 +63,7 @@ void to_json(nlohmann::json& j, const SamplingOptions& o) {
        {"step_spacing", to_string(o.spacing)},
        {"batch", o.batch}};
   if (!o.timesteps.empty()) j["timesteps"] = o.timesteps;
+  if (o.start_noise != StartNoise::Slice) j["start_noise"] = to_string(o.start_noise);
 }
 
 void from_json(const nlohmann::json& j, SamplingOptions& o) {
@@ -65,6 +74,7 @@ void from_json(const nlohmann::json& j, SamplingOptions& o) {
     o.spacing = step_spacing_from_string(j.at("step_spacing").get<std::string>());
     o.batch = j.at("batch").get<int>();
     o.timesteps = j.value("timesteps", std::vector<int>{});  // absent in files written before it existed
+    o.start_noise = start_noise_from_string(j.value("start_noise", std::string("slice")));  // absent: the default
   } catch (const nlohmann::json::exception& e) {
     throw Error(std::string("sampling options: ") + e.what());
   }

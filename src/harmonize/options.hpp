@@ -18,11 +18,19 @@ enum class StepSpacing {
   Quadratic,  // dense at low noise (model/schedule.hpp quadratic_timesteps)
   Trailing    // an even stride ending at the last timestep (trailing_timesteps): 1 step is a one-pass x0
 };
+// Where each slice's chain starts (its x_T).
+enum class StartNoise {
+  Slice,  // noise drawn per slice, in sampling order (the paper's)
+  Volume  // one noise volume per scan, sliced like the scan in every orientation: what a chain
+          // keeps of it (a texture) agrees across orientations and survives their fusion
+};
 std::string to_string(Sampler s);
 std::string to_string(StepSpacing s);
+std::string to_string(StartNoise s);
 // Throw UsageError naming the accepted values.
 Sampler sampler_from_string(const std::string& s);
 StepSpacing step_spacing_from_string(const std::string& s);
+StartNoise start_noise_from_string(const std::string& s);
 
 struct SamplingOptions {
   Sampler sampler = Sampler::Ddpm;
@@ -34,6 +42,7 @@ struct SamplingOptions {
   // drawn). When given, `spacing` does not apply and `steps` is their count.
   std::vector<int> timesteps;
   int batch = 8;  // slices per network call
+  StartNoise start_noise = StartNoise::Slice;
   // Throws UsageError in these terms; model_steps: the model's diffusion steps.
   void validate(int model_steps) const;
   // "trailing spacing" or "timesteps 24,999": which timesteps, in words.

@@ -52,6 +52,7 @@ std::string describe(const Recipe& r, const std::string& objective) {
   if (!one_pass && r.sampling.sampler == Sampler::Ddim && r.sampling.eta > 0) s += ", eta " + nlohmann::json(r.sampling.eta).dump();
   if (!one_pass && (r.sampling.spacing != StepSpacing::Uniform || !r.sampling.timesteps.empty()))
     s += ", " + r.sampling.spacing_text();
+  if (!one_pass && r.sampling.start_noise != StartNoise::Slice) s += ", start noise " + to_string(r.sampling.start_noise);
   s += ", end noise " + nlohmann::json(r.end_noise_sd).dump();
   if (r.map) s += ", quantile map (" + std::to_string(r.map->from.size()) + " points)";
   s += ", seed " + std::to_string(r.seed);

@@ -36,10 +36,14 @@ std::vector<torch::Tensor> draw(std::vector<torch::Tensor> x, const std::vector<
 
 // harmonize_stacks without the draw: the x0 estimates and, for a model with a
 // spread (when `sd` is given), the spread's sd per voxel on the [0, 1] scale.
+// `start`: when given, each slice's chain starts from its slice of these
+// stacks (x_T, the shapes of `stacks`) instead of noise drawn per slice.
 std::vector<torch::Tensor> sample_stacks(const LoadedModel& m, const std::vector<torch::Tensor>& stacks,
                                          const std::vector<std::vector<std::uint8_t>>& has_brain,
-                                         const HarmonizeOptions& o, std::vector<torch::Tensor>* sd) {
+                                         const HarmonizeOptions& o, std::vector<torch::Tensor>* sd,
+                                         const std::vector<torch::Tensor>* start = nullptr) {
   if (stacks.size() != has_brain.size()) throw Error("harmonize_stacks: one has_brain list per stack");
+  if (start && start->size() != stacks.size()) throw Error("harmonize_stacks: one start-noise stack per stack");
   const SamplingOptions& sampling = o.sampling;
   sampling.validate(m.header.diffusion.steps);
   if (o.slice_stride < 1) throw UsageError("the slice stride must be positive");
@@ -96,6 +100,11 @@ std::vector<torch::Tensor> sample_stacks(const LoadedModel& m, const std::vector
       SamplerOptions so;
       so.generator = gen;
       so.device = o.device;
+      if (start) {
+        std::vector<torch::Tensor> x_T;
+        for (std::size_t w = b; w < end; ++w) x_T.push_back((*start)[work[w].first][work[w].second].unsqueeze(0));
+        so.x_T = torch::stack(x_T).to(torch::kFloat32).to(o.device);  // [B, 1, H, W]
+      }
       const auto net = conditional_denoiser(m.model, source);
       // The spread of the chain's last network pass (the one that gives x0).
       torch::Tensor last;
@@ -136,21 +145,37 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& m, const std::vec
   return draw(std::move(x), sd, o.seed);
 }
 
+std::vector<torch::Tensor> volume_start_noise(const std::vector<torch::Tensor>& blocks, const std::vector<View>& views,
+                                              int64_t multiple, std::uint64_t seed) {
+  std::vector<torch::Tensor> noise;
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    torch::Generator gen = at::detail::createCPUGenerator(
+        derive_seed(derive_seed(seed, 0x7374617274ULL), std::uint64_t(b)));  // "start"
+    noise.push_back(torch::randn(blocks[b].sizes(), gen, torch::kFloat32));
+  }
+  return view_stacks(noise, views, multiple);
+}
+
 std::vector<torch::Tensor> harmonize_blocks(const LoadedModel& m, const std::vector<torch::Tensor>& blocks,
                                             const std::vector<torch::Tensor>& brains, const HarmonizeOptions& o) {
   const int64_t multiple = m.header.unet.size_multiple();
+  // One noise volume per block, sliced as the blocks are (same order as the mapper's stacks).
+  std::vector<torch::Tensor> start;
+  if (o.sampling.start_noise == StartNoise::Volume && !one_pass_objective(m.header.objective))
+    start = volume_start_noise(blocks, o.views, multiple, o.seed);
+  const std::vector<torch::Tensor>* start_ptr = start.empty() ? nullptr : &start;
   if (!drawing(m, o))
     return map_views_and_fuse(blocks, brains, o.views, multiple, o.fusion,
                               [&](const std::vector<torch::Tensor>& stacks,
                                   const std::vector<std::vector<std::uint8_t>>& has_brain) {
-                                return sample_stacks(m, stacks, has_brain, o, nullptr);
+                                return sample_stacks(m, stacks, has_brain, o, nullptr, start_ptr);
                               });
   // The estimate and the sd as two channels of each slice, each fused on its own.
   const auto fused = map_views_and_fuse(blocks, brains, o.views, multiple, o.fusion,
                                         [&](const std::vector<torch::Tensor>& stacks,
                                             const std::vector<std::vector<std::uint8_t>>& has_brain) {
                                           std::vector<torch::Tensor> sd;
-                                          auto x = sample_stacks(m, stacks, has_brain, o, &sd);
+                                          auto x = sample_stacks(m, stacks, has_brain, o, &sd, start_ptr);
                                           for (std::size_t s = 0; s < x.size(); ++s) x[s] = torch::stack({x[s], sd[s]}, 1);
                                           return x;
                                         });

@@ -55,6 +55,12 @@ std::vector<torch::Tensor> harmonize_stacks(const LoadedModel& model, const std:
 // The seed of the spread's draw for stack (or block) s of a call.
 std::uint64_t spread_seed(std::uint64_t seed, std::size_t s);
 
+// o.sampling.start_noise == Volume: the chains start from one N(0, 1) volume per
+// block (its own generator from o.seed and the block's index), sliced in every
+// orientation of `views` like the blocks (model/view_slices.hpp view_stacks).
+std::vector<torch::Tensor> volume_start_noise(const std::vector<torch::Tensor>& blocks, const std::vector<View>& views,
+                                              int64_t multiple, std::uint64_t seed);
+
 std::vector<torch::Tensor> harmonize_blocks(const LoadedModel& model, const std::vector<torch::Tensor>& blocks,
                                             const std::vector<torch::Tensor>& brains, const HarmonizeOptions& o);
 

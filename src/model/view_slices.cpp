@@ -82,6 +82,27 @@ torch::Tensor fuse_views(const std::vector<torch::Tensor>& blocks, Fusion fusion
   return all.mean(0);
 }
 
+namespace {
+// The start of the left-right window of coronal and axial slices of a block of n slices.
+int64_t view_window_start(int64_t n, int64_t multiple) { return centred_start(0, n - 1, round_up(n, multiple)); }
+}  // namespace
+
+std::vector<torch::Tensor> view_stacks(const std::vector<torch::Tensor>& blocks, const std::vector<View>& views,
+                                       int64_t multiple) {
+  std::vector<torch::Tensor> stacks;
+  for (View v : views)
+    for (const auto& block : blocks) {
+      require_block(block, "view_stacks");
+      const int64_t n = block.size(0);
+      stacks.push_back(v == View::Sagittal ? block
+                                           : view_slices(lr_window(block, view_window_start(n, multiple),
+                                                                   round_up(n, multiple)),
+                                                         v)
+                                                 .contiguous());
+    }
+  return stacks;
+}
+
 std::vector<torch::Tensor> map_views_and_fuse(const std::vector<torch::Tensor>& blocks,
                                               const std::vector<torch::Tensor>& brains, const std::vector<View>& views,
                                               int64_t multiple, Fusion fusion, const StackMapper& map) {
@@ -93,7 +114,6 @@ std::vector<torch::Tensor> map_views_and_fuse(const std::vector<torch::Tensor>& 
     int64_t start;  // of the left-right window (coronal and axial slices)
   };
   std::vector<Placed> placed;
-  std::vector<torch::Tensor> stacks;
   std::vector<std::vector<std::uint8_t>> flags;
   for (View v : views)
     for (std::size_t b = 0; b < blocks.size(); ++b) {
@@ -101,17 +121,12 @@ std::vector<torch::Tensor> map_views_and_fuse(const std::vector<torch::Tensor>& 
       require_block(block, "map_views_and_fuse");
       if (brains[b].sizes() != block.sizes())
         throw Error("map_views_and_fuse: block " + std::to_string(b) + " and its brain differ in shape");
-      if (v == View::Sagittal) {
-        placed.push_back({v, b, 0});
-        stacks.push_back(block);
-        flags.push_back(view_has_brain(brains[b], v));
-        continue;
-      }
-      const int64_t n = block.size(0), length = round_up(n, multiple), start = centred_start(0, n - 1, length);
+      const int64_t n = block.size(0), start = v == View::Sagittal ? 0 : view_window_start(n, multiple);
       placed.push_back({v, b, start});
-      stacks.push_back(view_slices(lr_window(block, start, length), v).contiguous());
-      flags.push_back(view_has_brain(lr_window(brains[b], start, length), v));
+      flags.push_back(v == View::Sagittal ? view_has_brain(brains[b], v)
+                                          : view_has_brain(lr_window(brains[b], start, round_up(n, multiple)), v));
     }
+  const std::vector<torch::Tensor> stacks = view_stacks(blocks, views, multiple);
   const auto mapped = map(stacks, flags);
   if (mapped.size() != stacks.size()) throw Error("map_views_and_fuse: the mapper returned another number of stacks");
   const bool channels = !mapped.empty() && mapped[0].dim() == 4;

@@ -39,6 +39,13 @@ int64_t centred_start(int64_t lo, int64_t hi, int64_t length);
 // The smallest multiple of m at least n.
 int64_t round_up(int64_t n, int64_t m);
 
+// The slice stacks of blocks [N, H, W] in every orientation of `views`, ordered
+// by view, then by block: the stacks map_views_and_fuse gives its mapper
+// (coronal and axial with left-right padded, centred, to a multiple of
+// `multiple`). Voxel (i, j, k) of a block is the same value in each of them.
+std::vector<torch::Tensor> view_stacks(const std::vector<torch::Tensor>& blocks, const std::vector<View>& views,
+                                       int64_t multiple);
+
 // The fused volume of one block harmonized in several orientations (each
 // already put back as a block [N, H, W]): their voxel-wise median or mean
 // (core/views.hpp). Throws Error when the list is empty or the shapes differ.

@@ -204,3 +204,30 @@ TEST(ViewSlices, FusionRemovesAPerSliceGainJump) {
     EXPECT_GT(fused_mean, sagittal / 20) << jump;
   }
 }
+
+// view_stacks gives the stacks map_views_and_fuse hands its mapper, in its
+// order (by view, then block), so a second volume sliced by it lines up with
+// them voxel by voxel.
+TEST(ViewSlices, ViewStacksAreTheMappersStacks) {
+  torch::manual_seed(5);
+  const std::vector<torch::Tensor> blocks{torch::rand({37, 24, 32}), torch::rand({21, 16, 8})};
+  const std::vector<torch::Tensor> brains{torch::ones({37, 24, 32}), torch::ones({21, 16, 8})};
+  const std::vector<View> views{View::Sagittal, View::Coronal, View::Axial};
+  std::vector<torch::Tensor> seen;
+  map_views_and_fuse(blocks, brains, views, 8, Fusion::Median,
+                     [&](const std::vector<torch::Tensor>& stacks, const std::vector<std::vector<std::uint8_t>>& hb) {
+                       seen = stacks;
+                       return identity_map(stacks, hb);
+                     });
+  const auto stacks = view_stacks(blocks, views, 8);
+  ASSERT_EQ(stacks.size(), seen.size());
+  ASSERT_EQ(stacks.size(), 6u);
+  for (std::size_t i = 0; i < stacks.size(); ++i) EXPECT_TRUE(torch::equal(stacks[i], seen[i])) << "stack " << i;
+  // A voxel of block 0 is the same value in each view's stack: sagittal [i, j, k],
+  // coronal [k, j, i + pad], axial [j, k, i + pad]: the window of 40 starts at -2 (centred_start).
+  const float v = blocks[0][5][7][9].item<float>();
+  EXPECT_EQ(stacks[0][5][7][9].item<float>(), v);
+  EXPECT_EQ(stacks[2][9][7][7].item<float>(), v);
+  EXPECT_EQ(stacks[4][7][9][7].item<float>(), v);
+  EXPECT_THROW(view_stacks({torch::rand({4, 4})}, views, 8), Error);
+}
