@@ -3,6 +3,7 @@
 # image SUB SES: the preprocessed image of session SES on that grid; brain_mask SUB: the pair's brain mask;
 # json_list FILE KEY: the list KEY of a run's JSON file (config.json, harmonize.json), space-separated;
 # demo_train_flags: scripts/demo.sh's training recipe, for `harmonize train` (the loss norm left to the caller);
+# demo_flags_less FLAGS...: sets the array base to demo_train_flags less the flags FLAGS give again (they replace them);
 # summarize_methods CSV...: per method of `harmonize evaluate` CSVs, the means over subjects of MSE, AHD,
 # the signed volume difference to the target (%), the absolute one (mm3) and the stripe index over the target's.
 grid_ses=$(tr -d ' \n' < "$out/plan.json" | grep -o '"target_session":"[^"]*"' | head -1 | sed 's/.*:"//; s/"//')
@@ -15,6 +16,13 @@ brain_mask() { echo "$out/prep/$1/$grid_ses/anat/${1}_${grid_ses}_desc-brain_mas
 demo_train_flags=(--preset small --prediction x0 --max-steps 4000 --batch 4 --lr 1e-3 --lr-schedule cosine
   --warmup-steps 100 --grad-clip 1 --ema 0.995 --patch-size 64 --orientations sagittal,coronal,axial
   --validate-every 0 --sampler ddim --steps 1 --step-spacing trailing)
+demo_flags_less() {
+  base=()
+  local i
+  for ((i = 0; i < ${#demo_train_flags[@]}; i += 2)); do
+    [[ " $* " == *" ${demo_train_flags[i]} "* ]] || base+=("${demo_train_flags[i]}" "${demo_train_flags[i + 1]}")
+  done
+}
 json_list() { tr -d ' \n' < "$1" | grep -o "\"$2\":\[[^]]*\]" | sed 's/.*\[//; s/\]//; s/"//g; s/,/ /g'; }
 summarize_methods() {
   cat "$@" | awk -F, '

@@ -18,10 +18,7 @@ shift 3
 hz=./build/harmonize
 . bench/crossval_paths.sh
 # The demo's flags, less those TRAIN_FLAGS give again (they replace them).
-base=()
-for ((i = 0; i < ${#demo_train_flags[@]}; i += 2)); do
-  [[ " $* " == *" ${demo_train_flags[i]} "* ]] || base+=("${demo_train_flags[i]}" "${demo_train_flags[i + 1]}")
-done
+demo_flags_less "$@"
 spread=no
 [[ " $* " == *" --spread gaussian "* || " $* " == *" --spread white "* ]] && spread=yes
 for md in "$out"/models/fold-"$fold"_*; do
