@@ -4,6 +4,8 @@
 # json_list FILE KEY: the list KEY of a run's JSON file (config.json, harmonize.json), space-separated;
 # demo_train_flags: scripts/demo.sh's training recipe, for `harmonize train` (the loss norm left to the caller);
 # demo_flags_less FLAGS...: sets the array base to demo_train_flags less the flags FLAGS give again (they replace them);
+# evaluate_beside SUB DIRECTION CSV METHOD_ARGS...: `harmonize evaluate` of SUB's outputs (--method NAME=PATH ...) beside
+# the crossval's own output and histogram matching for that direction, into CSV;
 # summarize_methods CSV...: per method of `harmonize evaluate` CSVs, the means over subjects of MSE, AHD,
 # the signed volume difference to the target (%), the absolute one (mm3) and the stripe index over the target's.
 grid_ses=$(tr -d ' \n' < "$out/plan.json" | grep -o '"target_session":"[^"]*"' | head -1 | sed 's/.*:"//; s/"//')
@@ -24,6 +26,14 @@ demo_flags_less() {
   done
 }
 json_list() { tr -d ' \n' < "$1" | grep -o "\"$2\":\[[^]]*\]" | sed 's/.*\[//; s/\]//; s/"//g; s/,/ /g'; }
+evaluate_beside() {
+  local sub="$1" dir="$2" csv="$3"
+  shift 3
+  ./build/harmonize evaluate --source "$(image "$sub" "ses-${dir%%-to-*}")" --target "$(image "$sub" "ses-${dir##*-to-}")" \
+    --mask "$(brain_mask "$sub")" "$@" --method "crossval=$out/harmonized/$dir/${sub}_desc-harmonized_T1w.nii.gz" \
+    --method "HM=$out/harmonized/$dir/${sub}_desc-histmatch_T1w.nii.gz" \
+    --subject "$sub" --direction "$dir" --out "$csv" --force --threads 2 -q
+}
 summarize_methods() {
   cat "$@" | awk -F, '
     $5 == "volume_mm3" { v[$1 FS $3 FS $6] = $7; m[$3] = 1 }

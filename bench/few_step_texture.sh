@@ -22,7 +22,7 @@ hz=./build/harmonize
 demo_flags_less "$@"
 for dir in ${DIRS:-3T-to-1p5T 1p5T-to-3T}; do
   md="$out/models/fold-${fold}_$dir"
-  src="ses-${dir%%-to-*}" tgt="ses-${dir##*-to-}" d="$w/$dir"
+  src="ses-${dir%%-to-*}" d="$w/$dir"
   train_subs=$(json_list "$md/config.json" training_subjects)
   test_subs=$(json_list "$md/config.json" validation_subjects | cut -d' ' -f1-"${NSUB:-3}")
   mkdir -p "$d"
@@ -40,10 +40,7 @@ for dir in ${DIRS:-3T-to-1p5T 1p5T-to-3T}; do
         --steps "$k" --orientations ${ori//,/ } --output "$o" --force --threads 2 -q > /dev/null
       methods+=(--method "$name=$o")
     done
-    "$hz" evaluate --source "$(image "$sub" "$src")" --target "$(image "$sub" "$tgt")" --mask "$(brain_mask "$sub")" \
-      "${methods[@]}" --method "crossval=$out/harmonized/$dir/${sub}_desc-harmonized_T1w.nii.gz" \
-      --method "HM=$out/harmonized/$dir/${sub}_desc-histmatch_T1w.nii.gz" \
-      --subject "$sub" --direction "$dir" --out "$d/$sub${TAG:-}.csv" --force --threads 2 -q
+    evaluate_beside "$sub" "$dir" "$d/$sub${TAG:-}.csv" "${methods[@]}"
   done
   echo "== $dir (fold $fold, held-out: $test_subs; retrained with $*; ${APPLY_FLAGS:-})"
   summarize_methods "$d"/sub-???"${TAG:-}".csv

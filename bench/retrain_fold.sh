@@ -25,7 +25,7 @@ for md in "$out"/models/fold-"$fold"_*; do
   rest="${md##*/fold-"$fold"_}"
   [[ "$rest" == *_* ]] && continue  # a baseline's model (fold-F_DIRECTION_OBJECTIVE)
   [ -n "${RETRAIN_DIRECTION:-}" ] && [ "$rest" != "$RETRAIN_DIRECTION" ] && continue
-  dir="${md##*_}" src="ses-${md##*_}" tgt="ses-${md##*-to-}"
+  dir="${md##*_}" src="ses-${md##*_}"
   src="${src%%-to-*}" d="$w/$dir"
   train_subs=$(json_list "$md/config.json" training_subjects) test_subs=$(json_list "$md/config.json" validation_subjects)
   mkdir -p "$d"
@@ -45,10 +45,7 @@ for md in "$out"/models/fold-"$fold"_*; do
   for sub in $test_subs; do
     methods=(--method "retrained=$d/$sub.nii.gz")
     [ $spread = yes ] && methods+=(--method "estimate=$d/${sub}_estimate.nii.gz")
-    "$hz" evaluate --source "$(image "$sub" "$src")" --target "$(image "$sub" "$tgt")" --mask "$(brain_mask "$sub")" \
-      "${methods[@]}" --method "crossval=$out/harmonized/$dir/${sub}_desc-harmonized_T1w.nii.gz" \
-      --method "HM=$out/harmonized/$dir/${sub}_desc-histmatch_T1w.nii.gz" \
-      --subject "$sub" --direction "$dir" --out "$d/$sub.csv" --force --threads 2 -q
+    evaluate_beside "$sub" "$dir" "$d/$sub.csv" "${methods[@]}"
   done
   echo "== $dir (fold $fold, held-out: $test_subs; retrained with $*)"
   summarize_methods "$d"/sub-*.csv
