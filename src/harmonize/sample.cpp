@@ -103,7 +103,7 @@ std::vector<torch::Tensor> sample_stacks(const LoadedModel& m, const std::vector
       if (start) {
         std::vector<torch::Tensor> x_T;
         for (std::size_t w = b; w < end; ++w) x_T.push_back((*start)[work[w].first][work[w].second].unsqueeze(0));
-        so.x_T = torch::stack(x_T).to(torch::kFloat32).to(o.device);  // [B, 1, H, W]
+        so.x_T = torch::stack(x_T);  // [B, 1, H, W] float32; the sampler moves it to the device
       }
       const auto net = conditional_denoiser(m.model, source);
       // The spread of the chain's last network pass (the one that gives x0).

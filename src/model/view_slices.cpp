@@ -114,19 +114,18 @@ std::vector<torch::Tensor> map_views_and_fuse(const std::vector<torch::Tensor>& 
     int64_t start;  // of the left-right window (coronal and axial slices)
   };
   std::vector<Placed> placed;
-  std::vector<std::vector<std::uint8_t>> flags;
   for (View v : views)
     for (std::size_t b = 0; b < blocks.size(); ++b) {
-      const torch::Tensor& block = blocks[b];
-      require_block(block, "map_views_and_fuse");
-      if (brains[b].sizes() != block.sizes())
+      require_block(blocks[b], "map_views_and_fuse");
+      if (brains[b].sizes() != blocks[b].sizes())
         throw Error("map_views_and_fuse: block " + std::to_string(b) + " and its brain differ in shape");
-      const int64_t n = block.size(0), start = v == View::Sagittal ? 0 : view_window_start(n, multiple);
-      placed.push_back({v, b, start});
-      flags.push_back(v == View::Sagittal ? view_has_brain(brains[b], v)
-                                          : view_has_brain(lr_window(brains[b], start, round_up(n, multiple)), v));
+      placed.push_back({v, b, v == View::Sagittal ? 0 : view_window_start(blocks[b].size(0), multiple)});
     }
   const std::vector<torch::Tensor> stacks = view_stacks(blocks, views, multiple);
+  // Which slices hold brain: the brains' stacks, cut alike (a stack's slices run along its first dimension).
+  std::vector<std::vector<std::uint8_t>> flags;
+  for (const auto& brain_stack : view_stacks(brains, views, multiple))
+    flags.push_back(view_has_brain(brain_stack, View::Sagittal));
   const auto mapped = map(stacks, flags);
   if (mapped.size() != stacks.size()) throw Error("map_views_and_fuse: the mapper returned another number of stacks");
   const bool channels = !mapped.empty() && mapped[0].dim() == 4;
