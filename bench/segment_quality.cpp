@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
   if (argc < 2 || first == "--help" || first == "-h") {
     std::fprintf(stderr,
                  "usage: %s COHORT [--beta B] [--iterations N] [--tolerance T] [--bias-fwhm MM] [--bias-iterations N]\n"
-                 "       [--no-bias] [--no-pv] [--no-stability] [--refine-separation S] [--subjects sub-001,sub-002]\n"
+                 "       [--converge-bias] [--bias-tolerance T] [--no-bias] [--no-pv] [--no-stability]\n"
+                 "       [--refine-separation S] [--subjects sub-001,sub-002]\n"
                  "COHORT: a folder written by `harmonize simulate` (scans and derivatives/truth)\n",
                  argv[0]);
     return argc < 2 ? 2 : 0;
@@ -60,7 +61,7 @@ int main(int argc, char** argv) {
   }
   SegmentOptions o;
   std::string only;
-  bool stability = true;
+  bool stability = true, bias_iterations_given = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--beta" && i + 1 < argc)
@@ -72,11 +73,15 @@ int main(int argc, char** argv) {
     else if (a == "--bias-fwhm" && i + 1 < argc)
       o.bias_fwhm_mm = std::stod(argv[++i]);
     else if (a == "--bias-iterations" && i + 1 < argc)
-      o.bias_iterations = std::stoi(argv[++i]);
+      o.bias_iterations = std::stoi(argv[++i]), bias_iterations_given = true;
     else if (a == "--refine-separation" && i + 1 < argc)
       o.refine_separation = std::stod(argv[++i]);
     else if (a == "--no-bias")
       o.bias_fwhm_mm = 0;
+    else if (a == "--converge-bias")
+      o.converge_bias = true;
+    else if (a == "--bias-tolerance" && i + 1 < argc)
+      o.bias_tolerance = std::stod(argv[++i]);
     else if (a == "--no-stability")
       stability = false;
     else if (a == "--no-pv")
@@ -88,6 +93,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (o.converge_bias && !bias_iterations_given) o.bias_iterations = 100;  // as `harmonize segment`
   std::vector<std::string> scans;
   for (const auto& e : fs::recursive_directory_iterator(cohort)) {
     const std::string p = e.path().string();
@@ -95,7 +101,8 @@ int main(int argc, char** argv) {
     if (p.size() > 11 && p.compare(p.size() - 11, 11, "_T1w.nii.gz") == 0) scans.push_back(p);
   }
   std::sort(scans.begin(), scans.end());
-  std::printf("beta %.3g at 1 mm, bias %s, partial volume %s\n", o.beta, o.bias_fwhm_mm > 0 ? "on" : "off",
+  std::printf("beta %.3g at 1 mm, bias %s, partial volume %s\n", o.beta,
+              o.bias_fwhm_mm > 0 ? (o.converge_bias ? "on (converged)" : "on") : "off",
               o.partial_volume ? "on" : "off");
   std::printf("%-22s %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %6s %4s  %5s %6s %5s %5s\n", "scan", "dCSF", "dGM",
               "dWM", "vCSF%", "vGM%", "vWM%", "pvCSF%", "pvGM%", "pvWM%", "sec", "it", "hist", "stab%", "sep", "nb%");
@@ -133,7 +140,8 @@ int main(int argc, char** argv) {
     twice.iterations = 2 * r.iterations;
     twice.parameter_tolerance = 0;
     twice.parameter_sweeps = 2 * r.parameter_sweeps;
-    twice.bias_iterations = 2 * o.bias_iterations;  // the bias phase runs a fixed number of updates
+    twice.bias_iterations = 2 * r.bias_updates;  // the bias updates too (a fixed count without --converge-bias)
+    twice.bias_tolerance = 0;
     const SegmentResult r2 = stability ? segment_tissues(image, brain, twice) : r;
     double stab = 0;
     for (int k = 0; k < 3; ++k) stab = std::max(stab, 100 * std::abs(r2.volume_mm3[k] - r.volume_mm3[k]) / r.volume_mm3[k]);

@@ -6,7 +6,8 @@
 
 namespace harmonize::segment_detail {
 
-BiasSmoother::BiasSmoother(const Region& r, const Vec3& spacing, double fwhm_mm) : r_(r) {
+BiasSmoother::BiasSmoother(const Region& r, const Vec3& spacing, double fwhm_mm, bool local_linear)
+    : r_(r), local_linear_(local_linear) {
   for (int d = 0; d < 3; ++d) {
     step_[d] = std::max<std::size_t>(1, std::size_t(std::lround(4.0 / spacing[d])));
     m_[d] = (r.n[d] + step_[d] - 1) / step_[d];
@@ -32,12 +33,7 @@ void BiasSmoother::estimate(const std::vector<float>& num, const std::vector<flo
           bn[c] += num[b], bd[c] += den[b];
         }
   });
-  smooth(bn), smooth(bd);
-  std::vector<float> ratio(M, 1.0f);
-  double dmax = 0;
-  for (double d : bd) dmax = std::max(dmax, d);
-  for (std::size_t c = 0; c < M; ++c)
-    if (bd[c] > 1e-9 * dmax) ratio[c] = float(bn[c] / bd[c]);
+  const std::vector<float> ratio = local_linear_ ? linear_gain(bn, bd) : constant_gain(std::move(bn), std::move(bd));
   // Trilinear interpolation at the voxel centres (block centres at (c + 0.5) step - 0.5).
   for_chunks(r_.voxels.size(), [&](std::size_t a, std::size_t e, std::size_t) {
     for (std::size_t v = a; v < e; ++v) {
@@ -62,10 +58,64 @@ void BiasSmoother::estimate(const std::vector<float>& num, const std::vector<flo
   });
 }
 
-void BiasSmoother::smooth(std::vector<double>& a) const {
+std::vector<float> BiasSmoother::constant_gain(std::vector<double> bn, std::vector<double> bd) const {
+  const std::size_t M = m_[0] * m_[1] * m_[2];
+  smooth(bn), smooth(bd);
+  std::vector<float> ratio(M, 1.0f);
+  double dmax = 0;
+  for (double d : bd) dmax = std::max(dmax, d);
+  for (std::size_t c = 0; c < M; ++c)
+    if (bd[c] > 1e-9 * dmax) ratio[c] = float(bn[c] / bd[c]);
+  return ratio;
+}
+
+std::vector<float> BiasSmoother::linear_gain(const std::vector<double>& bn, const std::vector<double>& bd) const {
+  // Moments of the weights bd (1, d, d d^T) and of the gains bn (1, d) in the
+  // Gaussian window; per block the 4x4 normal equations of a0 + a . d.
+  const std::size_t M = m_[0] * m_[1] * m_[2];
+  constexpr std::array<std::array<int, 3>, 10> kPow{{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {2, 0, 0},
+                                                     {0, 2, 0}, {0, 0, 2}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}}};
+  std::array<std::vector<double>, 10> wd;
+  std::array<std::vector<double>, 4> wn;
+  for (std::size_t t = 0; t < 10; ++t) wd[t] = bd, smooth(wd[t], kPow[t]);
+  for (std::size_t t = 0; t < 4; ++t) wn[t] = bn, smooth(wn[t], kPow[t]);
+  double dmax = 0;
+  for (double d : wd[0]) dmax = std::max(dmax, d);
+  std::vector<float> ratio(M, 1.0f);
+  for (std::size_t c = 0; c < M; ++c) {
+    const double s0 = wd[0][c];
+    if (!(s0 > 1e-9 * dmax)) continue;
+    double A[4][5] = {{s0, wd[1][c], wd[2][c], wd[3][c], wn[0][c]},
+                      {wd[1][c], wd[4][c], wd[7][c], wd[8][c], wn[1][c]},
+                      {wd[2][c], wd[7][c], wd[5][c], wd[9][c], wn[2][c]},
+                      {wd[3][c], wd[8][c], wd[9][c], wd[6][c], wn[3][c]}};
+    for (int i = 1; i < 4; ++i) A[i][i] += 1e-3 * s0;  // a little ridge on the slopes (few blocks on one side)
+    bool ok = true;
+    for (int i = 0; i < 4 && ok; ++i) {  // Gauss-Jordan with partial pivoting
+      int piv = i;
+      for (int j = i + 1; j < 4; ++j)
+        if (std::abs(A[j][i]) > std::abs(A[piv][i])) piv = j;
+      if (!(std::abs(A[piv][i]) > 1e-12 * s0)) {
+        ok = false;
+        break;
+      }
+      for (int k = 0; k < 5; ++k) std::swap(A[i][k], A[piv][k]);
+      for (int j = 0; j < 4; ++j)
+        if (j != i) {
+          const double f = A[j][i] / A[i][i];
+          for (int k = i; k < 5; ++k) A[j][k] -= f * A[i][k];
+        }
+    }
+    ratio[c] = float(ok ? A[0][4] / A[0][0] : wn[0][c] / s0);
+  }
+  return ratio;
+}
+
+void BiasSmoother::smooth(std::vector<double>& a, const std::array<int, 3>& power) const {
   std::vector<double> tmp(a.size());
   for (int d = 0; d < 3; ++d) {
     const auto& ker = kernel_[d];
+    const int pw = power[std::size_t(d)];
     const int radius = int(ker.size() / 2);
     const std::size_t stride = d == 0 ? 1 : d == 1 ? m_[0] : m_[0] * m_[1];
     const std::size_t len = m_[d];
@@ -75,7 +125,8 @@ void BiasSmoother::smooth(std::vector<double>& a) const {
       for (int t = -radius; t <= radius; ++t) {
         const std::ptrdiff_t p = std::ptrdiff_t(pos) + t;
         if (p < 0 || p >= std::ptrdiff_t(len)) continue;
-        s += ker[t + radius] * a[c + std::size_t(p - std::ptrdiff_t(pos)) * stride];
+        const double tp = pw == 0 ? 1.0 : pw == 1 ? double(t) : double(t) * double(t);
+        s += ker[t + radius] * tp * a[c + std::size_t(p - std::ptrdiff_t(pos)) * stride];
       }
       tmp[c] = s;
     }

@@ -39,22 +39,31 @@ void for_chunks(std::size_t n, F&& fn) {
 // Bias field update: g = G * N / G * D with N = sum_k q_k y mu_k / sd_k^2 and
 // D = sum_k q_k mu_k^2 / sd_k^2 (the weighted least-squares gain between the
 // corrected image y and the class means, locally), G a Gaussian of the given
-// FWHM; the field is multiplied by g. Evaluated on blocks of about 4 mm and
-// interpolated trilinearly back onto the voxels.
+// FWHM; the field is multiplied by g. With `local_linear`, the gain near each
+// block is a0 + a . d fitted by G-weighted least squares (normalised
+// differential convolution) and g = a0: at the brain's edge, where the window
+// is one-sided, a locally constant fit is pulled towards the interior.
+// Evaluated on blocks of about 4 mm and interpolated trilinearly back onto the
+// voxels.
 class BiasSmoother {
  public:
   // `r` must outlive the smoother.
-  BiasSmoother(const Region& r, const Vec3& spacing, double fwhm_mm);
+  BiasSmoother(const Region& r, const Vec3& spacing, double fwhm_mm, bool local_linear = false);
 
   // num/den per box voxel (brain voxels only are read) -> bias per brain voxel (box-indexed output).
   void estimate(const std::vector<float>& num, const std::vector<float>& den, std::vector<float>& bias) const;
 
  private:
-  void smooth(std::vector<double>& a) const;
+  // Separable convolution with the Gaussian times t^power[d] along axis d (t in blocks, source - target).
+  void smooth(std::vector<double>& a, const std::array<int, 3>& power = {0, 0, 0}) const;
+  // The block gains from the block sums bn, bd (see above).
+  std::vector<float> constant_gain(std::vector<double> bn, std::vector<double> bd) const;
+  std::vector<float> linear_gain(const std::vector<double>& bn, const std::vector<double>& bd) const;
 
   const Region& r_;
   std::array<std::size_t, 3> step_{}, m_{};
   std::array<std::vector<double>, 3> kernel_;
+  bool local_linear_ = false;
 };
 
 }  // namespace harmonize::segment_detail

@@ -30,6 +30,10 @@ constexpr int K = 3;
 // The MRF strength while the bias field is estimated (three pure classes: a
 // Potts prior); stronger, it flattens the labels the field is fitted to.
 constexpr double kBiasPhaseBeta = 0.3;
+// With converge_bias, only voxels whose three-class posterior is at least this
+// enter the field's fit: the partial-volume voxels between two classes would
+// pull the field towards the labels.
+constexpr double kBiasConfidence = 0.99;
 constexpr double kLog2Pi = 1.8378770664093453;
 using segment_detail::BiasSmoother;
 using segment_detail::chunks;
@@ -167,7 +171,7 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   const Geometry& g = image.geom;
   require_same_grid(brain.geom, g, "segment: the brain mask is not on the image's grid");
   if (!(o.beta >= 0) || o.iterations < 1 || o.bias_iterations < 0 || !(o.tolerance >= 0) || o.parameter_sweeps < 1 ||
-      !(o.parameter_tolerance >= 0))
+      !(o.parameter_tolerance >= 0) || !(o.bias_tolerance >= 0))
     throw UsageError("segment: need beta >= 0, iterations >= 1, bias iterations >= 0, tolerances >= 0");
   if (!valid_class_means(o.class_means))
     throw UsageError("segment: given class means must be three finite values, CSF < GM < WM");
@@ -197,7 +201,7 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   std::vector<float> f(K * nb, 0.0f), fn(K * nb, 0.0f);
   const bool with_bias = o.bias_fwhm_mm > 0 && o.bias_iterations > 0;
   std::unique_ptr<BiasSmoother> smoother;
-  if (with_bias) smoother = std::make_unique<BiasSmoother>(r, g.spacing, o.bias_fwhm_mm);
+  if (with_bias) smoother = std::make_unique<BiasSmoother>(r, g.spacing, o.bias_fwhm_mm, o.converge_bias);
   std::vector<float> num(with_bias ? nb : 0, 0.0f), den(with_bias ? nb : 0, 0.0f), gain(with_bias ? nb : 0, 1.0f);
 
   // One sweep over the voxels: new fractions into fn; the statistics (with
@@ -224,7 +228,12 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
              bias_terms ? &dd : nullptr);
         for (int k = 0; k < K; ++k)
           fn[K * b + std::size_t(k)] = damped ? 0.5f * (float(x[k]) + f[K * b + std::size_t(k)]) : float(x[k]);
-        if (bias_terms) num[b] = float(nn), den[b] = float(dd);
+        if (bias_terms && !o.converge_bias) num[b] = float(nn), den[b] = float(dd);
+        if (bias_terms && o.converge_bias) {
+          // The gain of the raw image against the model (the field afresh), from confident voxels.
+          const bool sure = std::max({x[0], x[1], x[2]}) >= kBiasConfidence;
+          num[b] = sure ? float(nn * bias[b]) : 0.0f, den[b] = sure ? float(dd) : 0.0f;
+        }
       }
       part[c] = st;
     });
@@ -233,12 +242,29 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
     std::swap(f, fn);
     return s;
   };
+  // Returns the largest change of log b with its mean change removed (the
+  // scale trades with the means).
   auto update_bias = [&] {
-    // The residual gain of the corrected image, multiplied into the field:
-    // repeated, this also removes the part of the field that one smoothing
-    // misses near the edge of the brain (where the window is one-sided).
+    // Without converge_bias: the residual gain of the corrected image,
+    // multiplied into the field: repeated, this also removes the part of the
+    // field that one smoothing misses near the edge of the brain (where the
+    // window is one-sided), but it smooths the residual again each time, so
+    // the field keeps taking on finer structure (docs/SEGMENT.md, "Limits").
+    // With it: the field itself, fitted locally linearly.
     smoother->estimate(num, den, gain);
-    for (std::uint32_t b : r.voxels) bias[b] *= gain[b];
+    double change = 0;
+    if (o.converge_bias) {
+      for (std::uint32_t b : r.voxels) gain[b] = std::max(gain[b], 1e-3f);
+      const auto m = reduce<1>(nv, [&](std::size_t v, Sums<1>& acc) {
+        const std::uint32_t b = r.voxels[v];
+        acc[0] += std::log(gain[b] / bias[b]);
+      });
+      for (std::uint32_t b : r.voxels)
+        change = std::max(change, std::abs(double(std::log(gain[b] / bias[b])) - m[0] / double(nv)));
+      for (std::uint32_t b : r.voxels) bias[b] = gain[b];
+    } else {
+      for (std::uint32_t b : r.voxels) bias[b] *= gain[b];
+    }
     // The field's scale is free (it trades with the means): its mean in the brain is 1.
     const auto s = reduce<1>(nv, [&](std::size_t v, Sums<1>& acc) { acc[0] += std::log(bias[r.voxels[v]]); });
     const float scale = float(std::exp(-s[0] / double(nv)));
@@ -249,6 +275,7 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
         y[b] = img[b] / bias[b];
       }
     });
+    return change;
   };
 
   SegmentResult res;
@@ -265,9 +292,29 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
   int sweeps = 0;
   model.mixtures = 0;
   for (int k = 0; k < K; ++k) model.w[std::size_t(k)] = cl.weight[std::size_t(k)];
+  // With converge_bias, no MRF in this phase: EM on three Gaussians converges,
+  // under the Potts prior the classes creep on (the GM into the WM at 1.5 T).
+  bool bias_settled = !with_bias || !o.converge_bias;
   for (; sweeps < (with_bias ? o.bias_iterations : 1); ++sweeps) {
-    model.update(sweep(sweeps > 0 ? std::min(beta_used, kBiasPhaseBeta) : 0.0, true, with_bias), double(nv));
-    if (with_bias) update_bias();
+    const auto mu0 = model.mu;
+    const auto w0 = model.w;
+    const double beta_bias = sweeps > 0 && !o.converge_bias ? std::min(beta_used, kBiasPhaseBeta) : 0.0;
+    model.update(sweep(beta_bias, true, with_bias), double(nv));
+    if (!with_bias) continue;
+    double change = update_bias();
+    ++res.bias_updates;
+    if (o.converge_bias) {
+      const double range = std::max(model.mu[K - 1] - model.mu[0], 1e-12);
+      for (int k = 0; k < K; ++k)
+        change = std::max({change, std::abs(model.mu[std::size_t(k)] - mu0[std::size_t(k)]) / range,
+                           std::abs(model.w[std::size_t(k)] - w0[std::size_t(k)])});
+      res.bias_change = change;
+      if (change < o.bias_tolerance) {
+        bias_settled = true;
+        ++sweeps;
+        break;
+      }
+    }
   }
   if (with_bias) sweep(0.0, false, false);  // the cores below from the intensities alone
   model.mixtures = o.partial_volume ? 2 : 0;
@@ -333,7 +380,7 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
     bool converged = false;
     res.parameter_sweeps = fit_on_histogram(model, centre, count, o.parameter_tolerance, o.parameter_sweeps,
                                             converged, res.parameter_change);
-    res.converged = converged;
+    res.converged = converged && bias_settled;
   }
   // 2. The fractions under the MRF, the parameters fixed, until they settle.
   // Every voxel is updated from its neighbours' previous fractions (a Jacobi

@@ -30,7 +30,13 @@ struct SegmentOptions {
   std::vector<double> class_means;     // CSF, GM, WM means of the bias-corrected image, given: used as they are
                                        // (not estimated, not refined); empty: estimated
   double bias_fwhm_mm = 60.0;  // smoothness of the bias field estimate; <= 0: no bias estimation
-  int bias_iterations = 10;    // bias updates (one per EM sweep, multiplied into the field)
+  int bias_iterations = 10;    // bias updates (one per EM sweep): the count, or with converge_bias the most
+  bool converge_bias = false;  // false: bias_iterations residual gains multiplied into the field (the reports'
+                               // segmentation so far; at 2 mm, 1.5 T its volumes depend on the count).
+                               // true: the field fitted afresh each update (locally linear, confident voxels,
+                               // no MRF in that phase) until it and the three classes settle (docs/SEGMENT.md)
+  double bias_tolerance = 1e-4;  // with converge_bias: stop once the field's log (its mean removed), the means
+                                 // (share of the CSF-WM range) and the weights move less than this in an update
   bool partial_volume = true;  // CSF/GM and GM/WM mixtures in the model (mixel EM); otherwise three pure classes
 };
 
@@ -40,12 +46,15 @@ struct SegmentResult {
   Volume bias;                         // multiplicative bias field estimate (1 outside the brain)
   std::array<double, 3> mean{}, sd{};  // class intensity means and sds after bias correction
   int iterations = 0;                  // sweeps over the voxels: bias phase and MRF phase
+  int bias_updates = 0;                // updates of the bias field made
+  double bias_change = 0;              // the largest move of the last of them (converge_bias's measure)
   std::array<double, 3> core_mean{};   // class means on the cores (no partial volume), before any refinement
   double core_sd = 0;                  // the noise sd measured on the cores (kept by the model)
   bool means_refined = false;          // the means were refined on the histogram (GM-WM closer than refine_separation)
   int parameter_sweeps = 0;            // EM sweeps on the histogram (means and weights)
   double parameter_change = 0;         // largest move in the last of them (a weight, or a mean as a share of WM - CSF)
-  bool converged = false;              // both tolerances were met before their caps
+  bool converged = false;              // the tolerances were met before their caps (with converge_bias,
+                                       // the bias phase's too)
   double change = 0;                   // share of the brain whose class changed in the last MRF sweep
   std::array<double, 3> volume_mm3{};  // from the hard labels and the voxel size
   double beta = 0;                     // the MRF strength used (options' beta scaled to the voxel size)
