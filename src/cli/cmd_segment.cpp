@@ -72,7 +72,7 @@ void register_segment(CLI::App& app) {
                       "Bias field updates (one per EM sweep); with --converge-bias the most (default there: 100)")
           ->capture_default_str();
   cmd->add_flag("--converge-bias", opt->seg.converge_bias,
-                "Fit the bias field afresh each update (locally linear, from confidently classified voxels, no MRF\n"
+                "Fit the bias field afresh each update (locally linear, from voxels confidently WM, no MRF\n"
                 "in that phase) until it and the three classes settle (--bias-tolerance), instead of a fixed number\n"
                 "of residual updates, on which 2 mm 1.5 T volumes depend by up to 5 % (docs/SEGMENT.md, Limits)");
   cmd->add_option("--bias-tolerance", opt->seg.bias_tolerance,

@@ -30,9 +30,10 @@ constexpr int K = 3;
 // The MRF strength while the bias field is estimated (three pure classes: a
 // Potts prior); stronger, it flattens the labels the field is fitted to.
 constexpr double kBiasPhaseBeta = 0.3;
-// With converge_bias, only voxels whose three-class posterior is at least this
-// enter the field's fit: the partial-volume voxels between two classes would
-// pull the field towards the labels.
+// With converge_bias, only voxels whose WM posterior (three classes) is at
+// least this enter the field's fit: the partial-volume voxels between two
+// classes would pull the field towards the labels, and at low grey/white
+// contrast the GM's "confident" voxels hold WM that the field then darkens.
 constexpr double kBiasConfidence = 0.99;
 constexpr double kLog2Pi = 1.8378770664093453;
 using segment_detail::BiasSmoother;
@@ -230,8 +231,8 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
           fn[K * b + std::size_t(k)] = damped ? 0.5f * (float(x[k]) + f[K * b + std::size_t(k)]) : float(x[k]);
         if (bias_terms && !o.converge_bias) num[b] = float(nn), den[b] = float(dd);
         if (bias_terms && o.converge_bias) {
-          // The gain of the raw image against the model (the field afresh), from confident voxels.
-          const bool sure = std::max({x[0], x[1], x[2]}) >= kBiasConfidence;
+          // The gain of the raw image against the model (the field afresh), from confident WM voxels.
+          const bool sure = x[2] >= kBiasConfidence;
           num[b] = sure ? float(nn * bias[b]) : 0.0f, den[b] = sure ? float(dd) : 0.0f;
         }
       }

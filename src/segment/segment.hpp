@@ -33,7 +33,7 @@ struct SegmentOptions {
   int bias_iterations = 10;    // bias updates (one per EM sweep): the count, or with converge_bias the most
   bool converge_bias = false;  // false: bias_iterations residual gains multiplied into the field (the reports'
                                // segmentation so far; at 2 mm, 1.5 T its volumes depend on the count).
-                               // true: the field fitted afresh each update (locally linear, confident voxels,
+                               // true: the field fitted afresh each update (locally linear, confident WM voxels,
                                // no MRF in that phase) until it and the three classes settle (docs/SEGMENT.md)
   double bias_tolerance = 1e-4;  // with converge_bias: stop once the field's log (its mean removed), the means
                                  // (share of the CSF-WM range) and the weights move less than this in an update
