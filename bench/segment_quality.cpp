@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (o.converge_bias && !bias_iterations_given) o.bias_iterations = 100;  // as `harmonize segment`
+  if (o.converge_bias && !bias_iterations_given) o.bias_iterations = kConvergeBiasUpdates;  // as `harmonize segment`
   std::vector<std::string> scans;
   for (const auto& e : fs::recursive_directory_iterator(cohort)) {
     const std::string p = e.path().string();
@@ -135,14 +135,7 @@ int main(int argc, char** argv) {
     const SegmentResult r = segment_tissues(image, brain, o);
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // Stability: the volumes at convergence against those after twice the sweeps (no tolerance).
-    SegmentOptions twice = o;
-    twice.tolerance = 0;
-    twice.iterations = 2 * r.iterations;
-    twice.parameter_tolerance = 0;
-    twice.parameter_sweeps = 2 * r.parameter_sweeps;
-    twice.bias_iterations = 2 * r.bias_updates;  // the bias updates too (a fixed count without --converge-bias)
-    twice.bias_tolerance = 0;
-    const SegmentResult r2 = stability ? segment_tissues(image, brain, twice) : r;
+    const SegmentResult r2 = stability ? segment_tissues(image, brain, twice_the_sweeps(o, r)) : r;
     double stab = 0;
     for (int k = 0; k < 3; ++k) stab = std::max(stab, 100 * std::abs(r2.volume_mm3[k] - r.volume_mm3[k]) / r.volume_mm3[k]);
     worst_stab = std::max(worst_stab, stab);

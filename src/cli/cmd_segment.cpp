@@ -69,7 +69,8 @@ void register_segment(CLI::App& app) {
       ->capture_default_str();
   auto* bias_iterations =
       cmd->add_option("--bias-iterations", opt->seg.bias_iterations,
-                      "Bias field updates (one per EM sweep); with --converge-bias the most (default there: 100)")
+                      "Bias field updates (one per EM sweep); with --converge-bias the most (default there: " +
+                          std::to_string(kConvergeBiasUpdates) + ")")
           ->capture_default_str();
   cmd->add_flag("--converge-bias", opt->seg.converge_bias,
                 "Fit the bias field afresh each update (locally linear, from voxels confidently WM, no MRF\n"
@@ -101,7 +102,7 @@ void register_segment(CLI::App& app) {
     apply_global_options(opt->global);
     Options& o = *opt;
     if (o.no_bias) o.seg.bias_fwhm_mm = 0;
-    if (o.seg.converge_bias && bias_iterations->count() == 0) o.seg.bias_iterations = 100;
+    if (o.seg.converge_bias && bias_iterations->count() == 0) o.seg.bias_iterations = kConvergeBiasUpdates;
     o.seg.partial_volume = !o.no_pv;
     if (!(o.seg.beta >= 0 && o.seg.beta <= 10)) throw UsageError("--beta must be in [0, 10]");
     if (o.seg.iterations < 1 || o.seg.iterations > 1000) throw UsageError("--iterations must be in [1, 1000]");

@@ -164,6 +164,17 @@ double mrf_beta(double beta, const Vec3& spacing) {
   return smin > 1.0 ? beta / smin : beta;
 }
 
+SegmentOptions twice_the_sweeps(const SegmentOptions& o, const SegmentResult& r) {
+  SegmentOptions t = o;
+  t.tolerance = 0;
+  t.iterations = 2 * r.iterations;
+  t.parameter_tolerance = 0;
+  t.parameter_sweeps = 2 * r.parameter_sweeps;
+  t.bias_tolerance = 0;
+  t.bias_iterations = 2 * r.bias_updates;
+  return t;
+}
+
 bool valid_class_means(const std::vector<double>& m) {
   return m.empty() || (m.size() == 3 && std::isfinite(m[0]) && std::isfinite(m[2]) && m[0] < m[1] && m[1] < m[2]);
 }
@@ -255,14 +266,15 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
     smoother->estimate(num, den, gain);
     double change = 0;
     if (o.converge_bias) {
-      for (std::uint32_t b : r.voxels) gain[b] = std::max(gain[b], 1e-3f);
       const auto m = reduce<1>(nv, [&](std::size_t v, Sums<1>& acc) {
         const std::uint32_t b = r.voxels[v];
-        acc[0] += std::log(gain[b] / bias[b]);
+        acc[0] += std::log(std::max(gain[b], 1e-3f) / bias[b]);
       });
-      for (std::uint32_t b : r.voxels)
-        change = std::max(change, std::abs(double(std::log(gain[b] / bias[b])) - m[0] / double(nv)));
-      for (std::uint32_t b : r.voxels) bias[b] = gain[b];
+      for (std::uint32_t b : r.voxels) {
+        const float next = std::max(gain[b], 1e-3f);
+        change = std::max(change, std::abs(double(std::log(next / bias[b])) - m[0] / double(nv)));
+        bias[b] = next;
+      }
     } else {
       for (std::uint32_t b : r.voxels) bias[b] *= gain[b];
     }

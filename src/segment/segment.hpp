@@ -73,4 +73,13 @@ double mrf_beta(double beta, const Vec3& spacing);
 // SegmentOptions::class_means as given: empty, or three finite means CSF < GM < WM.
 bool valid_class_means(const std::vector<double>& means);
 
+// The cap of bias updates with converge_bias when none is given (`harmonize
+// segment`, bench/segment_quality).
+inline constexpr int kConvergeBiasUpdates = 100;
+
+// The stability check of a segmentation `r` made with `o`: the same options
+// with twice the sweeps of every phase it ran (bias updates, histogram EM,
+// MRF) and no tolerance; where it stopped should be where it stays.
+SegmentOptions twice_the_sweeps(const SegmentOptions& o, const SegmentResult& r);
+
 }  // namespace harmonize
