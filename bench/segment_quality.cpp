@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   if (argc < 2 || first == "--help" || first == "-h") {
     std::fprintf(stderr,
                  "usage: %s COHORT [--beta B] [--iterations N] [--tolerance T] [--bias-fwhm MM] [--bias-iterations N]\n"
-                 "       [--converge-bias] [--bias-tolerance T] [--no-bias] [--no-pv] [--no-stability]\n"
+                 "       [--fixed-bias] [--bias-tolerance T] [--no-bias] [--no-pv] [--no-stability]\n"
                  "       [--refine-separation S] [--subjects sub-001,sub-002]\n"
                  "COHORT: a folder written by `harmonize simulate` (scans and derivatives/truth)\n",
                  argv[0]);
@@ -78,8 +78,8 @@ int main(int argc, char** argv) {
       o.refine_separation = std::stod(argv[++i]);
     else if (a == "--no-bias")
       o.bias_fwhm_mm = 0;
-    else if (a == "--converge-bias")
-      o.converge_bias = true;
+    else if (a == "--fixed-bias")
+      o.converge_bias = false;
     else if (a == "--bias-tolerance" && i + 1 < argc)
       o.bias_tolerance = std::stod(argv[++i]);
     else if (a == "--no-stability")
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (o.converge_bias && !bias_iterations_given) o.bias_iterations = kConvergeBiasUpdates;  // as `harmonize segment`
+  if (!o.converge_bias && !bias_iterations_given) o.bias_iterations = kFixedBiasUpdates;  // as `harmonize segment`
   std::vector<std::string> scans;
   for (const auto& e : fs::recursive_directory_iterator(cohort)) {
     const std::string p = e.path().string();
@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
   }
   std::sort(scans.begin(), scans.end());
   std::printf("beta %.3g at 1 mm, bias %s, partial volume %s\n", o.beta,
-              o.bias_fwhm_mm > 0 ? (o.converge_bias ? "on (converged)" : "on") : "off",
+              o.bias_fwhm_mm > 0 ? (o.converge_bias ? "on (converged)" : "on (fixed updates)") : "off",
               o.partial_volume ? "on" : "off");
   std::printf("%-22s %6s %6s %6s | %7s %7s %7s | %7s %7s %7s | %6s %4s  %5s %6s %5s %5s\n", "scan", "dCSF", "dGM",
               "dWM", "vCSF%", "vGM%", "vWM%", "pvCSF%", "pvGM%", "pvWM%", "sec", "it", "hist", "stab%", "sep", "nb%");

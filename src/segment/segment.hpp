@@ -18,6 +18,12 @@ namespace harmonize {
 enum class TissueLabel : std::uint8_t { Background = 0, CSF = 1, GM = 2, WM = 3 };
 inline constexpr std::array<const char*, 3> kTissueNames{"CSF", "GM", "WM"};
 
+// The cap of bias updates with converge_bias (SegmentOptions' default), and the
+// count without it when none is given (`harmonize segment --fixed-bias`,
+// bench/segment_quality).
+inline constexpr int kConvergeBiasUpdates = 100;
+inline constexpr int kFixedBiasUpdates = 10;
+
 struct SegmentOptions {
   double beta = 2.0;           // MRF strength at 1 mm: pull of a voxel's fractions towards its 6 neighbours'
                                // (mixel.hpp); for voxels coarser than 1 mm, beta x 1 mm / smallest spacing
@@ -25,16 +31,17 @@ struct SegmentOptions {
   double tolerance = 1e-5;     // the MRF phase stops when less than this share of the brain changes class in a sweep
   int parameter_sweeps = 20000;        // EM sweeps on the histogram at most (about 1 ms each)
   double parameter_tolerance = 1e-7;   // ... until no weight or mean (share of the CSF-WM range) moves this much
-  double refine_separation = 4.5;      // means refined on the histogram only when the cores' GM and WM means
+  double refine_separation = 5.0;      // means refined on the histogram only when the cores' GM and WM means
                                        // are less than this many noise sds apart (docs/SEGMENT.md, "Model")
   std::vector<double> class_means;     // CSF, GM, WM means of the bias-corrected image, given: used as they are
                                        // (not estimated, not refined); empty: estimated
   double bias_fwhm_mm = 60.0;  // smoothness of the bias field estimate; <= 0: no bias estimation
-  int bias_iterations = 10;    // bias updates (one per EM sweep): the count, or with converge_bias the most
-  bool converge_bias = false;  // false: bias_iterations residual gains multiplied into the field (the reports'
-                               // segmentation so far; at 2 mm, 1.5 T its volumes depend on the count).
-                               // true: the field fitted afresh each update (locally linear, confident WM voxels,
-                               // no MRF in that phase) until it and the three classes settle (docs/SEGMENT.md)
+  int bias_iterations = kConvergeBiasUpdates;  // bias updates (one per EM sweep): with converge_bias the most, otherwise the count
+  bool converge_bias = true;   // true: the field fitted afresh each update (locally linear, confident WM voxels,
+                               // no MRF in that phase) until it and the three classes settle (docs/SEGMENT.md).
+                               // false: bias_iterations residual gains multiplied into the field, a fixed count
+                               // (kFixedBiasUpdates; the reports' segmentation until 2026-12-05; at 2 mm, 1.5 T
+                               // its volumes depend on the count by up to 5 %)
   double bias_tolerance = 1e-4;  // with converge_bias: stop once the field's log (its mean removed), the means
                                  // (share of the CSF-WM range) and the weights move less than this in an update
   bool partial_volume = true;  // CSF/GM and GM/WM mixtures in the model (mixel EM); otherwise three pure classes
@@ -72,10 +79,6 @@ double mrf_beta(double beta, const Vec3& spacing);
 
 // SegmentOptions::class_means as given: empty, or three finite means CSF < GM < WM.
 bool valid_class_means(const std::vector<double>& means);
-
-// The cap of bias updates with converge_bias when none is given (`harmonize
-// segment`, bench/segment_quality).
-inline constexpr int kConvergeBiasUpdates = 100;
 
 // The stability check of a segmentation `r` made with `o`: the same options
 // with twice the sweeps of every phase it ran (bias updates, histogram EM,

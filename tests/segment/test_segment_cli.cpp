@@ -128,18 +128,28 @@ TEST_F(SegmentCli, WithoutAMaskPositiveVoxelsAreBrain) {
   EXPECT_EQ(nlohmann::json::parse(read_text_file(prefix + "_segment.json"))["config"]["beta"], 0.2);
 }
 
-TEST_F(SegmentCli, ConvergeBiasIsRecordedWithItsUpdates) {
+// The bias phase runs to convergence by default; --fixed-bias is the earlier
+// fixed count of residual updates, 10 unless --bias-iterations says otherwise.
+TEST_F(SegmentCli, BiasPhaseConvergesByDefaultAndFixedBiasMakesItsCount) {
   const std::string prefix = dir_ + "/converge/x";
-  const auto r =
-      run_cli("segment --input " + scan() + " --mask " + mask() + " --out-prefix " + prefix + " --converge-bias -q");
+  auto r = run_cli("segment --input " + scan() + " --mask " + mask() + " --out-prefix " + prefix + " -q");
   ASSERT_EQ(r.status, 0) << r.output;
-  const auto rec = nlohmann::json::parse(read_text_file(prefix + "_segment.json"));
+  auto rec = nlohmann::json::parse(read_text_file(prefix + "_segment.json"));
   EXPECT_EQ(rec["config"]["converge_bias"], true);
-  EXPECT_EQ(rec["config"]["bias_iterations"], 100) << "the cap's default with --converge-bias";
+  EXPECT_EQ(rec["config"]["bias_iterations"], 100) << "the cap's default";
   EXPECT_TRUE(rec["converged"].get<bool>());
   EXPECT_GT(rec["bias_updates"].get<int>(), 1);
   EXPECT_LT(rec["bias_updates"].get<int>(), 100);
   EXPECT_LT(rec["last_bias_change"].get<double>(), rec["config"]["bias_tolerance"].get<double>());
+
+  const std::string fixed = dir_ + "/fixed/x";
+  r = run_cli("segment --input " + scan() + " --mask " + mask() + " --out-prefix " + fixed + " --fixed-bias -q");
+  ASSERT_EQ(r.status, 0) << r.output;
+  rec = nlohmann::json::parse(read_text_file(fixed + "_segment.json"));
+  EXPECT_EQ(rec["config"]["converge_bias"], false);
+  EXPECT_EQ(rec["config"]["bias_iterations"], 10) << "the count's default with --fixed-bias";
+  EXPECT_EQ(rec["bias_updates"].get<int>(), 10);
+  EXPECT_FALSE(rec.contains("last_bias_change"));
 }
 
 TEST_F(SegmentCli, RefusesBadInputsAndWritesNothing) {
@@ -165,7 +175,7 @@ TEST_F(SegmentCli, RefusesBadInputsAndWritesNothing) {
   write_nifti(dir_ + "/faint_mask.nii.gz", Volume(input.geom, 0.4f));
   refused("--input " + scan() + " --mask " + dir_ + "/faint_mask.nii.gz", "no brain voxel");
   refused("--input " + scan() + " --mask " + mask() + " --beta -1", "--beta");
-  refused("--input " + scan() + " --mask " + mask() + " --converge-bias --bias-tolerance -1", "--bias-tolerance");
+  refused("--input " + scan() + " --mask " + mask() + " --bias-tolerance -1", "--bias-tolerance");
   refused("--input " + scan() + " --mask " + mask() + " --class-means 40,20,60", "--class-means");
   refused("--input " + scan() + " --mask " + mask() + " --class-means 20,40", "--class-means");
 }
