@@ -25,26 +25,27 @@ inline constexpr int kConvergeBiasUpdates = 100;
 inline constexpr int kFixedBiasUpdates = 10;
 
 struct SegmentOptions {
-  double beta = 2.0;           // MRF strength at 1 mm: pull of a voxel's fractions towards its 6 neighbours'
-                               // (mixel.hpp); for voxels coarser than 1 mm, beta x 1 mm / smallest spacing
-  int iterations = 1000;       // MRF sweeps at most; reached only when they do not settle (reported)
-  double tolerance = 1e-5;     // the MRF phase stops when less than this share of the brain changes class in a sweep
-  int parameter_sweeps = 20000;        // EM sweeps on the histogram at most (about 1 ms each)
-  double parameter_tolerance = 1e-7;   // ... until no weight or mean (share of the CSF-WM range) moves this much
-  double refine_separation = 5.0;      // means refined on the histogram only when the cores' GM and WM means
-                                       // are less than this many noise sds apart (docs/SEGMENT.md, "Model")
-  std::vector<double> class_means;     // CSF, GM, WM means of the bias-corrected image, given: used as they are
-                                       // (not estimated, not refined); empty: estimated
-  double bias_fwhm_mm = 60.0;  // smoothness of the bias field estimate; <= 0: no bias estimation
-  int bias_iterations = kConvergeBiasUpdates;  // bias updates (one per EM sweep): with converge_bias the most, otherwise the count
-  bool converge_bias = true;   // true: the field fitted afresh each update (locally linear, confident WM voxels,
-                               // no MRF in that phase) until it and the three classes settle (docs/SEGMENT.md).
-                               // false: bias_iterations residual gains multiplied into the field, a fixed count
-                               // (kFixedBiasUpdates; the reports' segmentation until 2026-12-05; at 2 mm, 1.5 T
-                               // its volumes depend on the count by up to 5 %)
+  double beta = 2.0;             // MRF strength at 1 mm: pull of a voxel's fractions towards its 6 neighbours'
+                                 // (mixel.hpp); for voxels coarser than 1 mm, beta x 1 mm / smallest spacing
+  int iterations = 1000;         // MRF sweeps at most; reached only when they do not settle (reported)
+  double tolerance = 1e-5;       // the MRF phase stops when less than this share of the brain changes class in a sweep
+  int parameter_sweeps = 20000;  // EM sweeps on the histogram at most (about 1 ms each)
+  double parameter_tolerance = 1e-7;  // ... until no weight or mean (share of the CSF-WM range) moves this much
+  double refine_separation = 5.0;     // means refined on the histogram only when the cores' GM and WM means
+                                      // are less than this many noise sds apart (docs/SEGMENT.md, "Model")
+  std::vector<double> class_means;    // CSF, GM, WM means of the bias-corrected image, given: used as they are
+                                      // (not estimated, not refined); empty: estimated
+  double bias_fwhm_mm = 60.0;         // smoothness of the bias field estimate; <= 0: no bias estimation
+  int bias_iterations = kConvergeBiasUpdates;  // bias updates (one per EM sweep): with converge_bias the most,
+                                               // otherwise the count
+  bool converge_bias = true;     // true: the field fitted afresh each update (locally linear, confident WM voxels,
+                                 // no MRF in that phase) until it and the three classes settle (docs/SEGMENT.md).
+                                 // false: bias_iterations residual gains multiplied into the field, a fixed count
+                                 // (kFixedBiasUpdates; the reports' segmentation until 2026-12-05; at 2 mm, 1.5 T
+                                 // its volumes depend on the count by up to 5 %)
   double bias_tolerance = 1e-4;  // with converge_bias: stop once the field's log (its mean removed), the means
                                  // (share of the CSF-WM range) and the weights move less than this in an update
-  bool partial_volume = true;  // CSF/GM and GM/WM mixtures in the model (mixel EM); otherwise three pure classes
+  bool partial_volume = true;    // CSF/GM and GM/WM mixtures in the model (mixel EM); otherwise three pure classes
 };
 
 struct SegmentResult {

@@ -225,7 +225,6 @@ Volume with_means(const Phantom& p, double csf, double gm, double wm) {
   return v;
 }
 
-
 TEST(Segment, ConvergesAndStaysOnALowContrastPartialVolumePhantom) {
   // Means 30 / 60 / 100 scaled to a grey/white ratio of about 1.25, noise sd 5.
   const Phantom p = make_phantom(brain_label, 32, 2.0, 5.0, 21, nullptr, 4);
