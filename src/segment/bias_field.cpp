@@ -13,8 +13,13 @@ BiasSmoother::BiasSmoother(const Region& r, const Vec3& spacing, double fwhm_mm,
     m_[d] = (r.n[d] + step_[d] - 1) / step_[d];
     const double sigma = fwhm_mm / (2 * std::sqrt(2 * std::log(2.0))) / (double(step_[d]) * spacing[d]);
     const int radius = std::max(1, int(std::ceil(3 * sigma)));
-    kernel_[d].resize(2 * radius + 1);
-    for (int t = -radius; t <= radius; ++t) kernel_[d][t + radius] = std::exp(-0.5 * t * t / (sigma * sigma));
+    for (int p = 0; p < 3; ++p) kernel_[d][std::size_t(p)].resize(2 * radius + 1);
+    for (int t = -radius; t <= radius; ++t) {
+      const double g = std::exp(-0.5 * t * t / (sigma * sigma));
+      kernel_[d][0][std::size_t(t + radius)] = g;
+      kernel_[d][1][std::size_t(t + radius)] = g * double(t);
+      kernel_[d][2][std::size_t(t + radius)] = g * (double(t) * double(t));
+    }
   }
 }
 
@@ -60,7 +65,7 @@ void BiasSmoother::estimate(const std::vector<float>& num, const std::vector<flo
 
 std::vector<float> BiasSmoother::constant_gain(std::vector<double> bn, std::vector<double> bd) const {
   const std::size_t M = m_[0] * m_[1] * m_[2];
-  smooth(bn), smooth(bd);
+  parallel_for(0, 2, [&](std::size_t t) { smooth(t == 0 ? bn : bd); });
   std::vector<float> ratio(M, 1.0f);
   double dmax = 0;
   for (double d : bd) dmax = std::max(dmax, d);
@@ -73,12 +78,17 @@ std::vector<float> BiasSmoother::linear_gain(const std::vector<double>& bn, cons
   // Moments of the weights bd (1, d, d d^T) and of the gains bn (1, d) in the
   // Gaussian window; per block the 4x4 normal equations of a0 + a . d.
   const std::size_t M = m_[0] * m_[1] * m_[2];
-  constexpr std::array<std::array<int, 3>, 10> kPow{{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {2, 0, 0},
-                                                     {0, 2, 0}, {0, 0, 2}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}}};
+  constexpr std::array<std::array<int, 3>, 10> kPow{
+      {{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {2, 0, 0}, {0, 2, 0}, {0, 0, 2}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}}};
   std::array<std::vector<double>, 10> wd;
   std::array<std::vector<double>, 4> wn;
-  for (std::size_t t = 0; t < 10; ++t) wd[t] = bd, smooth(wd[t], kPow[t]);
-  for (std::size_t t = 0; t < 4; ++t) wn[t] = bn, smooth(wn[t], kPow[t]);
+  // The 14 convolutions are independent: one work item each.
+  parallel_for(0, 14, [&](std::size_t t) {
+    if (t < 10)
+      wd[t] = bd, smooth(wd[t], kPow[t]);
+    else
+      wn[t - 10] = bn, smooth(wn[t - 10], kPow[t - 10]);
+  });
   double dmax = 0;
   for (double d : wd[0]) dmax = std::max(dmax, d);
   std::vector<float> ratio(M, 1.0f);
@@ -114,20 +124,19 @@ std::vector<float> BiasSmoother::linear_gain(const std::vector<double>& bn, cons
 void BiasSmoother::smooth(std::vector<double>& a, const std::array<int, 3>& power) const {
   std::vector<double> tmp(a.size());
   for (int d = 0; d < 3; ++d) {
-    const auto& ker = kernel_[d];
-    const int pw = power[std::size_t(d)];
-    const int radius = int(ker.size() / 2);
+    // The taps times t^power (t in blocks), and only those inside the grid:
+    // the sum runs over t in ascending order as it always has.
+    const auto& ker = kernel_[d][std::size_t(power[std::size_t(d)])];
+    const std::ptrdiff_t radius = std::ptrdiff_t(ker.size() / 2);
     const std::size_t stride = d == 0 ? 1 : d == 1 ? m_[0] : m_[0] * m_[1];
-    const std::size_t len = m_[d];
+    const std::ptrdiff_t len = std::ptrdiff_t(m_[d]);
     for (std::size_t c = 0; c < a.size(); ++c) {
-      const std::size_t pos = (c / stride) % len;
+      const std::ptrdiff_t pos = std::ptrdiff_t((c / stride) % m_[d]);
+      const std::ptrdiff_t t0 = std::max(-radius, -pos), t1 = std::min(radius, len - 1 - pos);
+      const double* src = a.data() + (std::ptrdiff_t(c) - pos * std::ptrdiff_t(stride));  // the line's first block
       double s = 0;
-      for (int t = -radius; t <= radius; ++t) {
-        const std::ptrdiff_t p = std::ptrdiff_t(pos) + t;
-        if (p < 0 || p >= std::ptrdiff_t(len)) continue;
-        const double tp = pw == 0 ? 1.0 : pw == 1 ? double(t) : double(t) * double(t);
-        s += ker[t + radius] * tp * a[c + std::size_t(p - std::ptrdiff_t(pos)) * stride];
-      }
+      for (std::ptrdiff_t t = t0; t <= t1; ++t)
+        s += ker[std::size_t(t + radius)] * src[(pos + t) * std::ptrdiff_t(stride)];
       tmp[c] = s;
     }
     a.swap(tmp);

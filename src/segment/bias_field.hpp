@@ -62,7 +62,7 @@ class BiasSmoother {
 
   const Region& r_;
   std::array<std::size_t, 3> step_{}, m_{};
-  std::array<std::vector<double>, 3> kernel_;
+  std::array<std::array<std::vector<double>, 3>, 3> kernel_;  // per axis: the Gaussian times t^0, t^1, t^2
   bool local_linear_ = false;
 };
 
