@@ -3,13 +3,14 @@
 // 15 and 7 degrees, N slices of neck, uint16 scanner units 0..4095. For
 // bench/wide_field.sh.
 //   scanner_form IN.nii.gz BRAIN_MASK.nii.gz OUT.nii.gz [--neck N]
+#include "simulate/scanner_form.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <string>
 
 #include "io/nifti.hpp"
-#include "simulate/scanner_form.hpp"
 
 using namespace harmonize;
 

@@ -137,7 +137,8 @@ int main(int argc, char** argv) {
     // Stability: the volumes at convergence against those after twice the sweeps (no tolerance).
     const SegmentResult r2 = stability ? segment_tissues(image, brain, twice_the_sweeps(o, r)) : r;
     double stab = 0;
-    for (int k = 0; k < 3; ++k) stab = std::max(stab, 100 * std::abs(r2.volume_mm3[k] - r.volume_mm3[k]) / r.volume_mm3[k]);
+    for (int k = 0; k < 3; ++k)
+      stab = std::max(stab, 100 * std::abs(r2.volume_mm3[k] - r.volume_mm3[k]) / r.volume_mm3[k]);
     worst_stab = std::max(worst_stab, stab);
     double d[3], v[3], pv[3];
     for (int k = 0; k < 3; ++k) {

@@ -41,9 +41,12 @@ int main(int argc, char** argv) {
     std::string mask, out_mask;
     for (int i = 3; i < argc; ++i) {
       const std::string a = argv[i];
-      if (a == "--size" && i + 1 < argc) size = std::size_t(std::atol(argv[++i]));
-      else if (a == "--mask" && i + 2 < argc) mask = argv[++i], out_mask = argv[++i];
-      else throw Error("unknown argument " + a);
+      if (a == "--size" && i + 1 < argc)
+        size = std::size_t(std::atol(argv[++i]));
+      else if (a == "--mask" && i + 2 < argc)
+        mask = argv[++i], out_mask = argv[++i];
+      else
+        throw Error("unknown argument " + a);
     }
     Box box;
     write_nifti(argv[2], embed(read_nifti(argv[1]), size, box));

@@ -118,7 +118,8 @@ std::vector<std::string> folders(const fs::path& dir, const std::string& prefix)
 
 bool chosen(const std::vector<std::string>& wanted, const std::string& prefix, const std::string& name) {
   if (wanted.empty()) return true;
-  return std::any_of(wanted.begin(), wanted.end(), [&](const std::string& w) { return with_prefix(prefix, w) == name; });
+  return std::any_of(wanted.begin(), wanted.end(),
+                     [&](const std::string& w) { return with_prefix(prefix, w) == name; });
 }
 
 }  // namespace

@@ -47,13 +47,13 @@ std::vector<std::string> paired_subjects(const std::string& root, const std::str
 
 // A T1w scan of a raw BIDS dataset, as the BIDS app finds it.
 struct ScanFile {
-  std::string sub;       // "sub-01"
-  std::string ses;       // "ses-A", or "" in a dataset without sessions
-  std::string dir;       // relative to the root: "sub-01/ses-A/anat" (or "sub-01/anat")
-  std::string stem;      // the name before "_T1w": "sub-01_ses-A_run-1"
-  std::string ext;       // ".nii.gz" or ".nii"
-  std::string relative() const;                          // dir/stem_T1w.ext
-  std::string path(const std::string& root) const;       // root/relative()
+  std::string sub;                                  // "sub-01"
+  std::string ses;                                  // "ses-A", or "" in a dataset without sessions
+  std::string dir;                                  // relative to the root: "sub-01/ses-A/anat" (or "sub-01/anat")
+  std::string stem;                                 // the name before "_T1w": "sub-01_ses-A_run-1"
+  std::string ext;                                  // ".nii.gz" or ".nii"
+  std::string relative() const;                     // dir/stem_T1w.ext
+  std::string path(const std::string& root) const;  // root/relative()
   // The same place in a derivatives dataset: <out>/<dir>/<stem>[_space-][_label-][_desc-]_<suffix><ext>
   std::string derivative(const std::string& out, const std::string& suffix, const Entities& e,
                          const std::string& ext) const;

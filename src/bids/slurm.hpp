@@ -15,7 +15,7 @@ struct SlurmRequest {
   std::string group_command;              // the group level's, without --threads
   int cpus = 2;
   std::string mem = "6G", time = "01:00:00", partition;
-  std::string written_by;                 // the command line, for the scripts' first comment
+  std::string written_by;  // the command line, for the scripts' first comment
 };
 
 struct SlurmScripts {

@@ -39,7 +39,9 @@ void register_apply(CLI::App& app) {
       "conditioned on it, stack the slices and write the result on the input's grid (background 0, values on the\n"
       "target contrast's [0,1] scale).");
   cmd->add_option("--model", opt->model, "model.pt (or a checkpoint) from harmonize train")->required();
-  cmd->add_option("--input", opt->inputs, "Raw scans (NIfTI), harmonized one at a time, each output written when its scan is done")->required();
+  cmd->add_option("--input", opt->inputs,
+                  "Raw scans (NIfTI), harmonized one at a time, each output written when its scan is done")
+      ->required();
   cmd->add_option("--output", opt->outputs, "One output file per input (.nii.gz)");
   cmd->add_option("--output-dir", opt->output_dir, "Or: a folder for <input name>_harmonized.nii.gz");
   cmd->add_option("--mask", opt->masks, "Brain masks of the inputs (default: Colin27 template registration)");
@@ -69,9 +71,10 @@ void register_apply(CLI::App& app) {
                   "Quantile map applied to the harmonized intensities (calibration.json or calibration-volumes.json "
                   "of a crossval model folder, written by --calibrate / --volume-fit), or none. Without --end-noise, "
                   "the end noise the map was fitted after (recorded in the file) is used");
-  cmd->add_flag("--no-recipe", opt->no_recipe,
-                "Ignore the recipe the model file carries (the sampler, steps, seed, end noise and, for a crossval model, the "
-                "quantile map its report evaluated; used by default, each option given here overrides its part)");
+  cmd->add_flag(
+      "--no-recipe", opt->no_recipe,
+      "Ignore the recipe the model file carries (the sampler, steps, seed, end noise and, for a crossval model, the "
+      "quantile map its report evaluated; used by default, each option given here overrides its part)");
   cmd->add_option("--device", opt->device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   add_templates_option(cmd, opt->prep.template_dir);
   add_global_options(cmd, opt->global);
@@ -106,8 +109,8 @@ void register_apply(CLI::App& app) {
       check_name_lengths(out);
       const std::string key = std::filesystem::weakly_canonical(sidecar_of(out)).string();
       if (const auto [it, fresh] = seen.emplace(key, i); !fresh)
-        throw UsageError("inputs " + o.inputs[it->second] + " and " + o.inputs[i] + " would both be written to " +
-                         out + " (and its sidecar " + sidecar_of(out) + "): give --output per input");
+        throw UsageError("inputs " + o.inputs[it->second] + " and " + o.inputs[i] + " would both be written to " + out +
+                         " (and its sidecar " + sidecar_of(out) + "): give --output per input");
     }
     for (const auto& out : o.outputs) {
       check_output_path(out, o.global.force);
@@ -200,8 +203,8 @@ void register_apply(CLI::App& app) {
                                    {"Orientations", o.orientations},
                                    {"Fusion", o.fusion},
                                    {"Spread", model.header.diffusion.spread == "none" ? std::string("none")
-                                              : o.estimate_only                     ? std::string("estimate only")
-                                                                                    : std::string("drawn")},
+                                              : o.estimate_only                       ? std::string("estimate only")
+                                                                                      : std::string("drawn")},
                                    {"SliceStride", o.slice_stride},
                                    {"Preprocessed", o.preprocessed},
                                    {"EndNoise", s.correction.end_noise_sd},

@@ -29,8 +29,8 @@
 #include "harmonize/scan.hpp"
 #include "harmonize/version.hpp"
 #include "io/nifti.hpp"
-#include "simulate/preview.hpp"
 #include "model/tensor.hpp"
+#include "simulate/preview.hpp"
 
 namespace fs = std::filesystem;
 
@@ -81,13 +81,15 @@ void prepare_derivatives(const std::string& out, const std::string& bids_dir) {
                       j["GeneratedBy"].is_array() && !j["GeneratedBy"].empty() &&
                       j["GeneratedBy"][0].value("Name", "") == "harmonize";
     if (!ours)
-      throw OutputError(out, "holds a dataset that harmonize bids did not write (see its dataset_description.json); "
-                             "choose another OUT_DIR");
+      throw OutputError(out,
+                        "holds a dataset that harmonize bids did not write (see its dataset_description.json); "
+                        "choose another OUT_DIR");
     return;
   }
   if (fs::exists(out) && !fs::is_empty(out))
-    throw OutputError(out, "exists and is not a harmonize derivatives dataset (no dataset_description.json); "
-                           "choose a new or empty OUT_DIR");
+    throw OutputError(out,
+                      "exists and is not a harmonize derivatives dataset (no dataset_description.json); "
+                      "choose a new or empty OUT_DIR");
   fs::create_directories(out);
   const std::string source = "file://" + absolute(bids_dir);
   const nlohmann::json d = {
@@ -102,12 +104,13 @@ void prepare_derivatives(const std::string& out, const std::string& bids_dir) {
       {"DatasetLinks", {{"raw", source}}}};
   write_text_atomically(desc, d.dump(2) + "\n");
   if (!fs::exists(out + "/README"))
-    write_text_atomically(out + "/README",
-                          "T1w scans of " + absolute(bids_dir) +
-                              " rewritten in another scanner's contrast by harmonize (`harmonize bids ... participant`).\n"
-                              "Per scan: *_desc-harmonized_T1w.nii.gz on the input's grid with a JSON sidecar (model, "
-                              "recipe, seed, sources) and the brain mask used, *_desc-brain_mask.nii.gz.\n"
-                              "`harmonize bids ... group` writes group/qc.tsv and group/report.html.\n");
+    write_text_atomically(
+        out + "/README",
+        "T1w scans of " + absolute(bids_dir) +
+            " rewritten in another scanner's contrast by harmonize (`harmonize bids ... participant`).\n"
+            "Per scan: *_desc-harmonized_T1w.nii.gz on the input's grid with a JSON sidecar (model, "
+            "recipe, seed, sources) and the brain mask used, *_desc-brain_mask.nii.gz.\n"
+            "`harmonize bids ... group` writes group/qc.tsv and group/report.html.\n");
 }
 
 // ScanOptions from the model's recipe (none: apply's defaults, with a warning).
@@ -127,7 +130,7 @@ ScanOptions options_from_recipe(const LoadedModel& model, const std::string& mod
     log::info("model recipe (" + r.made_by + "): " + describe(r, model.header.objective));
   } else {
     log::warn(model_path + ": the model carries no recipe; sampling with apply's defaults (ddpm, " +
-                 std::to_string(s.harmonize.sampling.steps) + " steps, no end noise)");
+              std::to_string(s.harmonize.sampling.steps) + " steps, no end noise)");
     s.harmonize.views = parse_views(trained_orientations(model.header));
   }
   if (batch > 0) s.harmonize.sampling.batch = batch;
@@ -171,7 +174,8 @@ void write_slurm(const ParticipantOptions& o, const SlurmOptions& so) {
   const std::string dir = absolute(o.out) + "/code/slurm";
   fs::create_directories(dir + "/logs");
   const std::string exe = bids::shell_quoted(fs::read_symlink("/proc/self/exe").string());
-  const std::string common = " bids " + bids::shell_quoted(absolute(o.bids_dir)) + " " + bids::shell_quoted(absolute(o.out));
+  const std::string common =
+      " bids " + bids::shell_quoted(absolute(o.bids_dir)) + " " + bids::shell_quoted(absolute(o.out));
   bids::SlurmRequest req;
   req.dir = dir;
   req.participants = labels;
@@ -195,9 +199,10 @@ void write_slurm(const ParticipantOptions& o, const SlurmOptions& so) {
   write_text_atomically(dir + "/submit.sh", scripts.submit);
   for (const char* f : {"/participant.sbatch", "/group.sbatch", "/submit.sh"})
     fs::permissions(dir + f, fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add);
-  std::printf("Slurm jobs for %zu participants in %s:\n  participant.sbatch (array 1-%zu, %d CPUs, %s, %s per task)\n"
-              "  group.sbatch (after the array)\nsubmit: bash %s/submit.sh\n",
-              labels.size(), dir.c_str(), labels.size(), so.cpus, so.mem.c_str(), so.time.c_str(), dir.c_str());
+  std::printf(
+      "Slurm jobs for %zu participants in %s:\n  participant.sbatch (array 1-%zu, %d CPUs, %s, %s per task)\n"
+      "  group.sbatch (after the array)\nsubmit: bash %s/submit.sh\n",
+      labels.size(), dir.c_str(), labels.size(), so.cpus, so.mem.c_str(), so.time.c_str(), dir.c_str());
 }
 
 void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
@@ -255,7 +260,8 @@ void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
     for (const auto& f : ScanOutputs(*scan, o.out).all()) check_output_path(f, true);
 
   std::unique_ptr<BrainTemplate> tmpl;
-  if (o.masks.empty() && !todo.empty()) tmpl = std::make_unique<BrainTemplate>(BrainTemplate::load(o.prep.template_dir));
+  if (o.masks.empty() && !todo.empty())
+    tmpl = std::make_unique<BrainTemplate>(BrainTemplate::load(o.prep.template_dir));
   Progress progress("bids", todo.size());
   nlohmann::json written = nlohmann::json::array();
   for (const auto* scan : todo) {
@@ -278,10 +284,11 @@ void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
     const Volume result = finish_scan(sampled[0], one.correction, noise_seed);
 
     write_nifti(outs.mask, sampled[0].prepared.input_brain);
-    write_text_atomically(outs.mask_json, nlohmann::json{{"Type", "Brain"},
-                                                         {"Sources", {raw_uri}},
-                                                         {"Description", "brain mask used: " + mask_source}}
-                                                  .dump(2) + "\n");
+    write_text_atomically(
+        outs.mask_json,
+        nlohmann::json{{"Type", "Brain"}, {"Sources", {raw_uri}}, {"Description", "brain mask used: " + mask_source}}
+                .dump(2) +
+            "\n");
     write_nifti(outs.image, result);
     const nlohmann::json sidecar = {
         {"Description", "T1w rewritten in the " + model.header.direction + " target scanner's contrast by harmonize"},
@@ -304,8 +311,8 @@ void run_participant(const ParticipantOptions& o, const GlobalOptions& g) {
   record.set("written", written);
   record.set("skipped_participants", skipped);
   record.finish();
-  std::printf("%zu scan(s) harmonized into %s; %zu participant(s) done before, skipped\n", todo.size(),
-              o.out.c_str(), skipped.size());
+  std::printf("%zu scan(s) harmonized into %s; %zu participant(s) done before, skipped\n", todo.size(), o.out.c_str(),
+              skipped.size());
 }
 
 void run_group(const std::string& bids_dir, const std::string& out, const GlobalOptions& g) {
@@ -323,8 +330,8 @@ void run_group(const std::string& bids_dir, const std::string& out, const Global
     }
   if (scans.empty()) throw InputError(out, "holds no *_desc-harmonized_T1w.nii.gz: run the participant level first");
   fs::create_directories(out + "/group/figures");
-  RunRecord record(out + "/code", "harmonize_bids_group", {{"bids_dir", absolute(bids_dir)}, {"out_dir", absolute(out)}},
-                   g);
+  RunRecord record(out + "/code", "harmonize_bids_group",
+                   {{"bids_dir", absolute(bids_dir)}, {"out_dir", absolute(out)}}, g);
 
   struct Row {
     std::string sub, ses, file, figure;
@@ -380,8 +387,8 @@ void run_group(const std::string& bids_dir, const std::string& out, const Global
     if (odd_mean[i]) flag += "intensity;";
     if (!flag.empty()) flag.pop_back(), ++flagged;
     std::snprintf(buf, sizeof buf, "%s\t%s\t%s\t%.1f\t%.4f\t%.4f\t%.4f\t%.4f\t%.3f\t%.3f\t%.2f\t%.2f\t%s\n",
-                  r.sub.c_str(), r.ses.empty() ? "n/a" : r.ses.c_str(), r.file.c_str(), r.brain_ml, r.mean, r.sd,
-                  r.p01, r.p99, r.stripes_in, r.stripes_out, zv[i], zm[i], flag.empty() ? "ok" : flag.c_str());
+                  r.sub.c_str(), r.ses.empty() ? "n/a" : r.ses.c_str(), r.file.c_str(), r.brain_ml, r.mean, r.sd, r.p01,
+                  r.p99, r.stripes_in, r.stripes_out, zv[i], zm[i], flag.empty() ? "ok" : flag.c_str());
     tsv += buf;
     std::snprintf(buf, sizeof buf,
                   "<tr%s><td>%s</td><td>%s</td><td>%.1f</td><td>%.3f</td><td>%.3f</td><td>%.2f</td><td>%.2f</td>"
@@ -395,8 +402,9 @@ void run_group(const std::string& bids_dir, const std::string& out, const Global
   const std::string html =
       "<!doctype html><html><head><meta charset=utf-8><title>harmonize QC</title><style>body{font-family:sans-serif}"
       "td,th{padding:2px 8px;text-align:right}tr.flag td{background:#fdd}</style></head><body>\n"
-      "<h1>harmonize: QC of " + std::to_string(rows.size()) + " harmonized scans</h1>\n<p>Dataset " +
-      absolute(bids_dir) + " &rarr; " + absolute(out) + ". " + std::to_string(flagged) +
+      "<h1>harmonize: QC of " +
+      std::to_string(rows.size()) + " harmonized scans</h1>\n<p>Dataset " + absolute(bids_dir) + " &rarr; " +
+      absolute(out) + ". " + std::to_string(flagged) +
       " scan(s) flagged: brain-mask volume more than 10 % or mean harmonized intensity more than 5 % from the "
       "cohort's median, and either more than 3.5 robust standard deviations (1.4826 MAD) from it (columns z). "
       "Stripe index: slice-to-slice "
@@ -437,7 +445,8 @@ void register_bids(CLI::App& app) {
       ->required()
       ->check(CLI::IsMember({"participant", "group"}));
   cmd->add_option("--model", p.model, "model.pt from harmonize train or crossval (participant level)");
-  cmd->add_option("--participant-label", p.participants, "Participants to process (with or without 'sub-'; default all)");
+  cmd->add_option("--participant-label", p.participants,
+                  "Participants to process (with or without 'sub-'; default all)");
   cmd->add_option("--session", p.sessions, "Sessions to process (with or without 'ses-'; default all)");
   cmd->add_option("--masks", p.masks,
                   "A derivatives dataset holding each scan's brain mask as <sub>[_<ses>]_desc-brain_mask.nii.gz "

@@ -80,7 +80,8 @@ void register_crossval(CLI::App& app) {
     p.train.unet = p.train.resolved_unet();
     p.preprocess.slice_width = p.preprocess.slice_height;
     p.bids = absolute(p.bids);
-    if (p.truth_dir.empty() && fs::is_directory(p.bids + "/derivatives/truth")) p.truth_dir = p.bids + "/derivatives/truth";
+    if (p.truth_dir.empty() && fs::is_directory(p.bids + "/derivatives/truth"))
+      p.truth_dir = p.bids + "/derivatives/truth";
     if (!p.mask_dir.empty()) p.mask_dir = absolute(p.mask_dir);
     if (!p.truth_dir.empty()) p.truth_dir = absolute(p.truth_dir);
     for (const auto& d : p.directions) parse_direction(d);

@@ -75,10 +75,11 @@ void register_evaluate(CLI::App& app) {
   cmd->add_option("--histogram-match-points", opt->hm.match_points, "Quantiles matched by the histogram matching")
       ->capture_default_str();
   cmd->add_option("--truth", opt->truth, "Ground-truth tissue labels (0 bg, 1 CSF, 2 GM, 3 WM) on the same grid");
-  cmd->add_option("--lesions", opt->lesions,
-                  "The subject's lesion mask (nonzero = lesion; all zero for a healthy subject) on the same grid, with\n"
-                  "--truth: adds the lesion rows (lesion-like voxels of each volume against the target's and the truth's,\n"
-                  "false lesion volume, lesion/WM contrast; docs/METRICS.md, \"Lesions\")");
+  cmd->add_option(
+      "--lesions", opt->lesions,
+      "The subject's lesion mask (nonzero = lesion; all zero for a healthy subject) on the same grid, with\n"
+      "--truth: adds the lesion rows (lesion-like voxels of each volume against the target's and the truth's,\n"
+      "false lesion volume, lesion/WM contrast; docs/METRICS.md, \"Lesions\")");
   cmd->add_option("--subject", opt->subject, "Subject id written in every row")->required();
   cmd->add_option("--direction", opt->direction, "Direction written in every row, e.g. 1p5T-to-3T")->required();
   cmd->add_option("--out", opt->out, "The metrics table (CSV, docs/METRICS.md)")->required();

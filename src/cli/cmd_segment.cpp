@@ -48,13 +48,15 @@ void register_segment(CLI::App& app) {
       "fitted by EM with a smooth bias field, then fractions under a Markov random field prior (docs/SEGMENT.md).\n"
       "  harmonize segment --input T1w.nii.gz [--mask brain_mask.nii.gz] --out-prefix OUT/sub-001_ses-3T\n"
       "Writes <prefix>_dseg.nii.gz (uint8: 0 background, 1 CSF, 2 GM, 3 WM), <prefix>_label-CSF|GM|WM_probseg.nii.gz\n"
-      "(float32 partial-volume fractions; dseg is their largest), <prefix>_volumes.tsv (voxels and mm^3 per class, from the hard labels,\n"
+      "(float32 partial-volume fractions; dseg is their largest), <prefix>_volumes.tsv (voxels and mm^3 per class, "
+      "from the hard labels,\n"
       "and mm^3 from the fractions), with --write-bias <prefix>_desc-bias_T1w.nii.gz (the estimated multiplicative\n"
       "field; input / field is the corrected image), and the run record <prefix>_segment.json / .log.");
   cmd->add_option("--input", opt->input, "T1-weighted scan (NIfTI), brain-extracted or with --mask")->required();
-  cmd->add_option("--mask", opt->mask,
-                  "Brain mask on the input's grid (a voxel above 0.5 is brain, as in every command). Without it\n"
-                  "every input voxel > 0 counts as brain, i.e. the input must be brain-extracted (background exactly 0)");
+  cmd->add_option(
+      "--mask", opt->mask,
+      "Brain mask on the input's grid (a voxel above 0.5 is brain, as in every command). Without it\n"
+      "every input voxel > 0 counts as brain, i.e. the input must be brain-extracted (background exactly 0)");
   cmd->add_option("--out-prefix", opt->prefix, "Output path prefix, e.g. OUT/sub-001_ses-3T (folders are created)")
       ->required();
   cmd->add_option("--beta", opt->seg.beta,

@@ -1,7 +1,5 @@
 #include "cli/common.hpp"
 
-#include "cli/options.hpp"
-
 #include <sys/resource.h>
 
 #include <chrono>
@@ -9,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "cli/options.hpp"
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/parallel.hpp"
@@ -127,7 +126,8 @@ void RunRecord::finish() {
   record_["finished"] = now_iso();
   record_["status"] = "complete";
   rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) == 0) record_["peak_memory_mib"] = double(usage.ru_maxrss) / 1024.0;  // KiB on Linux
+  if (getrusage(RUSAGE_SELF, &usage) == 0)
+    record_["peak_memory_mib"] = double(usage.ru_maxrss) / 1024.0;  // KiB on Linux
   write();
 }
 

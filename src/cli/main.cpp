@@ -1,8 +1,8 @@
 // harmonize: contrast harmonization of brain MRI across scanners with a
 // conditional diffusion model. Dispatch only; each subcommand is its own file.
-#include <CLI/CLI.hpp>
 #include <malloc.h>
 
+#include <CLI/CLI.hpp>
 #include <exception>
 #include <limits>
 

@@ -17,18 +17,21 @@ CLI::Validator non_negative() {
 
 void add_sampling_options(CLI::App* cmd, SamplingOptions& s, const std::string& batch_flag) {
   cmd->add_option("--sampler", s.sampler, "ddpm (ancestral, the paper's) or ddim")
-      ->transform(CLI::CheckedTransformer(std::map<std::string, Sampler>{{"ddpm", Sampler::Ddpm}, {"ddim", Sampler::Ddim}}))
+      ->transform(
+          CLI::CheckedTransformer(std::map<std::string, Sampler>{{"ddpm", Sampler::Ddpm}, {"ddim", Sampler::Ddim}}))
       ->default_str(to_string(s.sampler));
-  cmd->add_option("--steps", s.steps, "Sampling steps (respaced; the model's own count, 1000, is the paper's full chain)")
+  cmd->add_option("--steps", s.steps,
+                  "Sampling steps (respaced; the model's own count, 1000, is the paper's full chain)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   cmd->add_option("--eta", s.eta, "DDIM eta: 0 deterministic, 1 the DDPM posterior variance")
       ->check(non_negative())
       ->capture_default_str();
-  cmd->add_option("--step-spacing", s.spacing,
-                  "Timesteps kept by the respaced sampler: uniform (an even stride, the reference code's) or "
-                  "quadratic (dense at low noise, where the target's fine texture is drawn) or trailing (an even stride "
-                  "that starts at the last timestep: the few-step choice; --steps 1 is a one-pass x0 estimate)")
+  cmd->add_option(
+         "--step-spacing", s.spacing,
+         "Timesteps kept by the respaced sampler: uniform (an even stride, the reference code's) or "
+         "quadratic (dense at low noise, where the target's fine texture is drawn) or trailing (an even stride "
+         "that starts at the last timestep: the few-step choice; --steps 1 is a one-pass x0 estimate)")
       ->transform(CLI::CheckedTransformer(std::map<std::string, StepSpacing>{{"uniform", StepSpacing::Uniform},
                                                                              {"quadratic", StepSpacing::Quadratic},
                                                                              {"trailing", StepSpacing::Trailing}}))
@@ -78,8 +81,11 @@ CLI::Option* add_end_noise_option(CLI::App* cmd, EndNoise& e) {
 #if HARMONIZE_WITH_TORCH
 std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
   return {
-      cmd->add_option("--preset", t.preset, "Network: paper, cpu, medium, small or tiny (see README)")->capture_default_str(),
-      cmd->add_option("--batch", t.batch, "Training slices per batch")->check(CLI::PositiveNumber)->capture_default_str(),
+      cmd->add_option("--preset", t.preset, "Network: paper, cpu, medium, small or tiny (see README)")
+          ->capture_default_str(),
+      cmd->add_option("--batch", t.batch, "Training slices per batch")
+          ->check(CLI::PositiveNumber)
+          ->capture_default_str(),
       cmd->add_option("--lr", t.lr, "Adam learning rate")->capture_default_str(),
       cmd->add_option("--lr-schedule", t.lr_schedule, "constant (the paper's) or cosine (decays to 0 at the last step)")
           ->check(CLI::IsMember({"constant", "cosine"}))

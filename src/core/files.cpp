@@ -90,8 +90,8 @@ void write_text_atomically(const std::string& path, const std::string& content) 
     out << content;
     out.close();
     if (!out)
-      throw OutputError(path,
-                        std::string("write failed: ") + (errno ? std::strerror(errno) : "short write") + space_hint(path));
+      throw OutputError(
+          path, std::string("write failed: ") + (errno ? std::strerror(errno) : "short write") + space_hint(path));
   });
 }
 

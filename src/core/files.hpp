@@ -47,5 +47,4 @@ class PartialFolder {
   bool committed_ = false;
 };
 
-
 }  // namespace harmonize

@@ -15,9 +15,12 @@ View parse_view(const std::string& name) {
 
 std::string view_name(View v) {
   switch (v) {
-    case View::Sagittal: return "sagittal";
-    case View::Coronal: return "coronal";
-    case View::Axial: return "axial";
+    case View::Sagittal:
+      return "sagittal";
+    case View::Coronal:
+      return "coronal";
+    case View::Axial:
+      return "axial";
   }
   return "?";
 }

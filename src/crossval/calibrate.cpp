@@ -41,9 +41,9 @@ std::vector<Volume> sampled_volumes(const LoadedModel& model, const std::vector<
 }
 }  // namespace
 
-ModelCalibration calibrate_model(const CrossvalPlan& plan, const CrossvalLayout& layout, int f,
-                                 const std::string& dir, const LoadedModel& model, const HarmonizeOptions& fold_h,
-                                 double end_noise, const std::vector<std::string>& training) {
+ModelCalibration calibrate_model(const CrossvalPlan& plan, const CrossvalLayout& layout, int f, const std::string& dir,
+                                 const LoadedModel& model, const HarmonizeOptions& fold_h, double end_noise,
+                                 const std::vector<std::string>& training) {
   const std::string path = layout.calibration(f, dir), fitted_path = layout.calibration_volumes(f, dir);
   ModelCalibration c;
   c.main.end_noise_sd = end_noise;
@@ -64,14 +64,15 @@ ModelCalibration calibrate_model(const CrossvalPlan& plan, const CrossvalLayout&
             (plan.volume_fit ? " and all slices of " + std::to_string(scored.size()) + " of them" : ""));
   HarmonizeOptions thirds = h;
   thirds.slice_stride = 3;
-  NoiseFitData slices{
-      sampled_volumes(model, preprocessed_scans(layout, training, d.condition_session), preprocessed_options(plan, thirds)),
-      {},
-      {}};
+  NoiseFitData slices{sampled_volumes(model, preprocessed_scans(layout, training, d.condition_session),
+                                      preprocessed_options(plan, thirds)),
+                      {},
+                      {}};
   for (std::size_t i = 0; i < training.size(); ++i) {
     slices.target.push_back(read_nifti(layout.image(training[i], d.target_session)));
     if (const std::string why = grid_mismatch(slices.target[i].geom, slices.produced[i].geom); !why.empty())
-      throw InputError(layout.image(training[i], d.target_session), "grid differs from its harmonized slices (" + why + ")");
+      throw InputError(layout.image(training[i], d.target_session),
+                       "grid differs from its harmonized slices (" + why + ")");
     slices.region.push_back(harmonized_slices(slices.produced[i], read_nifti_mask(layout.brain(training[i]))));
   }
   c.main.map = fit_noisy_map(slices, end_noise, h.seed);
@@ -95,9 +96,9 @@ ModelCalibration calibrate_model(const CrossvalPlan& plan, const CrossvalLayout&
     log::info("volume-fitted end noise of fold " + std::to_string(f + 1) + " " + dir + ": sd " +
               std::to_string(fit.sd).substr(0, 5) + " (mean |volume difference| mm3 per sd: " + tried + ")");
     c.fitted = Correction{fit.sd, fit.map};
-    write_quantile_map(fitted_path, fit.map,
-                       {{"training_subjects", training}, {"scored_subjects", scored}, {"end_noise", fit.sd},
-                        {"tried", table}});
+    write_quantile_map(
+        fitted_path, fit.map,
+        {{"training_subjects", training}, {"scored_subjects", scored}, {"end_noise", fit.sd}, {"tried", table}});
   }
   return c;
 }

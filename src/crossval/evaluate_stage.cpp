@@ -7,9 +7,9 @@
 #include <optional>
 
 #include "core/log.hpp"
-#include "crossval/folds.hpp"
 #include "core/png.hpp"
 #include "core/progress.hpp"
+#include "crossval/folds.hpp"
 #include "crossval/stages.hpp"
 #include "evaluate/evaluate.hpp"
 #include "harmonize/correction.hpp"
@@ -112,7 +112,8 @@ std::vector<MetricRow> evaluate_stage(const CrossvalRun& r) {
       in.methods.emplace_back("Histogram matching", read_nifti(L.harmonized(dir, sub, "histmatch")));
       if (p.corrected()) in.methods.emplace_back(p.bare_method_name(), read_nifti(L.harmonized(dir, sub, "bare")));
       in.methods.emplace_back(p.model_name, read_nifti(L.harmonized(dir, sub, "harmonized")));
-      if (p.volume_fit) in.methods.emplace_back(p.fitted_method_name(), read_nifti(L.harmonized(dir, sub, "volumefit")));
+      if (p.volume_fit)
+        in.methods.emplace_back(p.fitted_method_name(), read_nifti(L.harmonized(dir, sub, "volumefit")));
       for (const auto& objective : p.baselines)
         in.methods.emplace_back(objective_method_name(objective), read_nifti(L.harmonized(dir, sub, objective)));
       in.truth_dseg = truth_on(p, sub, in.target.geom, in.brain);

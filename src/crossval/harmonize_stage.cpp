@@ -18,8 +18,8 @@
 #include "harmonize/sample.hpp"
 #include "harmonize/scan.hpp"
 #include "io/nifti.hpp"
-#include "train/slice_dataset.hpp"
 #include "model/tensor.hpp"
+#include "train/slice_dataset.hpp"
 
 namespace fs = std::filesystem;
 
@@ -98,8 +98,9 @@ void harmonize_fold(const CrossvalRun& r, int f, const std::string& dir, const s
   // output and written before the next one starts.
   const std::string condition = parse_direction(dir).condition_session;
   sample_scans(
-      model, todo.size(), [&](std::size_t i) { return preprocessed_scan(L, todo[i], condition); },
-      nullptr, preprocessed_options(p, h), [&](std::size_t i, SampledScan&& sampled) {
+      model, todo.size(), [&](std::size_t i) { return preprocessed_scan(L, todo[i], condition); }, nullptr,
+      preprocessed_options(p, h),
+      [&](std::size_t i, SampledScan&& sampled) {
         write_nifti(L.harmonized(dir, todo[i], "harmonized"),
                     finish_scan(sampled, c.main, crossval_seeds::output_noise(h.seed, sampled.key, 0)));
         if (p.corrected()) write_nifti(L.harmonized(dir, todo[i], "bare"), finish_scan(sampled, Correction{}, 0));
@@ -131,8 +132,9 @@ void harmonize_baseline(const CrossvalRun& r, int f, const std::string& dir, con
   keep_recipe(model_path, model, fold_recipe(r, f, dir, h.seed, name));
   const std::string condition = parse_direction(dir).condition_session;
   sample_scans(
-      model, todo.size(), [&](std::size_t i) { return preprocessed_scan(L, todo[i], condition); },
-      nullptr, preprocessed_options(p, h), [&](std::size_t i, SampledScan&& sampled) {
+      model, todo.size(), [&](std::size_t i) { return preprocessed_scan(L, todo[i], condition); }, nullptr,
+      preprocessed_options(p, h),
+      [&](std::size_t i, SampledScan&& sampled) {
         write_nifti(L.harmonized(dir, todo[i], objective), finish_scan(sampled, Correction{}, 0));
       });
   r.add_seconds("harmonize_baselines", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -147,7 +149,8 @@ void harmonize_stage(const CrossvalRun& r) {
     for (const auto& dir : p.directions) {
       std::vector<std::string> todo;
       for (const auto& sub : r.folds[f])
-        if (!fs::exists(L.harmonized(dir, sub, "harmonized")) || (p.corrected() && !fs::exists(L.harmonized(dir, sub, "bare"))) ||
+        if (!fs::exists(L.harmonized(dir, sub, "harmonized")) ||
+            (p.corrected() && !fs::exists(L.harmonized(dir, sub, "bare"))) ||
             (p.volume_fit && !fs::exists(L.harmonized(dir, sub, "volumefit"))))
           todo.push_back(sub);
       if (!todo.empty()) harmonize_fold(r, f, dir, todo);

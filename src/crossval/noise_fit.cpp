@@ -39,9 +39,8 @@ QuantileMap fit_noisy_map(const NoiseFitData& d, double sd, std::uint64_t seed) 
   return fit_quantile_map(std::move(noisy), std::move(wanted));
 }
 
-EndNoiseFit fit_end_noise_to_volumes(const NoiseFitData& map_data, const NoiseFitData& score_data,
-                                     std::uint64_t seed, const std::vector<double>& coarse,
-                                     const SegmentOptions& seg) {
+EndNoiseFit fit_end_noise_to_volumes(const NoiseFitData& map_data, const NoiseFitData& score_data, std::uint64_t seed,
+                                     const std::vector<double>& coarse, const SegmentOptions& seg) {
   check(map_data, "map");
   check(score_data, "score");
   if (coarse.empty()) throw Error("end-noise fit: no candidate noise levels");

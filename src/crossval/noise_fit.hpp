@@ -49,8 +49,7 @@ QuantileMap fit_noisy_map(const NoiseFitData& d, double sd, std::uint64_t seed);
 // (the smallest sd among equals) wins. Throws Error when a list is empty, the
 // lists of one data set differ in length, or a subject's volumes are not on
 // one grid.
-EndNoiseFit fit_end_noise_to_volumes(const NoiseFitData& map_data, const NoiseFitData& score_data,
-                                     std::uint64_t seed,
+EndNoiseFit fit_end_noise_to_volumes(const NoiseFitData& map_data, const NoiseFitData& score_data, std::uint64_t seed,
                                      const std::vector<double>& coarse = {0.0, 0.02, 0.04, 0.06, 0.08, 0.10},
                                      const SegmentOptions& seg = {});
 

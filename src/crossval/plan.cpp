@@ -25,7 +25,8 @@ void CrossvalPlan::validate() const {
   for (const auto& b : baselines)
     if (b != kRegressionObjective && b != kGanObjective)
       throw UsageError("a baseline is regression (DeepHarmony-like) or gan (pGAN-like), not '" + b + "'");
-  if (!(preprocess.spacing_mm > 0.2 && preprocess.spacing_mm <= 4)) throw UsageError("the spacing must be in (0.2, 4] mm");
+  if (!(preprocess.spacing_mm > 0.2 && preprocess.spacing_mm <= 4))
+    throw UsageError("the spacing must be in (0.2, 4] mm");
   if (preprocess.slice_height < 8 || preprocess.slice_width < 8) throw UsageError("slices must be at least 8x8");
   TrainOptions t = train;  // the recipe, as one fold's run will hold it
   t.data_dir = "plan";
@@ -149,8 +150,8 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
           (p.folds != 4 ? " (the paper uses 4 folds)" : ""),
       "Preprocessing: " + std::string(p.mask_dir.empty() ? "template brain masks" : "given brain masks") + ", N4, " +
           fixed(pre.spacing_mm, 4) + " mm, " + std::to_string(pre.slice_height) + "x" +
-          std::to_string(pre.slice_width) + " slices, " +
-          (pre.deformable ? "affine + B-spline" : "affine") + " pair registration",
+          std::to_string(pre.slice_width) + " slices, " + (pre.deformable ? "affine + B-spline" : "affine") +
+          " pair registration",
       "Model: preset `" + t.preset + "`, " + std::to_string(t.max_steps) +
           " training steps per fold and direction, batch " + std::to_string(t.batch) + ", Adam lr " + fixed(t.lr, 6) +
           (t.lr_schedule == "cosine" ? " (cosine decay, " + std::to_string(t.warmup_steps) + " warm-up steps)" : "") +
@@ -172,13 +173,12 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
                                     : std::string()) +
           " (the paper: 300,000 steps, lr 1e-4, EMA 0.9999, predicting eps, sagittal slices)",
       "Sampling: " + to_string(s.sampler) + " with " + std::to_string(s.steps) + " respaced steps (" +
-          s.spacing_text() + ")" + (s.sampler == Sampler::Ddim ? ", eta " + fixed(s.eta, 4) : "") +
-          end_noise +
+          s.spacing_text() + ")" + (s.sampler == Sampler::Ddim ? ", eta " + fixed(s.eta, 4) : "") + end_noise +
           (p.calibrate ? "; outputs calibrated by a quantile map fitted on each fold's training subjects "
                          "(`--calibrate`)"
                        : "") +
           (t.orientations.size() > 1 ? "; every brain slice of each orientation (" + views +
-                                             ") sampled and their volumes fused by the voxel-wise median"
+                                           ") sampled and their volumes fused by the voxel-wise median"
            : t.orientations != std::vector<std::string>{"sagittal"} ? "; " + views + " slices sampled and stacked"
                                                                     : std::string()) +
           " (the paper: 1000 DDPM steps)",

@@ -45,7 +45,8 @@ struct CrossvalPlan {
   // quantile map); then the bare output (the same samples, uncorrected) is
   // written and evaluated beside it.
   bool corrected() const {
-    return calibrate || !(end_noise.kind == EndNoise::Kind::None || (end_noise.kind == EndNoise::Kind::Sd && end_noise.sd == 0));
+    return calibrate ||
+           !(end_noise.kind == EndNoise::Kind::None || (end_noise.kind == EndNoise::Kind::Sd && end_noise.sd == 0));
   }
   std::string bare_method_name() const { return model_name + " (bare)"; }
 };
@@ -71,9 +72,9 @@ CrossvalPlan plan_from_json(const nlohmann::json& j, const std::string& path);
 // The report's settings lines, from the plan and what the run measured.
 struct RunFacts {
   std::size_t subjects = 0, training_subjects = 0;
-  std::vector<std::pair<std::string, double>> fitted_noise;  // "<direction> fold <k>" -> sd (volume fit)
-  std::vector<BaselineBudget> baseline_budgets;               // one per planned baseline
-  std::string time_line;                                      // the run's time
+  std::vector<std::pair<std::string, double>> fitted_noise;                 // "<direction> fold <k>" -> sd (volume fit)
+  std::vector<BaselineBudget> baseline_budgets;                             // one per planned baseline
+  std::string time_line;                                                    // the run's time
   std::string grouping = "groups of participants.tsv mixed in every fold";  // grouping_text()
 };
 std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f);

@@ -78,7 +78,8 @@ void run_crossval(const CrossvalPlan& plan, const CrossvalContext& ctx) {
     log::info("continuing the cross-validation in " + ctx.out);
   } else {
     if (fs::exists(ctx.out + "/crossval.json"))
-      throw UsageError(ctx.out + " holds a cross-validation of an older harmonize (crossval.json); use another OUT_DIR");
+      throw UsageError(ctx.out +
+                       " holds a cross-validation of an older harmonize (crossval.json); use another OUT_DIR");
     if (r.subjects.size() < std::size_t(plan.folds))
       throw InputError(plan.bids, "has " + std::to_string(r.subjects.size()) + " subjects with both sessions; " +
                                       std::to_string(plan.folds) + " folds need at least as many");
@@ -108,8 +109,8 @@ void run_crossval(const CrossvalPlan& plan, const CrossvalContext& ctx) {
   report_stage(r, rows, [&] {
     const auto& secs = state["seconds"];
     double work = 0;
-    for (const char* k : {"preprocess", "train", "train_baselines", "harmonize", "harmonize_baselines", "evaluate",
-                          "report"})
+    for (const char* k :
+         {"preprocess", "train", "train_baselines", "harmonize", "harmonize_baselines", "evaluate", "report"})
       work += secs.value(k, 0.0);
     char baselines[160] = "";
     if (!r.plan.baselines.empty())

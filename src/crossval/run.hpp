@@ -10,9 +10,9 @@
 namespace harmonize {
 
 struct CrossvalContext {
-  std::string out;              // the run folder (absolute)
-  std::string device = "cpu";   // not part of the plan: a run may move between machines
-  nlohmann::json versions;      // recorded with the preprocessed data
+  std::string out;             // the run folder (absolute)
+  std::string device = "cpu";  // not part of the plan: a run may move between machines
+  nlohmann::json versions;     // recorded with the preprocessed data
 };
 
 // The checks that need no work: the plan, the BIDS folder, enough subjects

@@ -1,4 +1,6 @@
 // Stages 1 and 2 of a cross-validation: preprocessing and training.
+#include "crossval/stages.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -10,7 +12,6 @@
 #include "core/parallel.hpp"
 #include "core/progress.hpp"
 #include "crossval/seeds.hpp"
-#include "crossval/stages.hpp"
 #include "model/checkpoint.hpp"
 #include "preprocess/dataset.hpp"
 #include "train/trainer.hpp"
@@ -63,7 +64,7 @@ TrainOptions fold_options(const CrossvalRun& r, int f, const std::string& dir, c
   t.objective = objective;
   t.max_steps = steps;
   if (one_pass_objective(objective)) {
-    t.context_slices = 0;  // the baselines see one slice
+    t.context_slices = 0;      // the baselines see one slice
     t.min_train_timestep = 0;  // and have no timesteps
   }
   t.unet = t.resolved_unet();

@@ -4,8 +4,8 @@
 // its outputs atomically and skips what exists, so a rerun continues a killed
 // run; training resumes from its checkpoint.
 #include <functional>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,10 +18,10 @@ namespace harmonize {
 struct CrossvalRun {
   CrossvalPlan plan;
   CrossvalLayout layout;
-  std::vector<std::string> subjects;               // with both sessions, sorted
-  std::vector<std::vector<std::string>> folds;     // test subjects per fold
-  std::string device = "cpu";                      // training and sampling
-  nlohmann::json versions;                         // of harmonize and its libraries, for records
+  std::vector<std::string> subjects;            // with both sessions, sorted
+  std::vector<std::vector<std::string>> folds;  // test subjects per fold
+  std::string device = "cpu";                   // training and sampling
+  nlohmann::json versions;                      // of harmonize and its libraries, for records
   std::function<void(const std::string& stage, double seconds)> add_seconds;  // time bookkeeping
   // The fold's training subjects (all others), sorted.
   std::vector<std::string> training_subjects(int fold) const;

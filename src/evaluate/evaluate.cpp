@@ -7,11 +7,11 @@
 #include <set>
 #include <tuple>
 
+#include "core/content_hash.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/overlap.hpp"
 #include "core/parallel.hpp"
-#include "core/content_hash.hpp"
 #include "evaluate/lesions.hpp"
 #include "evaluate/metrics.hpp"
 #include "evaluate/stripes.hpp"

@@ -99,8 +99,8 @@ LesionFinding find_lesions(const Volume& v, const LesionRegions& r) {
   std::size_t count = 0;
   for (std::size_t n = 0; n < v.data.size(); ++n)
     if (r.lesions.data[n]) sum += v.data[n], ++count;
-  f.lesion_contrast = count && f.wm_level != 0 ? sum / double(count) / f.wm_level
-                                               : std::numeric_limits<double>::quiet_NaN();
+  f.lesion_contrast =
+      count && f.wm_level != 0 ? sum / double(count) / f.wm_level : std::numeric_limits<double>::quiet_NaN();
   return f;
 }
 

@@ -32,8 +32,8 @@ StepSpacing step_spacing_from_string(const std::string& s) {
 
 void SamplingOptions::validate(int model_steps) const {
   if (steps < 1 || steps > model_steps)
-    throw UsageError("sampling steps must be in 1.." + std::to_string(model_steps) + " (the model's diffusion steps), not " +
-                     std::to_string(steps));
+    throw UsageError("sampling steps must be in 1.." + std::to_string(model_steps) +
+                     " (the model's diffusion steps), not " + std::to_string(steps));
   if (spacing == StepSpacing::Quadratic && steps < 2 && steps != model_steps)
     throw UsageError("quadratic step spacing needs at least 2 sampling steps");
   if (!timesteps.empty()) {

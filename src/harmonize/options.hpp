@@ -14,7 +14,7 @@ enum class Sampler {
 };
 // Which timesteps a respaced process keeps.
 enum class StepSpacing {
-  Uniform,   // an even stride (guided-diffusion's space_timesteps; "ddimN" for DDIM)
+  Uniform,    // an even stride (guided-diffusion's space_timesteps; "ddimN" for DDIM)
   Quadratic,  // dense at low noise (model/schedule.hpp quadratic_timesteps)
   Trailing    // an even stride ending at the last timestep (trailing_timesteps): 1 step is a one-pass x0
 };
@@ -34,7 +34,7 @@ StartNoise start_noise_from_string(const std::string& s);
 
 struct SamplingOptions {
   Sampler sampler = Sampler::Ddpm;
-  int steps = 100;  // network passes per slice (respaced; the model's own count = its full chain)
+  int steps = 100;   // network passes per slice (respaced; the model's own count = its full chain)
   double eta = 0.0;  // DDIM only: 0 deterministic, 1 the DDPM posterior variance
   StepSpacing spacing = StepSpacing::Uniform;
   // The kept timesteps given one by one (ascending, 0-based, e.g. {24, 999}: a
@@ -58,7 +58,7 @@ void from_json(const nlohmann::json& j, SamplingOptions& o);
 struct EndNoise {
   enum class Kind { None, Auto, Sd };
   Kind kind = Kind::None;
-  double sd = 0.0;  // Kind::Sd
+  double sd = 0.0;                     // Kind::Sd
   static constexpr double kMax = 0.5;  // sd must lie in [0, kMax)
   static bool valid_sd(double sd) { return sd >= 0.0 && sd < kMax; }
   // "none", "auto" or a number in [0, 0.5); throws UsageError otherwise.

@@ -6,8 +6,9 @@
 namespace harmonize {
 
 nlohmann::json to_json(const Recipe& r) {
-  nlohmann::json j = {{"version", kRecipeVersion}, {"sampling", r.sampling}, {"end_noise_sd", r.end_noise_sd},
-                      {"seed", r.seed},            {"made_by", r.made_by},   {"method", r.method}};
+  nlohmann::json j = {{"version", kRecipeVersion},      {"sampling", r.sampling},
+                      {"end_noise_sd", r.end_noise_sd}, {"seed", r.seed},
+                      {"made_by", r.made_by},           {"method", r.method}};
   j["orientations"] = r.orientations;
   j["fusion"] = r.fusion;
   j["calibration"] = r.map ? nlohmann::json{{"from", r.map->from}, {"to", r.map->to}} : nlohmann::json(nullptr);
@@ -49,10 +50,12 @@ std::string describe(const Recipe& r, const std::string& objective) {
                            : to_string(r.sampling.sampler) + ", " + std::to_string(r.sampling.steps) + " steps";
   for (std::size_t i = 0; i < r.orientations.size(); ++i) s += (i ? "+" : " on ") + r.orientations[i];
   if (r.orientations.size() > 1) s += " (" + r.fusion + ")";
-  if (!one_pass && r.sampling.sampler == Sampler::Ddim && r.sampling.eta > 0) s += ", eta " + nlohmann::json(r.sampling.eta).dump();
+  if (!one_pass && r.sampling.sampler == Sampler::Ddim && r.sampling.eta > 0)
+    s += ", eta " + nlohmann::json(r.sampling.eta).dump();
   if (!one_pass && (r.sampling.spacing != StepSpacing::Uniform || !r.sampling.timesteps.empty()))
     s += ", " + r.sampling.spacing_text();
-  if (!one_pass && r.sampling.start_noise != StartNoise::Slice) s += ", start noise " + to_string(r.sampling.start_noise);
+  if (!one_pass && r.sampling.start_noise != StartNoise::Slice)
+    s += ", start noise " + to_string(r.sampling.start_noise);
   s += ", end noise " + nlohmann::json(r.end_noise_sd).dump();
   if (r.map) s += ", quantile map (" + std::to_string(r.map->from.size()) + " points)";
   s += ", seed " + std::to_string(r.seed);

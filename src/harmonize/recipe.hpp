@@ -24,11 +24,11 @@ struct Recipe {
   // sagittal slices, or several, their volumes fused voxel-wise by `fusion`.
   std::vector<std::string> orientations{"sagittal"};
   std::string fusion = fusion_name(Fusion::Median);  // of several orientations (core/views.hpp)
-  double end_noise_sd = 0.0;       // white noise added after sampling, [0, 1] scale
-  std::optional<QuantileMap> map;  // then this quantile map (crossval --calibrate)
-  std::uint64_t seed = 1;          // the sampling seed (input i's end noise follows from it)
-  std::string made_by;             // where it was fitted, e.g. "crossval OUT, fold 1, 1p5T-to-3T"
-  std::string method;              // the report's name of the outputs it makes, e.g. "harmonize DM"
+  double end_noise_sd = 0.0;                         // white noise added after sampling, [0, 1] scale
+  std::optional<QuantileMap> map;                    // then this quantile map (crossval --calibrate)
+  std::uint64_t seed = 1;                            // the sampling seed (input i's end noise follows from it)
+  std::string made_by;                               // where it was fitted, e.g. "crossval OUT, fold 1, 1p5T-to-3T"
+  std::string method;                                // the report's name of the outputs it makes, e.g. "harmonize DM"
 };
 
 nlohmann::json to_json(const Recipe& r);

@@ -149,8 +149,8 @@ std::vector<torch::Tensor> volume_start_noise(const std::vector<torch::Tensor>& 
                                               int64_t multiple, std::uint64_t seed) {
   std::vector<torch::Tensor> noise;
   for (std::size_t b = 0; b < blocks.size(); ++b) {
-    torch::Generator gen = at::detail::createCPUGenerator(
-        derive_seed(derive_seed(seed, 0x7374617274ULL), std::uint64_t(b)));  // "start"
+    torch::Generator gen =
+        at::detail::createCPUGenerator(derive_seed(derive_seed(seed, 0x7374617274ULL), std::uint64_t(b)));  // "start"
     noise.push_back(torch::randn(blocks[b].sizes(), gen, torch::kFloat32));
   }
   return view_stacks(noise, views, multiple);
@@ -165,20 +165,20 @@ std::vector<torch::Tensor> harmonize_blocks(const LoadedModel& m, const std::vec
     start = volume_start_noise(blocks, o.views, multiple, o.seed);
   const std::vector<torch::Tensor>* start_ptr = start.empty() ? nullptr : &start;
   if (!drawing(m, o))
-    return map_views_and_fuse(blocks, brains, o.views, multiple, o.fusion,
-                              [&](const std::vector<torch::Tensor>& stacks,
-                                  const std::vector<std::vector<std::uint8_t>>& has_brain) {
-                                return sample_stacks(m, stacks, has_brain, o, nullptr, start_ptr);
-                              });
+    return map_views_and_fuse(
+        blocks, brains, o.views, multiple, o.fusion,
+        [&](const std::vector<torch::Tensor>& stacks, const std::vector<std::vector<std::uint8_t>>& has_brain) {
+          return sample_stacks(m, stacks, has_brain, o, nullptr, start_ptr);
+        });
   // The estimate and the sd as two channels of each slice, each fused on its own.
-  const auto fused = map_views_and_fuse(blocks, brains, o.views, multiple, o.fusion,
-                                        [&](const std::vector<torch::Tensor>& stacks,
-                                            const std::vector<std::vector<std::uint8_t>>& has_brain) {
-                                          std::vector<torch::Tensor> sd;
-                                          auto x = sample_stacks(m, stacks, has_brain, o, &sd, start_ptr);
-                                          for (std::size_t s = 0; s < x.size(); ++s) x[s] = torch::stack({x[s], sd[s]}, 1);
-                                          return x;
-                                        });
+  const auto fused = map_views_and_fuse(
+      blocks, brains, o.views, multiple, o.fusion,
+      [&](const std::vector<torch::Tensor>& stacks, const std::vector<std::vector<std::uint8_t>>& has_brain) {
+        std::vector<torch::Tensor> sd;
+        auto x = sample_stacks(m, stacks, has_brain, o, &sd, start_ptr);
+        for (std::size_t s = 0; s < x.size(); ++s) x[s] = torch::stack({x[s], sd[s]}, 1);
+        return x;
+      });
   std::vector<torch::Tensor> x, sd;
   for (const auto& f : fused) x.push_back(f[0]), sd.push_back(f[1]);
   return draw(std::move(x), sd, o.seed);

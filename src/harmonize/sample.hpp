@@ -19,7 +19,7 @@ namespace harmonize {
 
 struct HarmonizeOptions {
   SamplingOptions sampling;
-  int slice_stride = 1;  // harmonize every k-th brain slice only (the rest stay 0)
+  int slice_stride = 1;    // harmonize every k-th brain slice only (the rest stay 0)
   std::uint64_t seed = 1;  // of the sampler's generator, one per call (slices drawn in order)
   // The slice orientations sampled and fused (harmonize_blocks); the paper's
   // sagittal slices alone by default.

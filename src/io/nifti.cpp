@@ -189,8 +189,9 @@ Geometry geometry_of_header(const nifti_image& nim, const std::string& path) {
               ") shears or has a zero column; using the qform, and writing both back as given");
     m = nim.qto_xyz;
   } else if (nim.sform_code > 0) {
-    throw InputError(path, "the sform shears or has a zero column and there is no qform; a grid of orthogonal "
-                           "axes is required");
+    throw InputError(path,
+                     "the sform shears or has a zero column and there is no qform; a grid of orthogonal "
+                     "axes is required");
   } else if (nim.qform_code > 0) {
     m = nim.qto_xyz;
   } else {
@@ -253,10 +254,19 @@ NimPtr open_checked(const std::string& path) {
     if (nim->dim[d] < 2)
       throw InputError(path, "has only one voxel along axis " + std::to_string(d - 1) + "; a 3D volume is required");
   switch (nim->datatype) {
-    case DT_UINT8: case DT_INT8: case DT_INT16: case DT_UINT16: case DT_INT32: case DT_UINT32:
-    case DT_INT64: case DT_UINT64: case DT_FLOAT32: case DT_FLOAT64:
+    case DT_UINT8:
+    case DT_INT8:
+    case DT_INT16:
+    case DT_UINT16:
+    case DT_INT32:
+    case DT_UINT32:
+    case DT_INT64:
+    case DT_UINT64:
+    case DT_FLOAT32:
+    case DT_FLOAT64:
       break;
-    case DT_RGB24: case DT_RGBA32:
+    case DT_RGB24:
+    case DT_RGBA32:
       throw InputError(path, "has colour (RGB) voxels; a scalar image is required");
     default:
       throw InputError(path, "has voxels of NIfTI datatype " + std::to_string(nim->datatype) +
@@ -270,8 +280,7 @@ template <class T>
 void convert(const void* data, std::vector<float>& out, float slope, float inter) {
   const T* p = static_cast<const T*>(data);
   const bool scale = slope != 0.0f && std::isfinite(slope) && std::isfinite(inter) && !(slope == 1.0f && inter == 0.0f);
-  for (std::size_t n = 0; n < out.size(); ++n)
-    out[n] = scale ? float(double(p[n]) * slope + inter) : float(p[n]);
+  for (std::size_t n = 0; n < out.size(); ++n) out[n] = scale ? float(double(p[n]) * slope + inter) : float(p[n]);
 }
 
 }  // namespace
@@ -296,17 +305,38 @@ Volume read_nifti(const std::string& path) {
   v.data.resize(v.geom.voxels());
   const float slope = nim->scl_slope, inter = nim->scl_inter;
   switch (nim->datatype) {
-    case DT_UINT8: convert<std::uint8_t>(nim->data, v.data, slope, inter); break;
-    case DT_INT8: convert<std::int8_t>(nim->data, v.data, slope, inter); break;
-    case DT_INT16: convert<std::int16_t>(nim->data, v.data, slope, inter); break;
-    case DT_UINT16: convert<std::uint16_t>(nim->data, v.data, slope, inter); break;
-    case DT_INT32: convert<std::int32_t>(nim->data, v.data, slope, inter); break;
-    case DT_UINT32: convert<std::uint32_t>(nim->data, v.data, slope, inter); break;
-    case DT_INT64: convert<std::int64_t>(nim->data, v.data, slope, inter); break;
-    case DT_UINT64: convert<std::uint64_t>(nim->data, v.data, slope, inter); break;
-    case DT_FLOAT32: convert<float>(nim->data, v.data, slope, inter); break;
-    case DT_FLOAT64: convert<double>(nim->data, v.data, slope, inter); break;
-    default: throw InputError(path, "unsupported datatype");
+    case DT_UINT8:
+      convert<std::uint8_t>(nim->data, v.data, slope, inter);
+      break;
+    case DT_INT8:
+      convert<std::int8_t>(nim->data, v.data, slope, inter);
+      break;
+    case DT_INT16:
+      convert<std::int16_t>(nim->data, v.data, slope, inter);
+      break;
+    case DT_UINT16:
+      convert<std::uint16_t>(nim->data, v.data, slope, inter);
+      break;
+    case DT_INT32:
+      convert<std::int32_t>(nim->data, v.data, slope, inter);
+      break;
+    case DT_UINT32:
+      convert<std::uint32_t>(nim->data, v.data, slope, inter);
+      break;
+    case DT_INT64:
+      convert<std::int64_t>(nim->data, v.data, slope, inter);
+      break;
+    case DT_UINT64:
+      convert<std::uint64_t>(nim->data, v.data, slope, inter);
+      break;
+    case DT_FLOAT32:
+      convert<float>(nim->data, v.data, slope, inter);
+      break;
+    case DT_FLOAT64:
+      convert<double>(nim->data, v.data, slope, inter);
+      break;
+    default:
+      throw InputError(path, "unsupported datatype");
   }
   std::size_t bad = 0;
   for (float x : v.data) bad += !std::isfinite(x);
@@ -402,8 +432,7 @@ void write_typed(const std::string& path, const Image<TSource>& v, int datatype)
   std::snprintf(nim->descrip, sizeof nim->descrip, "harmonize %s", kVersion);
   check_output_path(path, /*overwrite=*/true);
   write_atomically(path, [&](const std::string& tmp) {
-    if (nifti_set_filenames(nim.get(), tmp.c_str(), 0, 1) != 0)
-      throw OutputError(path, "cannot name the NIfTI file");
+    if (nifti_set_filenames(nim.get(), tmp.c_str(), 0, 1) != 0) throw OutputError(path, "cannot name the NIfTI file");
     nim->data = out.data();
     nifti_image_write(nim.get());  // reports failures on stderr only
     nim->data = nullptr;

@@ -71,7 +71,8 @@ void save_archive(const std::string& path, torch::serialize::OutputArchive& a) {
     }
     if (std::fflush(f) != 0 && !err) err = errno ? errno : EIO;
     if (std::fclose(f) != 0 && !err) err = errno ? errno : EIO;
-    if (err) throw OutputError(path, "cannot write the model file: " + std::string(std::strerror(err)) + space_hint(path));
+    if (err)
+      throw OutputError(path, "cannot write the model file: " + std::string(std::strerror(err)) + space_hint(path));
     try {
       torch::serialize::InputArchive back;
       back.load_from(tmp, torch::kCPU);

@@ -187,12 +187,11 @@ void to_json(nlohmann::json& j, const DiffusionConfig& c) {
                      {"loss", to_string(c.loss)},
                      {"prediction", c.prediction}};
   if (c.loss_norm != DiffusionConfig{}.loss_norm) j["loss_norm"] = c.loss_norm;  // files of l2 models stay as they were
-  if (c.spread != DiffusionConfig{}.spread) j["spread"] = c.spread;  // and those of models without a spread
+  if (c.spread != DiffusionConfig{}.spread) j["spread"] = c.spread;              // and those of models without a spread
 }
 
 void from_json(const nlohmann::json& j, DiffusionConfig& c) {
-  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss", "prediction", "loss_norm", "spread"},
-                     "diffusion");
+  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss", "prediction", "loss_norm", "spread"}, "diffusion");
   DiffusionConfig r;
   std::string variance = to_string(r.variance), loss = to_string(r.loss);
   read_key(j, "steps", r.steps);

@@ -155,7 +155,7 @@ class GaussianDiffusion {
   ModelVariance variance_;
   LossKind loss_;
   Parameterization target_ = Parameterization::Eps;
-  bool l1_ = false;      // DiffusionConfig::loss_norm == "l1" (training only)
+  bool l1_ = false;                             // DiffusionConfig::loss_norm == "l1" (training only)
   enum class Spread { None, Gaussian, White };  // DiffusionConfig::spread
   Spread spread_ = Spread::None;
   std::vector<int> timestep_map_;

@@ -30,9 +30,9 @@ torch::Tensor pair(const torch::Tensor& source01, const torch::Tensor& image) {
 
 PatchDiscriminatorImpl::PatchDiscriminatorImpl(int64_t c) {
   if (c < 1) throw UsageError("the discriminator needs at least 1 channel");
-  net = register_module("net", torch::nn::Sequential(conv4(2, c, 2), leaky(),                        //
-                                                     conv4(c, 2 * c, 2), norm(2 * c), leaky(),        //
-                                                     conv4(2 * c, 4 * c, 1), norm(4 * c), leaky(),    //
+  net = register_module("net", torch::nn::Sequential(conv4(2, c, 2), leaky(),                       //
+                                                     conv4(c, 2 * c, 2), norm(2 * c), leaky(),      //
+                                                     conv4(2 * c, 4 * c, 1), norm(4 * c), leaky(),  //
                                                      conv4(4 * c, 1, 1)));
 }
 

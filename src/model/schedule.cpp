@@ -152,8 +152,9 @@ Schedule Schedule::from_betas(std::vector<double> betas) {
   }
   // The posterior variance is 0 at t = 0; its log is clipped to the t = 1 value.
   for (std::size_t t = 0; t < n; ++t)
-    s.posterior_log_variance_clipped[t] =
-        std::log(t > 0 ? s.posterior_variance[t] : s.steps() > 1 ? s.posterior_variance[1] : s.betas[0]);
+    s.posterior_log_variance_clipped[t] = std::log(t > 0           ? s.posterior_variance[t]
+                                                   : s.steps() > 1 ? s.posterior_variance[1]
+                                                                   : s.betas[0]);
   return s;
 }
 

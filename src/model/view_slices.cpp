@@ -15,9 +15,12 @@ void require_block(const torch::Tensor& t, const char* what) {
 torch::Tensor view_slices(const torch::Tensor& block, View v) {
   require_block(block, "view_slices");
   switch (v) {
-    case View::Sagittal: return block;
-    case View::Coronal: return block.permute({2, 1, 0});  // [W, H, N]
-    case View::Axial: return block.permute({1, 2, 0});    // [H, W, N]
+    case View::Sagittal:
+      return block;
+    case View::Coronal:
+      return block.permute({2, 1, 0});  // [W, H, N]
+    case View::Axial:
+      return block.permute({1, 2, 0});  // [H, W, N]
   }
   return block;
 }
@@ -25,9 +28,12 @@ torch::Tensor view_slices(const torch::Tensor& block, View v) {
 torch::Tensor block_from_view(const torch::Tensor& slices, View v) {
   require_block(slices, "block_from_view");
   switch (v) {
-    case View::Sagittal: return slices;
-    case View::Coronal: return slices.permute({2, 1, 0});  // [W, H, N] -> [N, H, W]
-    case View::Axial: return slices.permute({2, 0, 1});    // [H, W, N] -> [N, H, W]
+    case View::Sagittal:
+      return slices;
+    case View::Coronal:
+      return slices.permute({2, 1, 0});  // [W, H, N] -> [N, H, W]
+    case View::Axial:
+      return slices.permute({2, 0, 1});  // [H, W, N] -> [N, H, W]
   }
   return slices;
 }
@@ -94,11 +100,10 @@ std::vector<torch::Tensor> view_stacks(const std::vector<torch::Tensor>& blocks,
     for (const auto& block : blocks) {
       require_block(block, "view_stacks");
       const int64_t n = block.size(0);
-      stacks.push_back(v == View::Sagittal ? block
-                                           : view_slices(lr_window(block, view_window_start(n, multiple),
-                                                                   round_up(n, multiple)),
-                                                         v)
-                                                 .contiguous());
+      stacks.push_back(
+          v == View::Sagittal
+              ? block
+              : view_slices(lr_window(block, view_window_start(n, multiple), round_up(n, multiple)), v).contiguous());
     }
   return stacks;
 }

@@ -25,5 +25,4 @@ inline RegistrationOptions template_registration() {
 Mask template_brain_mask(const Volume& scan, const Volume& template_head, const Mask& template_brain,
                          const RegistrationOptions& o = template_registration());
 
-
 }  // namespace harmonize

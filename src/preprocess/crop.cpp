@@ -39,7 +39,8 @@ Box planes_box(const std::array<std::size_t, 3>& size, F inside, std::size_t min
 }  // namespace
 
 Box bounding_box(const Mask& m) {
-  return planes_box(m.geom.size, [&](std::size_t n) { return m.data[n] != 0; }, 1);
+  return planes_box(
+      m.geom.size, [&](std::size_t n) { return m.data[n] != 0; }, 1);
 }
 
 Box head_box(const Volume& v, std::size_t min_voxels) {
@@ -53,7 +54,8 @@ Box head_box(const Volume& v, std::size_t min_voxels) {
   const float low = *std::min_element(v.data.begin(), v.data.end());
   const float threshold = low + 0.1f * (sample[at] - low);
   if (!(sample[at] > low)) return Box{};
-  return planes_box(v.geom.size, [&](std::size_t n) { return v.data[n] > threshold; }, min_voxels);
+  return planes_box(
+      v.geom.size, [&](std::size_t n) { return v.data[n] > threshold; }, min_voxels);
 }
 
 Box grow(const Box& b, const Geometry& g, double margin_mm) {

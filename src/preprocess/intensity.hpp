@@ -1,8 +1,8 @@
 #pragma once
 // Intensity normalisation of the paper's preprocessing: clip at the lower and
 // upper percentiles of the brain voxels, scale to [0, 1], background 0.
-#include <nlohmann/json.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +27,4 @@ Volume normalise(const Volume& v, const Mask& mask, const IntensityWindow& w);
 
 }  // namespace harmonize
 
-namespace harmonize {
-
-
-}  // namespace harmonize
+namespace harmonize {}  // namespace harmonize

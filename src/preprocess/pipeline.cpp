@@ -1,7 +1,5 @@
 #include "preprocess/pipeline.hpp"
 
-#include "preprocess/crop.hpp"
-
 #include <chrono>
 #include <filesystem>
 
@@ -40,7 +38,7 @@ std::size_t count(const Mask& m) {
 nlohmann::json to_json(const PreprocessOptions& o) {
   return {{"spacing_mm", o.spacing_mm},     {"percentile_lo", o.percentile_lo}, {"percentile_hi", o.percentile_hi},
           {"slice_height", o.slice_height}, {"slice_width", o.slice_width},     {"n4", o.n4},
-          {"deformable", o.deformable}, {"align_centres", o.align_centres},     {"template_dir", o.template_dir}};
+          {"deformable", o.deformable},     {"align_centres", o.align_centres}, {"template_dir", o.template_dir}};
 }
 
 void from_json(const nlohmann::json& j, PreprocessOptions& o) {

@@ -59,9 +59,9 @@ std::vector<RelativeChange> relative_to_original(const std::vector<Summary>& s) 
   return out;
 }
 
-Interval bootstrap_relative(const std::vector<MetricRow>& rows, const std::string& direction,
-                            const std::string& method, const std::string& reference_method, const SubjectValue& value,
-                            int resamples, std::uint64_t seed) {
+Interval bootstrap_relative(const std::vector<MetricRow>& rows, const std::string& direction, const std::string& method,
+                            const std::string& reference_method, const SubjectValue& value, int resamples,
+                            std::uint64_t seed) {
   std::map<std::string, std::vector<const MetricRow*>> of_method, of_reference;
   for (const auto& r : rows) {
     if (r.direction != direction) continue;

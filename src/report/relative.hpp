@@ -46,9 +46,9 @@ using SubjectValue = std::function<double(const std::vector<const MetricRow*>&)>
 // A subject's value of one row among its rows (NaN when it has none).
 double value_of(const std::vector<const MetricRow*>& rows, const std::string& reference, const std::string& metric,
                 const std::string& cls);
-Interval bootstrap_relative(const std::vector<MetricRow>& rows, const std::string& direction,
-                            const std::string& method, const std::string& reference_method, const SubjectValue& value,
-                            int resamples = 2000, std::uint64_t seed = 1);
+Interval bootstrap_relative(const std::vector<MetricRow>& rows, const std::string& direction, const std::string& method,
+                            const std::string& reference_method, const SubjectValue& value, int resamples = 2000,
+                            std::uint64_t seed = 1);
 // The intervals of every change in `changes`, from the per-subject rows
 // (the quantities of relative_to_original, per subject).
 void add_intervals(std::vector<RelativeChange>& changes, const std::vector<MetricRow>& rows);

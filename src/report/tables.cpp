@@ -191,7 +191,8 @@ std::vector<TextTable> report_tables(const std::vector<Summary>& run, const std:
                             ? "No interval includes zero: every change above is distinguishable from none on these "
                               "subjects."
                             : "These intervals include zero, so the change is not distinguishable from none on "
-                              "these subjects: " + z + ".");
+                              "these subjects: " +
+                                  z + ".");
     }
     tables.push_back(t);
   }
@@ -207,7 +208,8 @@ std::vector<TextTable> report_tables(const std::vector<Summary>& run, const std:
       return [&](const std::string& m) {
         std::vector<std::string> c;
         for (const auto& d : dirs)
-          for (const auto& cls : kReportClasses) c.push_back(format_cell(find_summary(s, d, m, reference, metric, cls)));
+          for (const auto& cls : kReportClasses)
+            c.push_back(format_cell(find_summary(s, d, m, reference, metric, cls)));
         return c;
       };
     };
@@ -250,7 +252,8 @@ std::vector<TextTable> report_tables(const std::vector<Summary>& run, const std:
       return [&](const std::string& m) {
         std::vector<std::string> c;
         for (const std::string metric : {"dice", "hd", "hd95"})
-          for (const auto& cls : kReportClasses) c.push_back(format_cell(find_summary(s, d, m, reference, metric, cls)));
+          for (const auto& cls : kReportClasses)
+            c.push_back(format_cell(find_summary(s, d, m, reference, metric, cls)));
         return c;
       };
     };
@@ -310,37 +313,40 @@ std::vector<TextTable> report_tables(const std::vector<Summary>& run, const std:
           ratio = format_number(r);
           if (rows && std::isfinite(r)) {
             const Interval ci = bootstrap_relative(*rows, d, m, "Target", stripes);
-            if (ci.known()) ratio += " [" + format_number(1 + ci.lo / 100) + ", " + format_number(1 + ci.hi / 100) + "]";
+            if (ci.known())
+              ratio += " [" + format_number(1 + ci.lo / 100) + ", " + format_number(1 + ci.hi / 100) + "]";
           }
         }
-        t.rows.push_back({direction_label(d), m, format_cell(st), ratio,
-                          format_cell(find_summary(run, d, m, "", "lesion_volume_mm3", "")),
-                          m == "Target" ? "0" : format_cell(find_summary(run, d, m, "target", "lesion_volume_abs_diff_mm3", "")),
-                          format_cell(find_summary(run, d, m, "truth", "lesion_dice", "")),
-                          format_cell(find_summary(run, d, m, "", "lesion_contrast", "")),
-                          format_cell(find_summary(run, d, m, "truth", "lesion_false_mm3", ""))});
+        t.rows.push_back(
+            {direction_label(d), m, format_cell(st), ratio,
+             format_cell(find_summary(run, d, m, "", "lesion_volume_mm3", "")),
+             m == "Target" ? "0" : format_cell(find_summary(run, d, m, "target", "lesion_volume_abs_diff_mm3", "")),
+             format_cell(find_summary(run, d, m, "truth", "lesion_dice", "")),
+             format_cell(find_summary(run, d, m, "", "lesion_contrast", "")),
+             format_cell(find_summary(run, d, m, "truth", "lesion_false_mm3", ""))});
       }
     }
-    t.notes = {"Stripes: " + subjects_note(run, {"stripe_index"}, {""}) +
-                   (has_metric(run, "lesion_dice", {"truth"})
-                        ? " Lesion volume, Dice and intensity (patients): " +
-                              subjects_note(run, {"lesion_dice"}, {"truth"}).substr(std::string("This run: ").size())
-                        : std::string()) +
-                   (has_metric(run, "lesion_false_mm3", {"truth"})
-                        ? " Lesion-like outside the truth lesions: " +
-                              subjects_note(run, {"lesion_false_mm3"}, {"truth"}).substr(std::string("This run: ").size())
-                        : std::string()),
-               "Stripe index: mean squared second difference of intensity across the axis the slices were stacked "
-               "along (left-right), inside the brain, over the same along the two in-plane axes "
-               "(docs/METRICS.md). Independent errors per slice raise it; the ratio to the target scan's cancels "
-               "the anatomy's own anisotropy (in brackets: its 95 % paired bootstrap interval over subjects). 1 "
-               "means no more stripes than the target scan has.",
-               "Lesions (docs/METRICS.md): inside the truth's white matter and lesions, voxels darker than the "
-               "midpoint of the volume's own WM and GM levels, with a dark 6-neighbour. Volume, Dice and lesion / "
-               "WM intensity (mean over the truth lesions over the WM median) over the patients (subjects with "
-               "lesions); lesion-like voxels farther than one voxel from a truth lesion (made-up lesions, or "
-               "lesion-like noise) over all subjects. The target's own row is what the rule finds in a real "
-               "scan of that scanner."};
+    t.notes = {
+        "Stripes: " + subjects_note(run, {"stripe_index"}, {""}) +
+            (has_metric(run, "lesion_dice", {"truth"})
+                 ? " Lesion volume, Dice and intensity (patients): " +
+                       subjects_note(run, {"lesion_dice"}, {"truth"}).substr(std::string("This run: ").size())
+                 : std::string()) +
+            (has_metric(run, "lesion_false_mm3", {"truth"})
+                 ? " Lesion-like outside the truth lesions: " +
+                       subjects_note(run, {"lesion_false_mm3"}, {"truth"}).substr(std::string("This run: ").size())
+                 : std::string()),
+        "Stripe index: mean squared second difference of intensity across the axis the slices were stacked "
+        "along (left-right), inside the brain, over the same along the two in-plane axes "
+        "(docs/METRICS.md). Independent errors per slice raise it; the ratio to the target scan's cancels "
+        "the anatomy's own anisotropy (in brackets: its 95 % paired bootstrap interval over subjects). 1 "
+        "means no more stripes than the target scan has.",
+        "Lesions (docs/METRICS.md): inside the truth's white matter and lesions, voxels darker than the "
+        "midpoint of the volume's own WM and GM levels, with a dark 6-neighbour. Volume, Dice and lesion / "
+        "WM intensity (mean over the truth lesions over the WM median) over the patients (subjects with "
+        "lesions); lesion-like voxels farther than one voxel from a truth lesion (made-up lesions, or "
+        "lesion-like noise) over all subjects. The target's own row is what the rule finds in a real "
+        "scan of that scanner."};
     tables.push_back(t);
   }
   return tables;
@@ -351,8 +357,8 @@ const std::vector<std::string>& table_metrics(int table) {
                                               "mse_sum_volume", "mse_mean_volume", "ahd_volume"};
   static const std::vector<std::string> t2 = {"volume_abs_diff_mm3", "volume_mm3"};
   static const std::vector<std::string> t3 = {"dice", "hd", "hd95"};
-  static const std::vector<std::string> t4 = {"stripe_index",    "lesion_volume_mm3", "lesion_volume_abs_diff_mm3",
-                                              "lesion_dice",     "lesion_contrast",   "lesion_false_mm3"};
+  static const std::vector<std::string> t4 = {"stripe_index", "lesion_volume_mm3", "lesion_volume_abs_diff_mm3",
+                                              "lesion_dice",  "lesion_contrast",   "lesion_false_mm3"};
   static const std::vector<std::string> none;
   return table == 1 ? t1 : table == 2 ? t2 : table == 3 ? t3 : table == 4 ? t4 : none;
 }

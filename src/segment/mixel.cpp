@@ -62,9 +62,8 @@ MixelPosterior::MixelPosterior(const MixelModel& m) {
   }
 }
 
-void MixelPosterior::operator()(double y, const double* field, double W, double beta, double count,
-                                const float* x_old, double* x, MixelStats& s, bool full, double* nn,
-                                double* dd) const {
+void MixelPosterior::operator()(double y, const double* field, double W, double beta, double count, const float* x_old,
+                                double* x, MixelStats& s, bool full, double* nn, double* dd) const {
   const std::size_t P = points_.size();
   double l[K + 2 * J];
   double mx = -std::numeric_limits<double>::infinity();
@@ -127,7 +126,8 @@ int fit_on_histogram(MixelModel& m, const std::vector<double>& centre, const std
     for (int c = 0; c < m.components(); ++c)
       last_change = std::max(last_change, std::abs(m.w[std::size_t(c)] - before.w[std::size_t(c)]));
     for (int k = 0; k < K; ++k)
-      last_change = std::max(last_change, std::abs(m.mu[std::size_t(k)] - before.mu[std::size_t(k)]) / (m.mu[K - 1] - m.mu[0]));
+      last_change =
+          std::max(last_change, std::abs(m.mu[std::size_t(k)] - before.mu[std::size_t(k)]) / (m.mu[K - 1] - m.mu[0]));
     if (sweeps > 1 && last_change < tolerance) {
       converged = true;
       break;

@@ -33,8 +33,8 @@ struct MixelModel {
   std::array<double, kClasses> mu{};  // class means, increasing
   double sd = 1;                      // noise sd
   std::array<double, kClasses + 2> w{};
-  int mixtures = 2;  // 0: three pure classes only
-  bool fixed = false;  // noise sd given (measured): the M-step updates the means and the weights
+  int mixtures = 2;          // 0: three pure classes only
+  bool fixed = false;        // noise sd given (measured): the M-step updates the means and the weights
   bool means_fixed = false;  // means given too: the M-step updates the weights only
 
   int components() const { return kClasses + mixtures; }
@@ -51,8 +51,8 @@ struct MixelModel {
 class MixelPosterior {
  public:
   explicit MixelPosterior(const MixelModel& m);
-  void operator()(double y, const double* field, double W, double beta, double count, const float* x_old,
-                  double* x, MixelStats& s, bool full, double* nn = nullptr, double* dd = nullptr) const;
+  void operator()(double y, const double* field, double W, double beta, double count, const float* x_old, double* x,
+                  MixelStats& s, bool full, double* nn = nullptr, double* dd = nullptr) const;
 
  private:
   struct Point {

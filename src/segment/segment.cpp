@@ -38,11 +38,11 @@ constexpr double kBiasConfidence = 0.99;
 constexpr double kLog2Pi = 1.8378770664093453;
 using segment_detail::BiasSmoother;
 using segment_detail::chunks;
+using segment_detail::fit_on_histogram;
 using segment_detail::for_chunks;
 using segment_detail::MixelModel;
 using segment_detail::MixelPosterior;
 using segment_detail::MixelStats;
-using segment_detail::fit_on_histogram;
 using segment_detail::Region;
 
 Region make_region(const Mask& brain) {
@@ -236,8 +236,7 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
             for (int k = 0; k < K; ++k) field[k] += r.weight[n] * f[K * u + std::size_t(k)];
           }
         double x[K], nn = 0, dd = 0;
-        post(y[b], field, W, beta, 1.0, &f[K * b], x, st, full, bias_terms ? &nn : nullptr,
-             bias_terms ? &dd : nullptr);
+        post(y[b], field, W, beta, 1.0, &f[K * b], x, st, full, bias_terms ? &nn : nullptr, bias_terms ? &dd : nullptr);
         for (int k = 0; k < K; ++k)
           fn[K * b + std::size_t(k)] = damped ? 0.5f * (float(x[k]) + f[K * b + std::size_t(k)]) : float(x[k]);
         if (bias_terms && !o.converge_bias) num[b] = float(nn), den[b] = float(dd);
@@ -368,7 +367,8 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
       bool ok = true;
       std::array<double, K> mu{};
       for (int k = 0; k < K; ++k) {
-        if (st[3 * k] < 10) ok = false;
+        if (st[3 * k] < 10)
+          ok = false;
         else {
           mu[k] = st[3 * k + 1] / st[3 * k];
           ss += st[3 * k + 2] - st[3 * k] * mu[k] * mu[k], n += st[3 * k];
@@ -391,8 +391,8 @@ SegmentResult segment_tissues(const Volume& image, const Mask& brain, const Segm
       res.means_refined = !model.means_fixed;
     }
     bool converged = false;
-    res.parameter_sweeps = fit_on_histogram(model, centre, count, o.parameter_tolerance, o.parameter_sweeps,
-                                            converged, res.parameter_change);
+    res.parameter_sweeps = fit_on_histogram(model, centre, count, o.parameter_tolerance, o.parameter_sweeps, converged,
+                                            res.parameter_change);
     res.converged = converged && bias_settled;
   }
   // 2. The fractions under the MRF, the parameters fixed, until they settle.

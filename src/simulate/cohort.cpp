@@ -81,8 +81,7 @@ void validate(const CohortOptions& o) {
       o.pd_variation < 0 || o.patient.atrophy_mm < 0 || o.patient.lesion_count < 0 || o.patient.lesion_radius_mm <= 0)
     throw UsageError("simulation knobs must be non-negative (lesion radius positive)");
   for (int s = 0; s < 2; ++s)
-    if (!(o.wm_t1_ms[s] > 0 && o.cortex_t1_ms[s] > 0))
-      throw UsageError("WM and cortex T1 must be positive (ms)");
+    if (!(o.wm_t1_ms[s] > 0 && o.cortex_t1_ms[s] > 0)) throw UsageError("WM and cortex T1 must be positive (ms)");
   if (o.deformation_mm > 6) throw UsageError("deformation_mm above 6 mm may fold the anatomy");
 }
 

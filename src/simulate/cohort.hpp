@@ -35,8 +35,8 @@ struct CohortOptions {
   double pd_variation = 0.02;              // sd of the smooth relative PD modulation
   double variation_scale_mm = 20;
   double bias_scale_mm = 100;
-  double lesion_t1_1p5T = 1050, lesion_t1_3T = 1300;  // ms
-  std::array<double, 2> wm_t1_ms = kDefaultWmT1;         // cerebral WM T1 {1.5 T, 3 T}
+  double lesion_t1_1p5T = 1050, lesion_t1_3T = 1300;      // ms
+  std::array<double, 2> wm_t1_ms = kDefaultWmT1;          // cerebral WM T1 {1.5 T, 3 T}
   std::array<double, 2> cortex_t1_ms = kDefaultCortexT1;  // cortex T1 {1.5 T, 3 T}; deep grey follows
   PatientChanges patient;
   double gain = 1000;

@@ -92,7 +92,9 @@ SliceBatch SliceSet::sample(int64_t batch, torch::Generator& gen, bool flip) con
     b = {source_.index_select(0, idx), target_.index_select(0, idx)};
   } else {
     const std::size_t v =
-        views_.size() == 1 ? 0 : std::size_t(torch::randint(0, int64_t(views_.size()), {1}, gen, long_options).item<int64_t>());
+        views_.size() == 1
+            ? 0
+            : std::size_t(torch::randint(0, int64_t(views_.size()), {1}, gen, long_options).item<int64_t>());
     const auto& pool = brain_slices_[v];
     if (pool.empty()) throw Error("no " + view_name(views_[v]) + " slice with brain to draw from");
     const auto idx = torch::randint(0, int64_t(pool.size()), {batch}, gen, long_options);

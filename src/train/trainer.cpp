@@ -13,12 +13,12 @@
 #include "core/files.hpp"
 #include "core/log.hpp"
 #include "core/rng.hpp"
+#include "model/checkpoint.hpp"
 #include "model/conditional.hpp"
 #include "model/gan.hpp"
 #include "model/noise.hpp"
-#include "model/checkpoint.hpp"
-#include "train/slice_dataset.hpp"
 #include "model/tensor.hpp"
+#include "train/slice_dataset.hpp"
 
 namespace fs = std::filesystem;
 
@@ -146,7 +146,7 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
     o.flip = j.value("flip", o.flip);
     o.orientations = j.value("orientations", o.orientations);  // runs from before: sagittal
     o.patch_size = j.value("patch_size", o.patch_size);
-    o.context_slices = j.value("context_slices", o.context_slices);  // runs from before: 0
+    o.context_slices = j.value("context_slices", o.context_slices);              // runs from before: 0
     o.min_train_timestep = j.value("min_train_timestep", o.min_train_timestep);  // runs from before: 0
     o.device = j.value("device", o.device);
     o.seed = j.value("seed", o.seed);
@@ -207,7 +207,11 @@ struct Trainer::State {
   }
 
   TrainingState training_state() {
-    return {model, ema, optimizer.get(), &gen, discriminator.is_empty() ? nullptr : discriminator.ptr().get(),
+    return {model,
+            ema,
+            optimizer.get(),
+            &gen,
+            discriminator.is_empty() ? nullptr : discriminator.ptr().get(),
             discriminator_optimizer.get()};
   }
 };
@@ -283,11 +287,10 @@ double validation_loss(Trainer::State& s, UNet& net) {
   torch::NoGradGuard no_grad;
   const bool was_training = net->is_training();
   net->eval();
-  const auto terms =
-      one_pass_objective(s.o.objective)
-          ? regression_loss(net, s.val.source.to(s.device), s.val.target.to(s.device))
-          : training_loss(net, s.diffusion, s.val.source.to(s.device), s.val.target.to(s.device),
-                          s.val_t.to(s.device), s.val_noise.to(s.device));
+  const auto terms = one_pass_objective(s.o.objective)
+                         ? regression_loss(net, s.val.source.to(s.device), s.val.target.to(s.device))
+                         : training_loss(net, s.diffusion, s.val.source.to(s.device), s.val.target.to(s.device),
+                                         s.val_t.to(s.device), s.val_noise.to(s.device));
   if (was_training) net->train();
   return terms.loss.mean().item<double>();
 }
@@ -364,7 +367,7 @@ Trainer Trainer::resume(const std::string& run_dir, const std::function<void(Tra
       (o.objective == kGanObjective &&
        h.training.value("discriminator_channels", o.discriminator_channels) != o.discriminator_channels))
     throw InputError(ckpt, "checkpoint does not match " + config +
-                                " (network, discriminator, diffusion, objective or direction differ)");
+                               " (network, discriminator, diffusion, objective or direction differ)");
   auto s = build(std::move(o), run_dir);
   load_checkpoint(ckpt, s->training_state(), s->device);
   s->step = h.step;
@@ -417,7 +420,8 @@ TrainSummary Trainer::run(const TrainCallback& on_step) {
     s.current_lr = learning_rate_at(o, s.step);
     for (auto* opt : {s.optimizer.get(), s.discriminator_optimizer.get()})
       if (opt)
-        for (auto& group : opt->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(s.current_lr);
+        for (auto& group : opt->param_groups())
+          static_cast<torch::optim::AdamOptions&>(group.options()).lr(s.current_lr);
     torch::Tensor loss, l1, d_loss;
     if (o.objective == kGanObjective) {
       // pix2pix's alternation: the discriminator learns from this batch's

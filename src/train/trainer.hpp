@@ -34,7 +34,7 @@ struct TrainOptions {
   // mse the L1 and vb the discriminator's loss. The discriminator and its
   // optimizer are saved in every checkpoint (model.pt holds the generator only).
   std::string objective = kDiffusionObjective;
-  double gan_l1_weight = 100;     // pix2pix's and pGAN's lambda
+  double gan_l1_weight = 100;  // pix2pix's and pGAN's lambda
   int discriminator_channels = 32;
   double lr = 1e-4;
   // Learning-rate schedule: "constant" (the paper's) or "cosine": linear warm-up
@@ -70,7 +70,7 @@ struct TrainOptions {
   // that only visits high noise levels (one pass from t = T-1) can have its
   // network trained only there.
   int min_train_timestep = 0;
-  std::string device = "cpu";                                       // cpu | cuda
+  std::string device = "cpu";  // cpu | cuda
   std::uint64_t seed = 1;
   nlohmann::json preprocessing = nlohmann::json::object();  // of the data (resolved at start; apply repeats it)
   // How `apply` uses the model by default (harmonize/recipe.hpp's JSON; train

@@ -87,17 +87,17 @@ TEST(BidsLayout, T1wScansOfTheChosenParticipantsAndSessions) {
   const auto all = bids::t1w_scans(root);
   std::vector<std::string> found;
   for (const auto& s : all) found.push_back(s.relative());
-  EXPECT_EQ(found, (std::vector<std::string>{"sub-01/anat/sub-01_T1w.nii.gz",
-                                             "sub-02/ses-A/anat/sub-02_ses-A_run-1_T1w.nii.gz",
-                                             "sub-02/ses-A/anat/sub-02_ses-A_run-2_T1w.nii",
-                                             "sub-02/ses-B/anat/sub-02_ses-B_T1w.nii.gz"}));
+  EXPECT_EQ(found, (std::vector<std::string>{
+                       "sub-01/anat/sub-01_T1w.nii.gz", "sub-02/ses-A/anat/sub-02_ses-A_run-1_T1w.nii.gz",
+                       "sub-02/ses-A/anat/sub-02_ses-A_run-2_T1w.nii", "sub-02/ses-B/anat/sub-02_ses-B_T1w.nii.gz"}));
   ASSERT_EQ(all.size(), 4u);
   EXPECT_EQ(all[0].ses, "");
   EXPECT_EQ(all[2].stem, "sub-02_ses-A_run-2");
   EXPECT_EQ(all[2].ext, ".nii");
   EXPECT_EQ(all[1].derivative("/out", "T1w", {.desc = "harmonized"}, ".nii.gz"),
             "/out/sub-02/ses-A/anat/sub-02_ses-A_run-1_desc-harmonized_T1w.nii.gz");
-  EXPECT_EQ(all[0].derivative("/out", "mask", {.desc = "brain"}, ".json"), "/out/sub-01/anat/sub-01_desc-brain_mask.json");
+  EXPECT_EQ(all[0].derivative("/out", "mask", {.desc = "brain"}, ".json"),
+            "/out/sub-01/anat/sub-01_desc-brain_mask.json");
 
   // Labels with or without their prefix; a dataset without sessions has none to choose.
   EXPECT_EQ(bids::t1w_scans(root, {"02"}, {"ses-B"}).size(), 1u);

@@ -23,12 +23,12 @@ TEST(BidsSlurm, AnArrayPerParticipantAndAGroupJobAfterIt) {
   r.written_by = "harmonize bids ...";
   const auto s = bids::slurm_scripts(r);
   EXPECT_EQ(s.participants, "sub-01\nsub-02\nsub-10\n");
-  for (const char* line : {"#SBATCH --array=1-3\n", "#SBATCH --cpus-per-task=4\n", "#SBATCH --mem=8G\n",
-                           "#SBATCH --time=02:00:00\n", "#SBATCH --partition=short\n",
-                           "#SBATCH --output=/out/code/slurm/logs/participant_%A_%a.out\n",
-                           "sed -n \"${task}p\" '/out/code/slurm/participants.txt'",
-                           "exec '/bin/harmonize' bids '/raw' '/out' participant --model '/m.pt' --participant-label "
-                           "\"$label\" --threads \"${SLURM_CPUS_PER_TASK:-4}\"\n"})
+  for (const char* line :
+       {"#SBATCH --array=1-3\n", "#SBATCH --cpus-per-task=4\n", "#SBATCH --mem=8G\n", "#SBATCH --time=02:00:00\n",
+        "#SBATCH --partition=short\n", "#SBATCH --output=/out/code/slurm/logs/participant_%A_%a.out\n",
+        "sed -n \"${task}p\" '/out/code/slurm/participants.txt'",
+        "exec '/bin/harmonize' bids '/raw' '/out' participant --model '/m.pt' --participant-label "
+        "\"$label\" --threads \"${SLURM_CPUS_PER_TASK:-4}\"\n"})
     EXPECT_NE(s.participant.find(line), std::string::npos) << line << "\n" << s.participant;
   EXPECT_EQ(s.group.find("--array"), std::string::npos);
   EXPECT_NE(s.group.find("exec '/bin/harmonize' bids '/raw' '/out' group --threads"), std::string::npos) << s.group;
@@ -51,7 +51,7 @@ TEST(BidsSlurm, ShellQuotingSurvivesTheShell) {
 TEST(BidsQc, FlagsWhatIsFarInRobustTermsAndByAMarginThatMatters) {
   std::vector<double> x;
   for (int i = 0; i < 19; ++i) x.push_back(1.0 + 0.002 * (i % 5));  // a homogeneous cohort: MAD 0.003
-  x.push_back(1.03);  // 3 % off: 10 MADs, but under a 5 % margin
+  x.push_back(1.03);                                                // 3 % off: 10 MADs, but under a 5 % margin
   EXPECT_GT(bids::robust_z(x).back(), 3.5);
   EXPECT_FALSE(bids::outliers(x, 0.05).back());
   EXPECT_TRUE(bids::outliers(x, 0.02).back());

@@ -4,20 +4,20 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
-#include <algorithm>
 
 #include "cli/run_cli.hpp"
+#include "cli/tiny_model.hpp"
 #include "core/files.hpp"
+#include "harmonize/options.hpp"
 #include "io/nifti.hpp"
 #include "io/raw_nifti.hpp"
-#include "cli/tiny_model.hpp"
-#include "harmonize/options.hpp"
 
 using namespace harmonize;
 namespace fs = std::filesystem;
@@ -129,12 +129,14 @@ TEST(Apply, OutputKeepsTheInputGeometryAndZeroBackground) {
 TEST(Apply, AnSformUnlikeItsQformIsTheGridAndBothComeBackAsGiven) {
   // An input whose sform (code 2) is not its qform: the sform is the grid (as
   // nibabel and FSL read it), and the output carries both forms back unchanged.
-  const std::string dir = (fs::temp_directory_path() / ("harmonize_apply_forms_" + std::to_string(::getpid()))).string();
+  const std::string dir =
+      (fs::temp_directory_path() / ("harmonize_apply_forms_" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
   fs::create_directories(dir);
   ASSERT_EQ(run("simulate " + dir + "/cohort --subjects 1 --resolution 3 -q").status, 0);
   const Volume in = read_nifti(dir + "/cohort/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_T1w.nii.gz");
-  const Volume m = read_nifti(dir + "/cohort/derivatives/truth/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_desc-brain_mask.nii.gz");
+  const Volume m =
+      read_nifti(dir + "/cohort/derivatives/truth/sub-001/ses-1p5T/anat/sub-001_ses-1p5T_desc-brain_mask.nii.gz");
   save_tiny_model(dir + "/model.pt", "1p5T-to-3T");
   rawnifti::Header h;
   h.dims = {short(in.geom.size[0]), short(in.geom.size[1]), short(in.geom.size[2])};
@@ -181,7 +183,9 @@ TEST(Apply, EachScanIsSampledOnItsOwn) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   ASSERT_EQ(run("simulate " + dir + "/cohort --subjects 2 --resolution 3 -q").status, 0);
-  auto scan = [&](const std::string& sub) { return dir + "/cohort/" + sub + "/ses-1p5T/anat/" + sub + "_ses-1p5T_T1w.nii.gz"; };
+  auto scan = [&](const std::string& sub) {
+    return dir + "/cohort/" + sub + "/ses-1p5T/anat/" + sub + "_ses-1p5T_T1w.nii.gz";
+  };
   auto mask = [&](const std::string& sub) {
     return dir + "/cohort/derivatives/truth/" + sub + "/ses-1p5T/anat/" + sub + "_ses-1p5T_desc-brain_mask.nii.gz";
   };
@@ -208,8 +212,8 @@ TEST(Apply, EachScanIsSampledOnItsOwn) {
   EXPECT_NE(read_nifti(dir + "/b3.nii.gz").data, b1.data);
   // The second input is not a NIfTI file: refused before sub-001's output is written.
   { std::ofstream(dir + "/bad.nii.gz") << "not a NIfTI file"; }
-  const Result bad = run("apply" + opts + a + " --input " + dir + "/bad.nii.gz --output " + dir + "/a4.nii.gz --output " +
-                         dir + "/b4.nii.gz --mask " + mask("sub-002"));
+  const Result bad = run("apply" + opts + a + " --input " + dir + "/bad.nii.gz --output " + dir +
+                         "/a4.nii.gz --output " + dir + "/b4.nii.gz --mask " + mask("sub-002"));
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.output.find("bad.nii.gz"), std::string::npos) << bad.output;
   EXPECT_FALSE(fs::exists(dir + "/a4.nii.gz"));
@@ -227,8 +231,8 @@ TEST(Apply, OutputsThatWouldCollideAreRefusedBeforeAnyWork) {
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("would both be written"), std::string::npos) << r.output;
   // The same output twice, spelled differently.
-  r = run("apply --model " + (dir / "none.pt").string() + " --input " + (dir / "a/scan.nii.gz").string() +
-          " --input " + (dir / "b/scan.nii.gz").string() + " --output " + (dir / "x.nii.gz").string() + " --output " +
+  r = run("apply --model " + (dir / "none.pt").string() + " --input " + (dir / "a/scan.nii.gz").string() + " --input " +
+          (dir / "b/scan.nii.gz").string() + " --output " + (dir / "x.nii.gz").string() + " --output " +
           (dir / "a/../x.nii.gz").string());
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("would both be written"), std::string::npos) << r.output;
@@ -320,9 +324,10 @@ TEST(Apply, AOneMillimetreModelFusesThreeOrientationsOnTheInputGrid) {
         const double x = (double(i) - 19.5) / 16, y = (double(j) - 23.5) / 19, z = (double(k) - 21.5) / 17;
         const bool in = x * x + y * y + z * z < 1;
         brain.at(i, j, k) = in;
-        scan.at(i, j, k) = in ? std::clamp(100.0f + 60.0f * float(std::sin(3 * x) * std::cos(2 * y)) + 60.0f * noise(rng),
-                                           1.0f, 400.0f)
-                              : 2.0f;
+        scan.at(i, j, k) =
+            in ? std::clamp(100.0f + 60.0f * float(std::sin(3 * x) * std::cos(2 * y)) + 60.0f * noise(rng), 1.0f,
+                            400.0f)
+               : 2.0f;
       }
   write_nifti(dir + "/scan.nii.gz", scan);
   write_nifti(dir + "/mask.nii.gz", brain);
@@ -352,15 +357,20 @@ TEST(Apply, AOneMillimetreModelFusesThreeOrientationsOnTheInputGrid) {
     for (std::size_t k = 1; k < g.size[2]; ++k)
       for (std::size_t j = 1; j < g.size[1]; ++j)
         for (std::size_t i = 1; i < g.size[0]; ++i) {
-          if (!brain.at(i, j, k) || !brain.at(i - 1, j, k) || !brain.at(i, j - 1, k) || !brain.at(i, j, k - 1)) continue;
+          if (!brain.at(i, j, k) || !brain.at(i - 1, j, k) || !brain.at(i, j - 1, k) || !brain.at(i, j, k - 1))
+            continue;
           const double c = v.at(i, j, k);
-          sum += std::pow(c - v.at(i - 1, j, k), 2) + std::pow(c - v.at(i, j - 1, k), 2) + std::pow(c - v.at(i, j, k - 1), 2);
+          sum += std::pow(c - v.at(i - 1, j, k), 2) + std::pow(c - v.at(i, j - 1, k), 2) +
+                 std::pow(c - v.at(i, j, k - 1), 2);
           ++n;
         }
     return sum / double(n);
   };
-  for (std::size_t n = 0; n < one.data.size(); ++n)
-    if (!brain.data[n]) ASSERT_EQ(one.data[n], 0.0f) << n;
+  for (std::size_t n = 0; n < one.data.size(); ++n) {
+    if (!brain.data[n]) {
+      ASSERT_EQ(one.data[n], 0.0f) << n;
+    }
+  }
   EXPECT_GT(roughness(one), 0.0);
   EXPECT_LT(roughness(two), 0.6 * roughness(one)) << "2 mm " << roughness(two) << ", 1 mm " << roughness(one);
   const auto sidecar = nlohmann::json::parse(std::ifstream(dir + "/m1_out.json"));
@@ -405,8 +415,9 @@ TEST(Apply, TimestepsGivenOneByOneAreTheSamplersAndTheRecipeCarriesThem) {
   low.sampler = Sampler::Ddpm;  // ancestral: the untrained network's zero output makes DDIM a mere rescaling
   low.timesteps = {4, 999};
   low.steps = 2;
-  const nlohmann::json recipe = {{"version", 1}, {"sampling", low}, {"end_noise_sd", 0.0}, {"seed", 3},
-                                 {"orientations", {"sagittal"}}, {"fusion", "median"}};
+  const nlohmann::json recipe = {
+      {"version", 1},      {"sampling", low}, {"end_noise_sd", 0.0}, {"seed", 3}, {"orientations", {"sagittal"}},
+      {"fusion", "median"}};
   save_tiny_model(dir + "/m.pt", "1p5T-to-3T", recipe,
                   {{"spacing_mm", 2.0}, {"slice_height", 32}, {"slice_width", 32}, {"n4", false}});
   const std::string base = "apply --model " + dir + "/m.pt --input " + dir + "/scan.nii.gz --mask " + dir +

@@ -38,7 +38,8 @@ std::vector<std::string> files_below(const std::string& root) {
 }
 
 // The official validator (tools/bids-validator, installed by scripts/install-deps.sh).
-const std::string kValidator = std::string(HARMONIZE_SOURCE_DIR) + "/tools/bids-validator/node_modules/.bin/bids-validator";
+const std::string kValidator =
+    std::string(HARMONIZE_SOURCE_DIR) + "/tools/bids-validator/node_modules/.bin/bids-validator";
 
 Result run_validator(const std::string& args) { return harmonize::test::run_shell(kValidator + " " + args); }
 
@@ -172,7 +173,8 @@ TEST_F(BidsApp, ParticipantWritesDerivativesOnTheInputGridAndSkipsWhatIsDone) {
   // no error beyond the two that its version 1.x (the npm registry's) raises
   // for any derivatives dataset, whose names it does not know (see
   // tests/bids/validator-derivatives.json and docs/BIDS.md).
-  if (!fs::exists(kValidator)) GTEST_SKIP() << "no BIDS validator at " << kValidator << " (scripts/install-deps.sh installs it with npm)";
+  if (!fs::exists(kValidator))
+    GTEST_SKIP() << "no BIDS validator at " << kValidator << " (scripts/install-deps.sh installs it with npm)";
   r = run_validator(raw());
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("2 - Subjects"), std::string::npos) << r.output;  // it did look at the data

@@ -32,12 +32,12 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   auto r = run_cli(args);
   ASSERT_EQ(r.status, 0) << r.output;
   for (const char* f :
-       {"report.md", "report.html", "metrics.csv", "plan.json", "state.json", "tables/table1.csv", "harmonize_crossval.json",
-        "prep/dataset.json", "models/fold-1_1p5T-to-3T/model.pt", "models/fold-2_3T-to-1p5T/model.pt",
-        "models/fold-1_1p5T-to-3T/calibration.json", "models/fold-2_3T-to-1p5T/calibration.json",
-        "models/fold-2_3T-to-1p5T/calibration-volumes.json",
-        "harmonized/3T-to-1p5T/sub-001_desc-volumefit_T1w.nii.gz",
-        "harmonized/3T-to-1p5T/sub-001_desc-bare_T1w.nii.gz", "tables/table4.csv"})
+       {"report.md", "report.html", "metrics.csv", "plan.json", "state.json", "tables/table1.csv",
+        "harmonize_crossval.json", "prep/dataset.json", "models/fold-1_1p5T-to-3T/model.pt",
+        "models/fold-2_3T-to-1p5T/model.pt", "models/fold-1_1p5T-to-3T/calibration.json",
+        "models/fold-2_3T-to-1p5T/calibration.json", "models/fold-2_3T-to-1p5T/calibration-volumes.json",
+        "harmonized/3T-to-1p5T/sub-001_desc-volumefit_T1w.nii.gz", "harmonized/3T-to-1p5T/sub-001_desc-bare_T1w.nii.gz",
+        "tables/table4.csv"})
     EXPECT_TRUE(fs::exists(dir + "/cv/" + f)) << f;
   // The calibration: a monotone map fitted on the fold's training subjects (the other fold).
   const auto cal =
@@ -74,9 +74,8 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
   EXPECT_TRUE(metrics.count("lesion_false_mm3"));
   EXPECT_EQ(subjects.size(), 4u);
   EXPECT_EQ(directions, (std::set<std::string>{"1p5T-to-3T", "3T-to-1p5T"}));
-  for (const char* m :
-       {"Original", "Histogram matching", "harmonize DM (bare)", "harmonize DM", "harmonize DM (noise fitted to volumes)",
-        "Target"})
+  for (const char* m : {"Original", "Histogram matching", "harmonize DM (bare)", "harmonize DM",
+                        "harmonize DM (noise fitted to volumes)", "Target"})
     EXPECT_TRUE(methods.count(m)) << m;
   EXPECT_TRUE(truth) << "the simulated truth was not used";
   const std::string md = harmonize::read_text_file(dir + "/cv/report.md");
@@ -123,8 +122,10 @@ TEST(Crossval, TinyCohortEndToEndAndResumable) {
     EXPECT_GT(brain, 1000u);
     EXPECT_EQ(differ, 0u) << "of " << applied.data.size() << " voxels";
     const std::string other = folds[f].back();  // the first input
-    EXPECT_EQ(harmonize::read_nifti(dir + "/applied/" + other + "_ses-1p5T_space-ses3T_desc-preproc_T1w_harmonized.nii.gz").data,
-              harmonize::read_nifti(dir + "/cv/harmonized/1p5T-to-3T/" + other + "_desc-harmonized_T1w.nii.gz").data);
+    EXPECT_EQ(
+        harmonize::read_nifti(dir + "/applied/" + other + "_ses-1p5T_space-ses3T_desc-preproc_T1w_harmonized.nii.gz")
+            .data,
+        harmonize::read_nifti(dir + "/cv/harmonized/1p5T-to-3T/" + other + "_desc-harmonized_T1w.nii.gz").data);
     const auto sidecar = nlohmann::json::parse(harmonize::read_text_file(dir + "/applied" + name + ".json"));
     EXPECT_EQ(sidecar.at("Recipe").at("seed"), recipe.at("seed"));
     EXPECT_TRUE(sidecar.at("QuantileMap").get<bool>());

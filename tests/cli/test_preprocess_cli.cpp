@@ -11,8 +11,8 @@
 #include "core/files.hpp"
 #include "core/volfile.hpp"
 #include "io/nifti.hpp"
-#include "preprocess/slicing.hpp"
 #include "preprocess/resample.hpp"
+#include "preprocess/slicing.hpp"
 
 using namespace harmonize;
 using harmonize::test::run_cli;

@@ -63,8 +63,8 @@ TEST(Folds, ParticipantGroupsFromTsv) {
   std::ofstream(tsv) << "id\tgroup\nsub-001\tMS\n";
   EXPECT_THROW(read_participant_groups(tsv), InputError);
   // A short line and a repeated id are refused, naming the file and the line.
-  for (const std::string& body : {std::string("sub-001\tMS\tcolin27\nsub-002\n"),
-                                  std::string("sub-001\tMS\tcolin27\nsub-001\tHC\tcolin27\n")}) {
+  for (const std::string& body :
+       {std::string("sub-001\tMS\tcolin27\nsub-002\n"), std::string("sub-001\tMS\tcolin27\nsub-001\tHC\tcolin27\n")}) {
     std::ofstream(tsv) << "participant_id\tgroup\tanatomy\n" << body;
     try {
       read_participant_groups(tsv);
@@ -79,9 +79,9 @@ TEST(Folds, ParticipantGroupsFromTsv) {
 TEST(Folds, TheReportSaysHowTheFoldsWereDrawn) {
   const std::vector<std::string> subjects{"sub-001", "sub-002", "sub-003"};
   std::vector<std::string> unused;
-  EXPECT_EQ(grouping_text({{"sub-001", "MS"}, {"sub-002", "HC"}, {"sub-003", "HC"}, {"sub-009", "HC"}}, subjects,
-                          &unused),
-            "groups of participants.tsv (HC, MS) mixed in every fold");
+  EXPECT_EQ(
+      grouping_text({{"sub-001", "MS"}, {"sub-002", "HC"}, {"sub-003", "HC"}, {"sub-009", "HC"}}, subjects, &unused),
+      "groups of participants.tsv (HC, MS) mixed in every fold");
   EXPECT_EQ(unused, std::vector<std::string>{"sub-009"});
   EXPECT_EQ(grouping_text({{"sub-001", "MS"}, {"sub-002", "HC"}}, subjects),
             "groups of participants.tsv (HC, MS) mixed in every fold; without a group, drawn as one more group: "

@@ -110,7 +110,8 @@ TEST(Lesions, FoundKeptUnderAContrastChangeMissedWhenErasedCountedWhenMadeUp) {
   EXPECT_GT(dice(f.lesion_like, r.lesions, 1), 0.9);
   EXPECT_NEAR(f.lesion_contrast, 0.6 / 0.8, 0.02);
   std::size_t outside = 0;
-  for (std::size_t n = 0; n < f.lesion_like.data.size(); ++n) outside += f.lesion_like.data[n] && !r.near_lesions.data[n];
+  for (std::size_t n = 0; n < f.lesion_like.data.size(); ++n)
+    outside += f.lesion_like.data[n] && !r.near_lesions.data[n];
   EXPECT_LE(outside, 2u) << "noise alone makes few lesion-like voxels";
 
   // A smooth receive bias (-25 % to +25 % across the head) makes no lesions of
@@ -141,7 +142,8 @@ TEST(Lesions, FoundKeptUnderAContrastChangeMissedWhenErasedCountedWhenMadeUp) {
   const LesionFinding e = find_lesions(erased, r);
   EXPECT_LT(dice(e.lesion_like, r.lesions, 1), 0.05);
   outside = 0;
-  for (std::size_t n = 0; n < e.lesion_like.data.size(); ++n) outside += e.lesion_like.data[n] && !r.near_lesions.data[n];
+  for (std::size_t n = 0; n < e.lesion_like.data.size(); ++n)
+    outside += e.lesion_like.data[n] && !r.near_lesions.data[n];
   EXPECT_GT(outside, label_count(fake, 1) / 2);
 }
 

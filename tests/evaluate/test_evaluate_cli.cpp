@@ -117,7 +117,8 @@ TEST_F(EvaluateCli, LesionRowsFromATruthLesionMask) {
   const std::string common = "evaluate --source " + dir_ + "/les_filled.nii.gz --target " + dir_ +
                              "/les_target.nii.gz --mask " + dir_ + "/mask.nii.gz --subject sub-001 --direction d " +
                              "--no-segmentation --threads 2 --method Same=" + dir_ + "/les_target.nii.gz";
-  const auto r = run_cli(common + " --truth " + dir_ + "/dseg.nii.gz --lesions " + dir_ + "/les_mask.nii.gz --out " + out);
+  const auto r =
+      run_cli(common + " --truth " + dir_ + "/dseg.nii.gz --lesions " + dir_ + "/les_mask.nii.gz --out " + out);
   ASSERT_EQ(r.status, 0) << r.output;
   auto value = [&](const std::string& method, const std::string& ref, const std::string& metric) {
     for (const auto& row : read_metrics_csv(out))

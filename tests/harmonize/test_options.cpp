@@ -12,9 +12,11 @@ TEST(EndNoise, ParsesPrintsAndResolves) {
   const EndNoise e = EndNoise::parse("0.02");
   EXPECT_EQ(e.kind, EndNoise::Kind::Sd);
   EXPECT_DOUBLE_EQ(e.sd, 0.02);
-  for (const char* s : {"none", "auto", "0.02", "0", "0.125"}) EXPECT_EQ(EndNoise::parse(EndNoise::parse(s).to_string()), EndNoise::parse(s)) << s;
+  for (const char* s : {"none", "auto", "0.02", "0", "0.125"})
+    EXPECT_EQ(EndNoise::parse(EndNoise::parse(s).to_string()), EndNoise::parse(s)) << s;
   EXPECT_EQ(e.to_string(), "0.02");
-  for (const char* bad : {"", "0.5", "-0.1", "0.02x", "nan", "loud"}) EXPECT_THROW(EndNoise::parse(bad), UsageError) << bad;
+  for (const char* bad : {"", "0.5", "-0.1", "0.02x", "nan", "loud"})
+    EXPECT_THROW(EndNoise::parse(bad), UsageError) << bad;
   EXPECT_THROW(EndNoise::of(0.7), UsageError);
   EXPECT_DOUBLE_EQ(EndNoise{}.resolve(0.04, "m.pt"), 0.0);
   EXPECT_DOUBLE_EQ(EndNoise::parse("auto").resolve(0.04, "m.pt"), 0.04);
@@ -65,7 +67,7 @@ TEST(SamplingOptions, TimestepsGivenOneByOne) {
   EXPECT_THROW(s.validate(1000), UsageError);
   s.steps = 2;
   EXPECT_THROW(s.validate(999), UsageError);  // 999 is past a 999-step model's last timestep
-  s.timesteps = {999, 8};  // not ascending
+  s.timesteps = {999, 8};                     // not ascending
   EXPECT_THROW(s.validate(1000), UsageError);
   s.timesteps = {-1, 999};
   EXPECT_THROW(s.validate(1000), UsageError);

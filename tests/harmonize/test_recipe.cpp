@@ -29,7 +29,9 @@ TEST(Recipe, RoundTripsThroughJson) {
   EXPECT_EQ(back.made_by, r.made_by);
   EXPECT_EQ(back.method, r.method);
   EXPECT_EQ(back.orientations, std::vector<std::string>{"sagittal"});
-  EXPECT_EQ(describe(back), "ddim, 8 steps on sagittal, eta 0.25, quadratic spacing, end noise 0.02, quantile map (3 points), seed 7920");
+  EXPECT_EQ(
+      describe(back),
+      "ddim, 8 steps on sagittal, eta 0.25, quadratic spacing, end noise 0.02, quantile map (3 points), seed 7920");
   r.map.reset();
   EXPECT_FALSE(recipe_from_json(to_json(r), "m.pt").map.has_value());
 }

@@ -58,8 +58,7 @@ inline void write(const std::string& path, const Header& h, const void* data, st
   }
 }
 
-inline void write(const std::string& path, std::vector<short> dims, const std::vector<float>& data,
-                  bool gzip = true) {
+inline void write(const std::string& path, std::vector<short> dims, const std::vector<float>& data, bool gzip = true) {
   Header h;
   h.dims = std::move(dims);
   write(path, h, data.data(), data.size() * 4, gzip);
@@ -95,9 +94,9 @@ inline Header read(const std::string& path) {
 inline std::array<double, 12> qform_matrix(const Header& h) {
   const double b = h.quatern[0], c = h.quatern[1], d = h.quatern[2];
   const double a = std::sqrt(std::max(0.0, 1.0 - (b * b + c * c + d * d)));
-  const double R[9] = {a * a + b * b - c * c - d * d, 2 * (b * c - a * d), 2 * (b * d + a * c),
-                       2 * (b * c + a * d), a * a + c * c - b * b - d * d, 2 * (c * d - a * b),
-                       2 * (b * d - a * c), 2 * (c * d + a * b), a * a + d * d - c * c - b * b};
+  const double R[9] = {a * a + b * b - c * c - d * d, 2 * (b * c - a * d),           2 * (b * d + a * c),
+                       2 * (b * c + a * d),           a * a + c * c - b * b - d * d, 2 * (c * d - a * b),
+                       2 * (b * d - a * c),           2 * (c * d + a * b),           a * a + d * d - c * c - b * b};
   const double qfac = h.pixdim[0] < 0 ? -1 : 1;
   std::array<double, 12> m{};
   for (int r = 0; r < 3; ++r) {

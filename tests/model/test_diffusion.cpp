@@ -206,8 +206,9 @@ TEST(Diffusion, L1NormTakesTheMeanAbsoluteDifferenceOfTheTarget) {
   EXPECT_NEAR(l1.training_losses(out, x0, xt, t, noise).vb[0].item<double>(),
               l2.training_losses(out, x0, xt, t, noise).vb[0].item<double>(), 1e-9);
   // a respaced process keeps the norm
-  EXPECT_NEAR(l1.respaced("ddim10").training_losses(out, x0, xt, torch::tensor({3}, torch::kLong), noise)
-                  .mse[0].item<double>(), 0.75, 1e-6);
+  EXPECT_NEAR(
+      l1.respaced("ddim10").training_losses(out, x0, xt, torch::tensor({3}, torch::kLong), noise).mse[0].item<double>(),
+      0.75, 1e-6);
 }
 
 TEST(Diffusion, SpreadIsTheGaussianLikelihoodOfTheResidualAndTrainsOnlyItsChannel) {
@@ -285,9 +286,11 @@ TEST(Diffusion, AWhiteSpreadSeesOnlyTheResidualsHighPassPart) {
   EXPECT_NEAR(loss_at(torch::full({1, 1, 8, 8}, 0.4), 0.0), 0.0, 1e-6);
   EXPECT_NEAR(loss_at(torch::full({1, 1, 8, 8}, 0.4), -1.0), -0.5, 1e-6);
   c.spread = "gaussian";
-  EXPECT_NEAR(GaussianDiffusion(c).training_losses(torch::zeros({1, 3, 8, 8}), torch::full({1, 1, 8, 8}, 0.4),
-                                                   torch::zeros({1, 1, 8, 8}), t, torch::zeros({1, 1, 8, 8}))
-                  .spread[0].item<double>(),
+  EXPECT_NEAR(GaussianDiffusion(c)
+                  .training_losses(torch::zeros({1, 3, 8, 8}), torch::full({1, 1, 8, 8}, 0.4),
+                                   torch::zeros({1, 1, 8, 8}), t, torch::zeros({1, 1, 8, 8}))
+                  .spread[0]
+                  .item<double>(),
               0.5 * 0.16, 1e-6);
   // white noise, sd 0.1: at s = 0, 0.5 mean r^2 = 0.005 within 3 %
   torch::manual_seed(5);
@@ -308,5 +311,6 @@ TEST(Diffusion, RespacedProcessMapsIndicesToOriginalTimesteps) {
   const auto rr = r.respaced("5");
   EXPECT_EQ(rr.timestep_map().back(), 900);
   EXPECT_THROW(r.extract(r.schedule().betas, torch::tensor({10}, torch::kLong), torch::zeros({1, 1})), Error);
-  EXPECT_THROW(GaussianDiffusion(linear_betas(10), ModelVariance::FixedLarge, LossKind::Hybrid, Parameterization::Eps), UsageError);
+  EXPECT_THROW(GaussianDiffusion(linear_betas(10), ModelVariance::FixedLarge, LossKind::Hybrid, Parameterization::Eps),
+               UsageError);
 }

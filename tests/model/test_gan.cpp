@@ -27,9 +27,9 @@ TEST(Gan, DiscriminatorShapesAndChecks) {
   EXPECT_EQ(d->forward(torch::zeros({3, 2, 32, 24})).sizes(), (std::vector<int64_t>{3, 1, 6, 4}));
   EXPECT_THROW(d->forward(torch::zeros({3, 1, 32, 32})), Error);  // one channel: no source beside the slice
   EXPECT_THROW(d->forward(torch::zeros({3, 2, 8, 8})), Error);    // smaller than one patch
-  EXPECT_THROW(discriminator_loss(d, torch::zeros({2, 1, 16, 16}), torch::zeros({2, 1, 16, 16}),
-                                  torch::zeros({2, 1, 16, 8})),
-               Error);
+  EXPECT_THROW(
+      discriminator_loss(d, torch::zeros({2, 1, 16, 16}), torch::zeros({2, 1, 16, 16}), torch::zeros({2, 1, 16, 8})),
+      Error);
   EXPECT_THROW(PatchDiscriminator(0), UsageError);
 }
 

@@ -232,7 +232,6 @@ TEST(Samplers, VPredictionOracleRecoversX0WithDdpmAndDdim) {
   EXPECT_LT((v[0] - noise[0]).abs().max().item<float>(), 0.1);
 }
 
-
 TEST(Samplers, ALearnedVarianceOutOfRangeStaysFiniteWithFewRespacedSteps) {
   // A network whose variance channel is far outside [-1, 1] (as a trained
   // one's can be on data unlike its training slices): with 10 respaced DDPM

@@ -129,8 +129,8 @@ TEST(ViewSlices, FusedIdentityIsEachOrientationsOutput) {
   brain.narrow(0, 4, 28).narrow(1, 3, 18).narrow(2, 5, 22).fill_(1);
   const torch::Tensor inside = block * brain;
   for (Fusion f : {Fusion::Median, Fusion::Mean}) {
-    const auto fused = map_views_and_fuse({inside}, {brain}, {View::Sagittal, View::Coronal, View::Axial}, 8, f,
-                                          identity_map);
+    const auto fused =
+        map_views_and_fuse({inside}, {brain}, {View::Sagittal, View::Coronal, View::Axial}, 8, f, identity_map);
     ASSERT_EQ(fused.size(), 1u);
     EXPECT_TRUE(torch::allclose(fused[0], inside, 0, 1e-7)) << fusion_name(f);
     for (View v : {View::Sagittal, View::Coronal, View::Axial}) {
@@ -154,25 +154,26 @@ TEST(ViewSlices, ChannelsOfAMapperAreFusedEachOnItsOwn) {
   torch::manual_seed(4);
   const torch::Tensor block = torch::rand({13, 16, 8}), brain = torch::ones({13, 16, 8});
   const std::vector<View> all{View::Sagittal, View::Coronal, View::Axial};
-  const auto fused = map_views_and_fuse({block}, {brain}, all, 8, Fusion::Median,
-                                        [](const std::vector<torch::Tensor>& stacks,
-                                           const std::vector<std::vector<std::uint8_t>>&) {
-                                          std::vector<torch::Tensor> out;
-                                          for (const auto& s : stacks) out.push_back(torch::stack({s, 2 * s + 1}, 1));
-                                          return out;
-                                        });
+  const auto fused =
+      map_views_and_fuse({block}, {brain}, all, 8, Fusion::Median,
+                         [](const std::vector<torch::Tensor>& stacks, const std::vector<std::vector<std::uint8_t>>&) {
+                           std::vector<torch::Tensor> out;
+                           for (const auto& s : stacks) out.push_back(torch::stack({s, 2 * s + 1}, 1));
+                           return out;
+                         });
   ASSERT_EQ(fused[0].sizes(), (std::vector<int64_t>{2, 13, 16, 8}));
   EXPECT_TRUE(torch::allclose(fused[0][0], block, 0, 1e-6));
   EXPECT_TRUE(torch::allclose(fused[0][1], 2 * block + 1, 0, 1e-6));
   // a mapper whose stacks disagree in channels is refused
-  EXPECT_THROW(map_views_and_fuse({block}, {brain}, all, 8, Fusion::Median,
-                                  [](const std::vector<torch::Tensor>& stacks,
-                                     const std::vector<std::vector<std::uint8_t>>&) {
-                                    std::vector<torch::Tensor> out;
-                                    for (const auto& s : stacks) out.push_back(torch::stack(std::vector<torch::Tensor>(out.size() + 1, s), 1));
-                                    return out;
-                                  }),
-               Error);
+  EXPECT_THROW(
+      map_views_and_fuse({block}, {brain}, all, 8, Fusion::Median,
+                         [](const std::vector<torch::Tensor>& stacks, const std::vector<std::vector<std::uint8_t>>&) {
+                           std::vector<torch::Tensor> out;
+                           for (const auto& s : stacks)
+                             out.push_back(torch::stack(std::vector<torch::Tensor>(out.size() + 1, s), 1));
+                           return out;
+                         }),
+      Error);
 }
 
 // A model whose sagittal slices come back with per-slice gain jumps (the
@@ -181,7 +182,8 @@ TEST(ViewSlices, ChannelsOfAMapperAreFusedEachOnItsOwn) {
 TEST(ViewSlices, FusionRemovesAPerSliceGainJump) {
   torch::manual_seed(5);
   // A smooth volume: stripes are the only second-difference energy along left-right beyond the anatomy's.
-  const auto grid = torch::meshgrid({torch::linspace(0, 1, 40), torch::linspace(0, 1, 32), torch::linspace(0, 1, 32)}, "ij");
+  const auto grid =
+      torch::meshgrid({torch::linspace(0, 1, 40), torch::linspace(0, 1, 32), torch::linspace(0, 1, 32)}, "ij");
   const torch::Tensor block = 0.5 + 0.2 * torch::sin(3 * grid[0]) * torch::cos(2 * grid[1]) + 0.1 * grid[2];
   const torch::Tensor brain = torch::ones_like(block);
   for (double jump : {0.05, 0.1, 0.2}) {

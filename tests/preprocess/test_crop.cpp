@@ -25,13 +25,15 @@ Volume wide_field(Box& head) {
   for (std::size_t k = 0; k < 64; ++k)
     for (std::size_t j = 0; j < 80; ++j)
       for (std::size_t i = 0; i < 96; ++i) {
-        const double d = std::pow((i - c[0]) / r[0], 2) + std::pow((j - c[1]) / r[1], 2) + std::pow((k - c[2]) / r[2], 2);
+        const double d =
+            std::pow((i - c[0]) / r[0], 2) + std::pow((j - c[1]) / r[1], 2) + std::pow((k - c[2]) / r[2], 2);
         s = s * 1664525u + 1013904223u;
         float x = 0.02f * float(s >> 8) / float(1 << 24);  // background noise, 0..0.02
         if (d <= 1.0) {
           x += 1.0f;
           const std::size_t ijk[3] = {i, j, k};
-          for (int a = 0; a < 3; ++a) head.lo[a] = std::min(head.lo[a], ijk[a]), head.hi[a] = std::max(head.hi[a], ijk[a] + 1);
+          for (int a = 0; a < 3; ++a)
+            head.lo[a] = std::min(head.lo[a], ijk[a]), head.hi[a] = std::max(head.hi[a], ijk[a] + 1);
         }
         v.at(i, j, k) = x;
       }

@@ -423,7 +423,7 @@ TEST(ReportTables, RelativeTableCarriesIntervalsAndNamesThoseThroughZero) {
   for (int s = 0; s < 6; ++s) {
     const std::string sub = "s" + std::to_string(s);
     rows.push_back(row(sub, "Original", "target", "ahd", "", 100));
-    rows.push_back(row(sub, "DM", "target", "ahd", "", 40 + s));        // clearly better
+    rows.push_back(row(sub, "DM", "target", "ahd", "", 40 + s));  // clearly better
     rows.push_back(row(sub, "Original", "target", "mse_sum", "", 10));
     rows.push_back(row(sub, "DM", "target", "mse_sum", "", s % 2 ? 8 : 12));  // no better on average
   }

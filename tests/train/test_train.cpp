@@ -11,15 +11,15 @@
 #include "core/error.hpp"
 #include "core/file_size_limit.hpp"
 #include "core/files.hpp"
+#include "core/volfile.hpp"
+#include "harmonize/sample.hpp"
+#include "model/checkpoint.hpp"
 #include "model/conditional.hpp"
 #include "model/noise.hpp"
+#include "model/view_slices.hpp"
 #include "synthetic_data.hpp"
-#include "model/checkpoint.hpp"
 #include "train/slice_dataset.hpp"
 #include "train/trainer.hpp"
-#include "harmonize/sample.hpp"
-#include "model/view_slices.hpp"
-#include "core/volfile.hpp"
 
 using namespace harmonize;
 namespace fs = std::filesystem;
@@ -173,8 +173,9 @@ std::string patch_origin(torch::Tensor patch, const std::vector<std::pair<std::s
 }
 
 // The condition stacks [8, 16, 16] of subjects of a synthetic dataset, by id.
-std::vector<std::pair<std::string, torch::Tensor>> condition_blocks(const std::string& data, const std::string& direction,
-                                                                   const std::vector<std::string>& ids) {
+std::vector<std::pair<std::string, torch::Tensor>> condition_blocks(const std::string& data,
+                                                                    const std::string& direction,
+                                                                    const std::vector<std::string>& ids) {
   std::vector<std::pair<std::string, torch::Tensor>> out;
   for (const auto& id : ids) {
     const Volume v = read_hvol<float>(subject_slice_paths(data, direction, id).condition);
@@ -230,7 +231,8 @@ TEST(SliceDataset, PatchesOfThreeOrientationsHoldBrainAndKeepTheSplit) {
   // Whole coronal and axial slices: the left-right dimension is windowed to the slices' width.
   o.patch = 0;
   const PairedSlices whole = load_paired_slices(data, o);
-  for (int draw = 0; draw < 6; ++draw) EXPECT_EQ(whole.training.sample(2, gen).source.sizes(), (std::vector<int64_t>{2, 1, 16, 16}));
+  for (int draw = 0; draw < 6; ++draw)
+    EXPECT_EQ(whole.training.sample(2, gen).source.sizes(), (std::vector<int64_t>{2, 1, 16, 16}));
   EXPECT_EQ(patch_start(3, 16, 8), 0);
   EXPECT_EQ(patch_start(10, 16, 8), 6);
   EXPECT_EQ(patch_start(15, 16, 8), 8);
@@ -260,7 +262,8 @@ TEST(SliceDataset, ContextSlicesAreTheNeighboursInTheSameOrientation) {
       const std::string from = patch_origin(b.source[i], training);
       ASSERT_FALSE(from.empty()) << "example " << draw << "." << i << " is no three consecutive slices of a subject";
       views_seen.insert(from.substr(8));
-      neighbours_differ += !torch::equal(b.source[i][0], b.source[i][1]) && !torch::equal(b.source[i][2], b.source[i][1]);
+      neighbours_differ +=
+          !torch::equal(b.source[i][0], b.source[i][1]) && !torch::equal(b.source[i][2], b.source[i][1]);
     }
   }
   EXPECT_EQ(views_seen, (std::set<std::string>{"sagittal", "coronal", "axial"}));
@@ -690,9 +693,8 @@ TEST(Trainer, PatchesOfThreeOrientationsTrainAModelAppliedToWholeSlicesFused) {
   EXPECT_TRUE(torch::equal(harmonize_blocks(m, {source}, {brain}, ho)[0], per_slice));
   // A patch size the network cannot take is refused before training.
   o.patch_size = 6;
-  EXPECT_TRUE(contains(error_of([&] { Trainer::start(o, temp_dir("views_bad")); }), "patch_size")) << error_of([&] {
-    Trainer::start(o, temp_dir("views_bad2"));
-  });
+  EXPECT_TRUE(contains(error_of([&] { Trainer::start(o, temp_dir("views_bad")); }), "patch_size"))
+      << error_of([&] { Trainer::start(o, temp_dir("views_bad2")); });
 }
 
 // A regression run split by a checkpoint continues exactly as a straight one,
@@ -708,7 +710,9 @@ TEST(Trainer, RegressionRunResumesExactly) {
   Trainer::start(o, straight).run([&](const TrainReport& r) { a.push_back(r.loss); });
   o.max_steps = 6;
   Trainer::start(o, split).run([&](const TrainReport& r) { b.push_back(r.loss); });
-  Trainer::resume(split, [](TrainOptions& x) { x.max_steps = 12; }).run([&](const TrainReport& r) { b.push_back(r.loss); });
+  Trainer::resume(split, [](TrainOptions& x) { x.max_steps = 12; }).run([&](const TrainReport& r) {
+    b.push_back(r.loss);
+  });
   ASSERT_EQ(a.size(), 12u);
   ASSERT_EQ(b.size(), 12u);
   for (std::size_t i = 0; i < 12; ++i) EXPECT_NEAR(a[i], b[i], 1e-6 * (1 + a[i])) << i;
@@ -797,8 +801,8 @@ TEST(Trainer, GanObjectiveFitsAToyMappingAndResumesExactly) {
   auto config = nlohmann::json::parse(read_text_file(split + "/config.json"));
   config["discriminator_channels"] = 16;
   std::ofstream(split + "/config.json") << config.dump();
-  EXPECT_TRUE(contains(error_of([&] { Trainer::resume(split, [](TrainOptions& x) { x.max_steps = 14; }); }),
-                       "discriminator"));
+  EXPECT_TRUE(
+      contains(error_of([&] { Trainer::resume(split, [](TrainOptions& x) { x.max_steps = 14; }); }), "discriminator"));
 }
 
 TEST(Trainer, LearningRateSchedules) {
@@ -1054,9 +1058,9 @@ TEST(Harmonize, VolumeStartNoiseAgreesAcrossOrientations) {
   const auto all = volume_start_noise(blocks, views, 8, 11);
   ASSERT_EQ(sagittal.size(), 2u);
   ASSERT_EQ(all.size(), 6u);
-  const auto fused = map_views_and_fuse(blocks, brains, views, 8, Fusion::Median,
-                                        [&](const std::vector<torch::Tensor>&,
-                                            const std::vector<std::vector<std::uint8_t>>&) { return all; });
+  const auto fused = map_views_and_fuse(
+      blocks, brains, views, 8, Fusion::Median,
+      [&](const std::vector<torch::Tensor>&, const std::vector<std::vector<std::uint8_t>>&) { return all; });
   for (std::size_t b = 0; b < 2; ++b) {
     EXPECT_TRUE(torch::equal(fused[b], sagittal[b])) << "block " << b;
     EXPECT_TRUE(torch::equal(all[b], sagittal[b])) << "block " << b;
@@ -1086,7 +1090,8 @@ TEST(Harmonize, VolumeStartNoiseMakesOrientationsAgree) {
   const std::string held_out = Trainer::resume(run).options().validation_subjects.at(0);
   const auto paths = subject_slice_paths(data, o.direction, held_out);
   const Volume v = read_hvol<float>(paths.condition);
-  const torch::Tensor source = torch::from_blob(const_cast<float*>(v.data.data()), {8, 16, 16}, torch::kFloat32).clone();
+  const torch::Tensor source =
+      torch::from_blob(const_cast<float*>(v.data.data()), {8, 16, 16}, torch::kFloat32).clone();
   const torch::Tensor brain = (source > 0).to(torch::kFloat32);
   const auto inside = brain > 0;
   HarmonizeOptions ho;
@@ -1102,8 +1107,8 @@ TEST(Harmonize, VolumeStartNoiseMakesOrientationsAgree) {
     return ((one[0] - one[1]).abs() + (one[0] - one[2]).abs()).masked_select(inside).mean().item<double>() / 2;
   };
   const double per_slice = disagreement(StartNoise::Slice), from_volume = disagreement(StartNoise::Volume);
-  EXPECT_LT(from_volume, 0.5 * per_slice) << "mean |difference| between orientations: volume " << from_volume
-                                          << ", per slice " << per_slice;
+  EXPECT_LT(from_volume, 0.5 * per_slice)
+      << "mean |difference| between orientations: volume " << from_volume << ", per slice " << per_slice;
   ho.views = {View::Sagittal, View::Coronal, View::Axial};
   const torch::Tensor a = harmonize_blocks(m, {source}, {brain}, ho)[0];
   EXPECT_TRUE(torch::equal(a, harmonize_blocks(m, {source}, {brain}, ho)[0]));

@@ -3,12 +3,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
-#include <sstream>
-
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/run_cli.hpp"
 #include "core/files.hpp"
@@ -37,12 +36,13 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   const Result help = run("train --help");
   EXPECT_EQ(help.status, 0);
   for (const char* opt : {"--direction", "--out", "--resume", "--preset", "--lr", "--batch", "--ema", "--max-steps",
-                          "--max-minutes", "--save-every", "--val-fraction", "--flip", "--device", "--seed", "--loss-norm",
-                          "--spread", "--context-slices"})
+                          "--max-minutes", "--save-every", "--val-fraction", "--flip", "--device", "--seed",
+                          "--loss-norm", "--spread", "--context-slices"})
     EXPECT_NE(help.output.find(opt), std::string::npos) << opt;
 
   // A spread on a model that predicts eps: refused before the run folder exists.
-  Result bad_spread = run("train " + data + " --direction 1p5T-to-3T --out " + out + " --max-steps 6 --spread gaussian" + common);
+  Result bad_spread =
+      run("train " + data + " --direction 1p5T-to-3T --out " + out + " --max-steps 6 --spread gaussian" + common);
   EXPECT_NE(bad_spread.status, 0);
   EXPECT_NE(bad_spread.output.find("spread gaussian needs prediction x0"), std::string::npos) << bad_spread.output;
   EXPECT_FALSE(fs::exists(out));
@@ -133,8 +133,8 @@ TEST(TrainCli, KilledBaselineRunsResumeExactly) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      const std::string cmd = "exec " + std::string(HARMONIZE_BINARY) + " train " + data + " --out " + killed + args +
-                              " > /dev/null 2>&1";
+      const std::string cmd =
+          "exec " + std::string(HARMONIZE_BINARY) + " train " + data + " --out " + killed + args + " > /dev/null 2>&1";
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
