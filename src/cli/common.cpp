@@ -14,7 +14,7 @@
 #include "core/progress.hpp"
 #include "harmonize/version.hpp"
 #if HARMONIZE_WITH_ITK
-#include "io/nifti.hpp"
+#include "io/itk_runtime.hpp"
 #endif
 #if HARMONIZE_WITH_TORCH
 #include "harmonize/recipe.hpp"

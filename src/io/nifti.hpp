@@ -39,14 +39,5 @@ void write_nifti(const std::string& path, const LabelVolume& m);
 bool is_nifti_path(const std::string& path);
 // The file name without its folder and its .nii / .nii.gz extension.
 std::string nifti_stem(const std::string& path);
-std::string itk_version();
 
-}  // namespace harmonize
-
-namespace harmonize {
-// Thread count of ITK's filters (the CLI sets it from --threads).
-void set_itk_threads(int n);
-// ITK's warnings and errors go to harmonize's log (and obey --quiet) instead of
-// straight to stderr.
-void route_itk_messages_to_log();
 }  // namespace harmonize

@@ -14,6 +14,7 @@
 #include "core/progress.hpp"
 #include "core/volfile.hpp"
 #include "harmonize/version.hpp"
+#include "io/itk_runtime.hpp"
 #include "io/nifti.hpp"
 
 namespace fs = std::filesystem;
