@@ -230,6 +230,36 @@ void quiet_nifticlib() {
 }
 
 // Validates the header; returns it (without voxels).
+// Calls f(T{}) with the voxel type of a real scalar NIfTI datatype (the ones
+// read_nifti converts); false for any other datatype.
+template <class F>
+bool with_scalar_type(int datatype, F&& f) {
+  switch (datatype) {
+    case DT_UINT8:
+      return f(std::uint8_t{}), true;
+    case DT_INT8:
+      return f(std::int8_t{}), true;
+    case DT_INT16:
+      return f(std::int16_t{}), true;
+    case DT_UINT16:
+      return f(std::uint16_t{}), true;
+    case DT_INT32:
+      return f(std::int32_t{}), true;
+    case DT_UINT32:
+      return f(std::uint32_t{}), true;
+    case DT_INT64:
+      return f(std::int64_t{}), true;
+    case DT_UINT64:
+      return f(std::uint64_t{}), true;
+    case DT_FLOAT32:
+      return f(float{}), true;
+    case DT_FLOAT64:
+      return f(double{}), true;
+    default:
+      return false;
+  }
+}
+
 NimPtr open_checked(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path, "file does not exist");
@@ -252,24 +282,11 @@ NimPtr open_checked(const std::string& path) {
   for (int d = 1; d <= 3; ++d)
     if (nim->dim[d] < 2)
       throw InputError(path, "has only one voxel along axis " + std::to_string(d - 1) + "; a 3D volume is required");
-  switch (nim->datatype) {
-    case DT_UINT8:
-    case DT_INT8:
-    case DT_INT16:
-    case DT_UINT16:
-    case DT_INT32:
-    case DT_UINT32:
-    case DT_INT64:
-    case DT_UINT64:
-    case DT_FLOAT32:
-    case DT_FLOAT64:
-      break;
-    case DT_RGB24:
-    case DT_RGBA32:
+  if (!with_scalar_type(nim->datatype, [](auto) {})) {
+    if (nim->datatype == DT_RGB24 || nim->datatype == DT_RGBA32)
       throw InputError(path, "has colour (RGB) voxels; a scalar image is required");
-    default:
-      throw InputError(path, "has voxels of NIfTI datatype " + std::to_string(nim->datatype) +
-                                 " (complex or unknown); a real scalar image is required");
+    throw InputError(path, "has voxels of NIfTI datatype " + std::to_string(nim->datatype) +
+                               " (complex or unknown); a real scalar image is required");
   }
   scan_voxel_stream(path);
   return nim;
@@ -301,40 +318,8 @@ Volume read_nifti(const std::string& path) {
     throw InputError(path, "cannot read voxel data (truncated or corrupt?)");
   v.data.resize(v.geom.voxels());
   const float slope = nim->scl_slope, inter = nim->scl_inter;
-  switch (nim->datatype) {
-    case DT_UINT8:
-      convert<std::uint8_t>(nim->data, v.data, slope, inter);
-      break;
-    case DT_INT8:
-      convert<std::int8_t>(nim->data, v.data, slope, inter);
-      break;
-    case DT_INT16:
-      convert<std::int16_t>(nim->data, v.data, slope, inter);
-      break;
-    case DT_UINT16:
-      convert<std::uint16_t>(nim->data, v.data, slope, inter);
-      break;
-    case DT_INT32:
-      convert<std::int32_t>(nim->data, v.data, slope, inter);
-      break;
-    case DT_UINT32:
-      convert<std::uint32_t>(nim->data, v.data, slope, inter);
-      break;
-    case DT_INT64:
-      convert<std::int64_t>(nim->data, v.data, slope, inter);
-      break;
-    case DT_UINT64:
-      convert<std::uint64_t>(nim->data, v.data, slope, inter);
-      break;
-    case DT_FLOAT32:
-      convert<float>(nim->data, v.data, slope, inter);
-      break;
-    case DT_FLOAT64:
-      convert<double>(nim->data, v.data, slope, inter);
-      break;
-    default:
-      throw InputError(path, "unsupported datatype");
-  }
+  if (!with_scalar_type(nim->datatype, [&](auto tag) { convert<decltype(tag)>(nim->data, v.data, slope, inter); }))
+    throw InputError(path, "unsupported datatype");
   std::size_t bad = 0;
   for (float x : v.data) bad += !std::isfinite(x);
   if (bad) throw InputError(path, "contains " + std::to_string(bad) + " NaN or Inf voxels");

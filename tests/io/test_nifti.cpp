@@ -182,6 +182,52 @@ TEST(Nifti, RefusesBadInputNamingFileAndProblem) {
   expect_refused(dir + "/nan.nii.gz", "2 NaN or Inf");
 }
 
+namespace {
+// A 2x2x2 file of voxel type T (NIfTI code `datatype`) holding 0, 1, ..., 7 (less `offset`).
+template <class T>
+void write_typed_raw(const std::string& path, short datatype, T offset) {
+  rawnifti::Header h;
+  h.dims = {2, 2, 2};
+  h.datatype = datatype, h.bitpix = short(8 * sizeof(T));
+  std::vector<T> v(8);
+  for (std::size_t n = 0; n < v.size(); ++n) v[n] = T(T(n) - offset);
+  rawnifti::write(path, h, v.data(), v.size() * sizeof(T));
+}
+}  // namespace
+
+TEST(Nifti, EveryRealScalarTypeIsReadAndOthersAreRefusedByName) {
+  const std::string dir = temp_dir();
+  auto check = [&](const std::string& name, auto offset, short code) {
+    using T = decltype(offset);
+    const std::string path = dir + "/type_" + name + ".nii.gz";
+    write_typed_raw<T>(path, code, offset);
+    const Volume v = read_nifti(path);
+    for (std::size_t n = 0; n < 8; ++n) EXPECT_EQ(v.data[n], float(n) - float(offset)) << name << " " << n;
+  };
+  check("uint8", std::uint8_t{0}, 2);
+  check("int8", std::int8_t{4}, 256);
+  check("int16", std::int16_t{4}, 4);
+  check("uint16", std::uint16_t{0}, 512);
+  check("int32", std::int32_t{4}, 8);
+  check("uint32", std::uint32_t{0}, 768);
+  check("int64", std::int64_t{4}, 1024);
+  check("uint64", std::uint64_t{0}, 1280);
+  check("float32", 0.5f, 16);
+  check("float64", 0.25, 64);
+  // RGB24 (128): 3 bytes a voxel; COMPLEX64 (32): two floats.
+  rawnifti::Header rgb;
+  rgb.dims = {2, 2, 2};
+  rgb.datatype = 128, rgb.bitpix = 24;
+  const std::vector<std::uint8_t> bytes(8 * 3, 7);
+  rawnifti::write(dir + "/rgb.nii.gz", rgb, bytes.data(), bytes.size());
+  expect_refused(dir + "/rgb.nii.gz", "colour (RGB)");
+  rawnifti::Header cplx = rgb;
+  cplx.datatype = 32, cplx.bitpix = 64;
+  const std::vector<float> pairs(8 * 2, 1.0f);
+  rawnifti::write(dir + "/complex.nii.gz", cplx, pairs.data(), pairs.size() * 4);
+  expect_refused(dir + "/complex.nii.gz", "datatype 32 (complex or unknown)");
+}
+
 TEST(Nifti, FailedWriteLeavesNothingBehind) {
   const std::string dir = temp_dir() + "/readonly";
   fs::create_directories(dir);
