@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""The report's relative table from `harmonize evaluate` CSVs of methods evaluated outside a crossval.
+
+For each method of the CSVs (per direction), the change of the mean over subjects relative to Original,
+100 (mean_method / mean_Original - 1), of AHD, MSE (the per-subject sum over brain voxels, as the report), the tissue volume difference (mean over CSF, GM and WM of
+the absolute volume difference to the target's segmentation) and the WM volume difference, each with a 95 %
+paired bootstrap interval over subjects (2000 draws, nearest-rank 2.5 / 97.5 percentiles), and the stripe
+index over the target's (ratio of the means). The quantities and the bootstrap are those of docs/METRICS.md and
+src/report/relative.cpp; the random draws are Python's, so an interval can differ from the report's in its
+last digit. Standard library only.
+Usage: bench/relative_change.py CSV...   (e.g. the per-subject CSVs of bench/few_step_texture.sh)
+"""
+import csv
+import math
+import random
+import sys
+from collections import defaultdict
+
+
+def read(paths):
+    # rows[(direction, method)][subject] = {quantity: value}
+    vol = defaultdict(dict)
+    q = defaultdict(lambda: defaultdict(dict))
+    for p in paths:
+        with open(p, newline="") as f:
+            for r in csv.DictReader(f):
+                sub, d, m, ref, met, cls = (r["subject"], r["direction"], r["method"], r["reference"],
+                                            r["metric"], r["class"])
+                try:
+                    v = float(r["value"])
+                except ValueError:
+                    continue
+                if met == "volume_mm3":
+                    vol[(d, sub, cls)][m] = v
+                elif ref == "target" and met in ("ahd", "mse_sum"):
+                    q[(d, m)][sub][met] = v
+                elif met == "stripe_index":
+                    q[(d, m)][sub]["stripe"] = v
+    for (d, sub, cls), by in vol.items():
+        t = by.get("Target")
+        if t is None:
+            continue
+        for m, v in by.items():
+            if m != "Target":
+                q[(d, m)][sub]["abs_" + cls] = abs(v - t)
+    for key in q:
+        for sub, x in q[key].items():
+            cl = [x.get("abs_" + c) for c in ("CSF", "GM", "WM")]
+            if all(c is not None for c in cl):
+                x["volume"] = sum(cl) / 3
+            if "abs_WM" in x:
+                x["wm"] = x["abs_WM"]
+    return q
+
+
+def change(a, b):
+    return 100 * (sum(a) / sum(b) - 1) if sum(b) else math.nan
+
+
+def interval(pairs, draws=2000, seed=1):
+    rng = random.Random(seed)
+    n = len(pairs)
+    if n < 2:
+        return (math.nan, math.nan)
+    vals = []
+    for _ in range(draws):
+        s = [pairs[rng.randrange(n)] for _ in range(n)]
+        vals.append(change([a for a, _ in s], [b for _, b in s]))
+    vals.sort()
+    lo = vals[max(0, math.ceil(0.025 * draws) - 1)]
+    hi = vals[max(0, math.ceil(0.975 * draws) - 1)]
+    return (lo, hi)
+
+
+def main(paths):
+    q = read(paths)
+    print("| direction | method | n | AHD | MSE | tissue volume difference | WM volume difference | stripes / target's |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for d in sorted({d for d, _ in q}):
+        orig, tgt = q.get((d, "Original"), {}), q.get((d, "Target"), {})
+        for m in sorted(m for dd, m in q if dd == d and m not in ("Original", "Target")):
+            cells = []
+            subs = sorted(q[(d, m)])
+            for name in ("ahd", "mse_sum", "volume", "wm"):
+                pairs = [(q[(d, m)][s][name], orig[s][name]) for s in subs
+                         if name in q[(d, m)][s] and name in orig.get(s, {})]
+                if not pairs:
+                    cells.append("")
+                    continue
+                lo, hi = interval(pairs)
+                c = change([a for a, _ in pairs], [b for _, b in pairs])
+                cells.append(f"{c:+.1f} % [{lo:+.1f}, {hi:+.1f}]" + (" (through 0)" if lo <= 0 <= hi else ""))
+            st = [(q[(d, m)][s]["stripe"], tgt[s]["stripe"]) for s in subs
+                  if "stripe" in q[(d, m)][s] and "stripe" in tgt.get(s, {})]
+            sr = f"{sum(a for a, _ in st) / sum(b for _, b in st):.2f}" if st else ""
+            print(f"| {d} | {m} | {len(subs)} | " + " | ".join(cells) + f" | {sr} |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    main(sys.argv[1:])
