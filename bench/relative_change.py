@@ -6,8 +6,9 @@ For each method of the CSVs (per direction), the change of the mean over subject
 the absolute volume difference to the target's segmentation) and the WM volume difference, each with a 95 %
 paired bootstrap interval over subjects (2000 draws, nearest-rank 2.5 / 97.5 percentiles), and the stripe
 index over the target's (ratio of the means). The quantities and the bootstrap are those of docs/METRICS.md and
-src/report/relative.cpp; the random draws are Python's, so an interval can differ from the report's in its
-last digit. Standard library only.
+src/report/relative.cpp; the random draws are Python's, so the point estimates equal the report's and an interval
+bound can differ from its bound by a few points of the skewed volume changes (e.g. [+250, +790] against the report's
+[+237, +768]; AHD and MSE bounds within 0.4). Standard library only.
 Usage: bench/relative_change.py CSV...   (e.g. the per-subject CSVs of bench/few_step_texture.sh)
 """
 import csv
