@@ -229,7 +229,6 @@ void quiet_nifticlib() {
   (void)quiet;
 }
 
-// Validates the header; returns it (without voxels).
 // Calls f(T{}) with the voxel type of a real scalar NIfTI datatype (the ones
 // read_nifti converts); false for any other datatype.
 template <class F>
@@ -260,6 +259,7 @@ bool with_scalar_type(int datatype, F&& f) {
   }
 }
 
+// Validates the header; returns it (without voxels).
 NimPtr open_checked(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path, "file does not exist");
