@@ -9,6 +9,9 @@
 # `harmonize evaluate` beside the crossval's output and histogram matching against the crossval's own target
 # scans (the same segmentation of Original and the target as the report). Only for cohorts simulated with the
 # default protocols (harmonize simulate without protocol or T1 options). One LibTorch-free process at a time.
+# SNR_1P5T / SNR_3T (default 2000 / 2600, noise-free) set the swapped sessions' SNR: SNR_1P5T=26 SNR_3T=20 gives each
+# ideal output the other scanner's own noise level, i.e. a perfect draw of the target scanner (its noise is then
+# resampled with the image where the source session is not the grid's).
 # Usage: bench/ideal_output.sh CROSSVAL_OUT WORK_DIR SIMULATE_OPTIONS...
 #   e.g. bench/ideal_output.sh /work/demo/crossval /work/ideal --subjects 16 --resolution 1
 set -euo pipefail
@@ -20,7 +23,7 @@ hz=./build/harmonize
 cohort=$(tr -d ' \n' <"$out/plan.json" | grep -o '"bids":"[^"]*"' | sed 's/.*:"//; s/"//')
 mkdir -p "$w"
 [ -f "$w/cohort/code/harmonize_simulate.json" ] ||
-  "$hz" simulate "$w/cohort" "$@" --snr-1p5T 2000 --snr-3T 2600 \
+  "$hz" simulate "$w/cohort" "$@" --snr-1p5T "${SNR_1P5T:-2000}" --snr-3T "${SNR_3T:-2600}" \
     --ti-1p5T 900 --tr-1p5T 2300 --flip-1p5T 9 --wm-t1-1p5T 838 --gm-t1-1p5T 1607 --echo-spacing-1p5T 7.1 \
     --lesion-t1-1p5T 1300 --ti-3T 1100 --tr-3T 2080 --flip-3T 15 --wm-t1-3T 646 --gm-t1-3T 1197 \
     --echo-spacing-3T 9.5 --lesion-t1-3T 1050 --force -q
