@@ -11,7 +11,7 @@
 #      output: no end noise, no quantile map), histogram matching as the
 #      baseline, segment and evaluate everything;
 #   3. the report: OUT/crossval/report.html (open it in a browser) and report.md.
-# About 45-50 min after the build on 2 cores (42 min 11 s and 49 min 50 s measured on 2026-12-05). The 2 mm job with its
+# About 42-50 min after the build on 2 cores (42 min 11 s and 49 min 50 s measured on 2026-12-05). The 2 mm job with its
 # corrections (the earlier main job) is scripts/compare.sh. Rerunning continues a
 # killed run.
 # Usage: scripts/demo.sh [OUT_DIR] [extra crossval options]
