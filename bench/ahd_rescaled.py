@@ -8,7 +8,10 @@ bench/ideal_drawn.py). The AHD is docs/METRICS.md's (255 bins on [0, 1], counts,
 first column must reproduce the CSVs' `ahd` of the method `ideal`, the check that this is the same quantity.
 Rescaled: a * ideal + b fitted to the target by least squares inside the brain (in-sample, so optimistic), to
 tell how much of the ideal's AHD is its intensity scale. Means over subjects per direction, beside histogram
-matching's from the CSVs.
+matching's from the CSVs. With CLEAN_PREP (the cohort at 100x the SNR, preprocessed alike, as for
+bench/noise_on_grid.py) also a rescan: the target scan with its own noise (bench/noise_on_grid.py's residual)
+moved by 9 voxels along each axis, i.e. the same acquisition with another noise draw of the same texture: the
+AHD that noise alone leaves.
 """
 import csv
 import glob
@@ -17,7 +20,7 @@ import sys
 
 import numpy as np
 
-from noise_on_grid import image, load
+from noise_on_grid import image, load, residual
 
 
 def ahd(a, b):
@@ -28,6 +31,7 @@ def ahd(a, b):
 
 def main():
     out, work = sys.argv[1], sys.argv[2]
+    clean = sys.argv[3] if len(sys.argv) > 3 else None
     grid = "ses-3T"
     csv_ahd = {}
     for p in glob.glob(f"{work}/*_sub-*.csv"):
@@ -35,8 +39,9 @@ def main():
             for r in csv.DictReader(f):
                 if r["metric"] == "ahd" and r["reference"] == "target":
                     csv_ahd[(r["direction"], r["subject"], r["method"])] = float(r["value"])
-    print("| direction | subjects | ideal AHD | its CSV value | rescaled to the target | histogram matching | slope range |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| direction | subjects | ideal AHD | its CSV value | rescaled to the target | histogram matching | slope range "
+          "| rescan (noise moved) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for d in sorted(os.listdir(f"{out}/harmonized")):
         src, tgt = "ses-" + d.split("-to-")[0], "ses-" + d.split("-to-")[1]
         rows = []
@@ -48,10 +53,16 @@ def main():
             x = image(f"{work}/prep", sub, src, grid)[m]
             a = np.vstack([x, np.ones_like(x)]).T
             coef = np.linalg.lstsq(a, t, rcond=None)[0]
-            rows.append([ahd(x, t), csv_ahd[(d, sub, "ideal")], ahd(a @ coef, t), csv_ahd[(d, sub, "HM")], coef[0]])
+            rescan = float("nan")
+            if clean:
+                full = image(f"{out}/prep", sub, tgt, grid)
+                n, _ = residual(full, image(clean, sub, tgt, grid), m)
+                rescan = ahd((full - n + np.roll(n, (9, 9, 9), axis=(0, 1, 2)))[m], t)
+            rows.append([ahd(x, t), csv_ahd[(d, sub, "ideal")], ahd(a @ coef, t), csv_ahd[(d, sub, "HM")], coef[0],
+                         rescan])
         r = np.array(rows)
         print(f"| {d} | {len(rows)} | {r[:, 0].mean():.0f} | {r[:, 1].mean():.0f} | {r[:, 2].mean():.0f} | "
-              f"{r[:, 3].mean():.0f} | {r[:, 4].min():.3f}-{r[:, 4].max():.3f} |")
+              f"{r[:, 3].mean():.0f} | {r[:, 4].min():.3f}-{r[:, 4].max():.3f} | {r[:, 5].mean():.0f} |")
 
 
 if __name__ == "__main__":
