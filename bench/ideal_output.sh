@@ -20,13 +20,12 @@ out="$1" w="$2"
 shift 2
 hz=./build/harmonize
 . bench/crossval_paths.sh
+. bench/swapped_protocols.sh
 cohort=$(tr -d ' \n' <"$out/plan.json" | grep -o '"bids":"[^"]*"' | sed 's/.*:"//; s/"//')
 mkdir -p "$w"
 [ -f "$w/cohort/code/harmonize_simulate.json" ] ||
   "$hz" simulate "$w/cohort" "$@" --snr-1p5T "${SNR_1P5T:-2000}" --snr-3T "${SNR_3T:-2600}" \
-    --ti-1p5T 900 --tr-1p5T 2300 --flip-1p5T 9 --wm-t1-1p5T 838 --gm-t1-1p5T 1607 --echo-spacing-1p5T 7.1 \
-    --lesion-t1-1p5T 1300 --ti-3T 1100 --tr-3T 2080 --flip-3T 15 --wm-t1-3T 646 --gm-t1-3T 1197 \
-    --echo-spacing-3T 9.5 --lesion-t1-3T 1050 --force -q
+    "${swapped_protocol_flags[@]}" --force -q
 for t in "$cohort"/derivatives/truth/sub-*/ses-*/anat/*_desc-brain_mask.nii.gz; do
   cmp -s "$t" "$w/cohort/${t#"$cohort"/}" || { echo "not the same anatomy: ${t#"$cohort"/} differs" >&2; exit 1; }
 done
