@@ -49,13 +49,13 @@ def main():
             if (d, sub, "ideal") not in csv_ahd:
                 continue
             m = load(f"{out}/prep/{sub}/{grid}/anat/{sub}_{grid}_desc-brain_mask.nii.gz") > 0.5
-            t = image(f"{out}/prep", sub, tgt, grid)[m]
+            full = image(f"{out}/prep", sub, tgt, grid)
+            t = full[m]
             x = image(f"{work}/prep", sub, src, grid)[m]
             a = np.vstack([x, np.ones_like(x)]).T
             coef = np.linalg.lstsq(a, t, rcond=None)[0]
             rescan = float("nan")
             if clean:
-                full = image(f"{out}/prep", sub, tgt, grid)
                 n, _ = residual(full, image(clean, sub, tgt, grid), m)
                 rescan = ahd((full - n + np.roll(n, (9, 9, 9), axis=(0, 1, 2)))[m], t)
             rows.append([ahd(x, t), csv_ahd[(d, sub, "ideal")], ahd(a @ coef, t), csv_ahd[(d, sub, "HM")], coef[0],

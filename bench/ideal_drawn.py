@@ -21,12 +21,7 @@ import nibabel as nib
 import numpy as np
 from scipy import ndimage
 
-from noise_on_grid import image, load, residual
-
-
-def path(root, sub, ses, grid):
-    space = "" if ses == grid else "_space-" + grid.replace("-", "")
-    return f"{root}/{sub}/{ses}/anat/{sub}_{ses}{space}_desc-preproc_T1w.nii.gz"
+from noise_on_grid import image, load, path, residual
 
 
 def main():

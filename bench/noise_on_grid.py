@@ -24,9 +24,14 @@ def load(path):
     return nib.load(path).get_fdata(dtype=np.float32)
 
 
-def image(root, sub, ses, grid):
+def path(root, sub, ses, grid):
+    """The preprocessed scan of session `ses` on the grid session's grid (prep/'s names)."""
     space = "" if ses == grid else "_space-" + grid.replace("-", "")
-    return load(f"{root}/{sub}/{ses}/anat/{sub}_{ses}{space}_desc-preproc_T1w.nii.gz")
+    return f"{root}/{sub}/{ses}/anat/{sub}_{ses}{space}_desc-preproc_T1w.nii.gz"
+
+
+def image(root, sub, ses, grid):
+    return load(path(root, sub, ses, grid))
 
 
 def residual(noisy, clean, mask):
