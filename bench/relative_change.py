@@ -9,7 +9,9 @@ index over the target's (ratio of the means). The quantities and the bootstrap a
 src/report/relative.cpp; the random draws are Python's, so the point estimates equal the report's and an interval
 bound can differ from its bound by a few points of the skewed volume changes (e.g. [+250, +790] against the report's
 [+237, +768]; AHD and MSE bounds within 0.4). Standard library only.
-Usage: bench/relative_change.py CSV...   (e.g. the per-subject CSVs of bench/few_step_texture.sh)
+With --versus METHOD it adds a head-to-head table: each method's mean over METHOD's (e.g. HM), paired bootstrap
+over the subjects both have, and on how many subjects the method's value is the lower.
+Usage: bench/relative_change.py [--versus METHOD] CSV...   (e.g. the per-subject CSVs of bench/few_step_texture.sh)
 """
 import csv
 import math
@@ -73,7 +75,29 @@ def interval(pairs, draws=2000, seed=1):
     return (lo, hi)
 
 
-def main(paths):
+def cell(pairs):
+    lo, hi = interval(pairs)
+    c = change([a for a, _ in pairs], [b for _, b in pairs])
+    return f"{c:+.1f} % [{lo:+.1f}, {hi:+.1f}]" + (" (through 0)" if lo <= 0 <= hi else "")
+
+
+def versus(q, ref):
+    print(f"\nHead to head: each method's mean over {ref}'s, paired bootstrap (lower on k of n subjects)\n")
+    print("| direction | method | n | AHD | MSE | tissue volume difference | WM volume difference |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for d in sorted({d for d, _ in q}):
+        r = q.get((d, ref), {})
+        for m in sorted(m for dd, m in q if dd == d and m not in ("Original", "Target", ref)):
+            cells = []
+            subs = sorted(s for s in q[(d, m)] if s in r)
+            for name in ("ahd", "mse_sum", "volume", "wm"):
+                pairs = [(q[(d, m)][s][name], r[s][name]) for s in subs if name in q[(d, m)][s] and name in r[s]]
+                lower = sum(a < b for a, b in pairs)
+                cells.append(cell(pairs) + f" ({lower}/{len(pairs)})" if pairs else "")
+            print(f"| {d} | {m} | {len(subs)} | " + " | ".join(cells) + " |")
+
+
+def main(paths, ref=None):
     q = read(paths)
     print("| direction | method | n | AHD | MSE | tissue volume difference | WM volume difference | stripes / target's |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
@@ -88,16 +112,22 @@ def main(paths):
                 if not pairs:
                     cells.append("")
                     continue
-                lo, hi = interval(pairs)
-                c = change([a for a, _ in pairs], [b for _, b in pairs])
-                cells.append(f"{c:+.1f} % [{lo:+.1f}, {hi:+.1f}]" + (" (through 0)" if lo <= 0 <= hi else ""))
+                cells.append(cell(pairs))
             st = [(q[(d, m)][s]["stripe"], tgt[s]["stripe"]) for s in subs
                   if "stripe" in q[(d, m)][s] and "stripe" in tgt.get(s, {})]
             sr = f"{sum(a for a, _ in st) / sum(b for _, b in st):.2f}" if st else ""
             print(f"| {d} | {m} | {len(subs)} | " + " | ".join(cells) + f" | {sr} |")
+    if ref is not None:
+        versus(q, ref)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    ref = None
+    if args[:1] == ["--versus"]:
+        if len(args) < 2:
+            sys.exit(__doc__)
+        ref, args = args[1], args[2:]
+    if not args:
         sys.exit(__doc__)
-    main(sys.argv[1:])
+    main(args, ref)
