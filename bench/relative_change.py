@@ -13,10 +13,10 @@ With --versus METHOD it adds a head-to-head table: each method's mean over METHO
 over the subjects both have, and on how many subjects the method's value is the lower.
 Usage: bench/relative_change.py [--versus METHOD] CSV...   (e.g. the per-subject CSVs of bench/few_step_texture.sh)
 """
+import argparse
 import csv
 import math
 import random
-import sys
 from collections import defaultdict
 
 
@@ -75,59 +75,49 @@ def interval(pairs, draws=2000, seed=1):
     return (lo, hi)
 
 
-def cell(pairs):
-    lo, hi = interval(pairs)
-    c = change([a for a, _ in pairs], [b for _, b in pairs])
-    return f"{c:+.1f} % [{lo:+.1f}, {hi:+.1f}]" + (" (through 0)" if lo <= 0 <= hi else "")
+def cells(mine, ref, subs, lower=False):
+    # Per quantity: the change of mine's mean over ref's (subjects both have) with its interval; with lower, on
+    # how many subjects mine is the lower.
+    out = []
+    for name in ("ahd", "mse_sum", "volume", "wm"):
+        pairs = [(mine[s][name], ref[s][name]) for s in subs if name in mine[s] and name in ref.get(s, {})]
+        if not pairs:
+            out.append("")
+            continue
+        lo, hi = interval(pairs)
+        c = change([a for a, _ in pairs], [b for _, b in pairs])
+        out.append(f"{c:+.1f} % [{lo:+.1f}, {hi:+.1f}]" + (" (through 0)" if lo <= 0 <= hi else "")
+                   + (f" ({sum(a < b for a, b in pairs)}/{len(pairs)})" if lower else ""))
+    return out
 
 
-def versus(q, ref):
-    print(f"\nHead to head: each method's mean over {ref}'s, paired bootstrap (lower on k of n subjects)\n")
-    print("| direction | method | n | AHD | MSE | tissue volume difference | WM volume difference |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for d in sorted({d for d, _ in q}):
-        r = q.get((d, ref), {})
-        for m in sorted(m for dd, m in q if dd == d and m not in ("Original", "Target", ref)):
-            cells = []
-            subs = sorted(s for s in q[(d, m)] if s in r)
-            for name in ("ahd", "mse_sum", "volume", "wm"):
-                pairs = [(q[(d, m)][s][name], r[s][name]) for s in subs if name in q[(d, m)][s] and name in r[s]]
-                lower = sum(a < b for a, b in pairs)
-                cells.append(cell(pairs) + f" ({lower}/{len(pairs)})" if pairs else "")
-            print(f"| {d} | {m} | {len(subs)} | " + " | ".join(cells) + " |")
-
-
-def main(paths, ref=None):
+def main(paths, versus=None):
     q = read(paths)
     print("| direction | method | n | AHD | MSE | tissue volume difference | WM volume difference | stripes / target's |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for d in sorted({d for d, _ in q}):
         orig, tgt = q.get((d, "Original"), {}), q.get((d, "Target"), {})
         for m in sorted(m for dd, m in q if dd == d and m not in ("Original", "Target")):
-            cells = []
             subs = sorted(q[(d, m)])
-            for name in ("ahd", "mse_sum", "volume", "wm"):
-                pairs = [(q[(d, m)][s][name], orig[s][name]) for s in subs
-                         if name in q[(d, m)][s] and name in orig.get(s, {})]
-                if not pairs:
-                    cells.append("")
-                    continue
-                cells.append(cell(pairs))
             st = [(q[(d, m)][s]["stripe"], tgt[s]["stripe"]) for s in subs
                   if "stripe" in q[(d, m)][s] and "stripe" in tgt.get(s, {})]
             sr = f"{sum(a for a, _ in st) / sum(b for _, b in st):.2f}" if st else ""
-            print(f"| {d} | {m} | {len(subs)} | " + " | ".join(cells) + f" | {sr} |")
-    if ref is not None:
-        versus(q, ref)
+            print(f"| {d} | {m} | {len(subs)} | " + " | ".join(cells(q[(d, m)], orig, subs)) + f" | {sr} |")
+    if versus is None:
+        return
+    print(f"\nHead to head: each method's mean over {versus}'s, paired bootstrap (lower on k of n subjects)\n")
+    print("| direction | method | n | AHD | MSE | tissue volume difference | WM volume difference |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for d in sorted({d for d, _ in q}):
+        r = q.get((d, versus), {})
+        for m in sorted(m for dd, m in q if dd == d and m not in ("Original", "Target", versus)):
+            subs = sorted(s for s in q[(d, m)] if s in r)
+            print(f"| {d} | {m} | {len(subs)} | " + " | ".join(cells(q[(d, m)], r, subs, lower=True)) + " |")
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    ref = None
-    if args[:1] == ["--versus"]:
-        if len(args) < 2:
-            sys.exit(__doc__)
-        ref, args = args[1], args[2:]
-    if not args:
-        sys.exit(__doc__)
-    main(args, ref)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--versus", metavar="METHOD", help="add the head-to-head table against METHOD (e.g. HM)")
+    ap.add_argument("csv", nargs="+", help="harmonize evaluate CSVs")
+    a = ap.parse_args()
+    main(a.csv, a.versus)
