@@ -179,14 +179,26 @@ LabelVolume colin_labels(const Volume& brain, const Volume& head) {
 }
 
 SubjectAnatomy make_subject_anatomy(const LabelVolume& base, bool patient, const PatientChanges& ch,
-                                    std::uint64_t seed) {
+                                    std::uint64_t seed, const AnatomyChange& change) {
   SubjectAnatomy s;
   s.labels = base;
-  if (!patient) return s;
   Rng rng(seed);
   LabelVolume& lab = s.labels;
   const double spacing = (lab.geom.spacing[0] + lab.geom.spacing[1] + lab.geom.spacing[2]) / 3.0;
   const double voxel_mm3 = lab.geom.spacing[0] * lab.geom.spacing[1] * lab.geom.spacing[2];
+
+  // Between-subject differences: each boundary moved by whole voxels, every
+  // boundary voxel converted with probability 1/2 per pass (a rough surface).
+  const auto move = [&](double mm, auto shrinking, auto growing, std::uint16_t grown_label,
+                        std::uint16_t shrunk_label) {
+    const int passes = int(std::lround(2.0 * std::abs(mm) / spacing));
+    if (mm > 0) grow(lab, shrinking, growing, grown_label, passes, 0.5, rng);
+    if (mm < 0) grow(lab, growing, shrinking, shrunk_label, passes, 0.5, rng);
+  };
+  move(change.ventricles_mm, is_cerebral_wm, is_csf, kLabelCSF, kLabelWM);
+  move(change.pial_mm, is_cortex, is_csf, kLabelCSF, kLabelCortex);
+  move(change.grey_white_mm, is_cerebral_wm, is_cortex, kLabelCortex, kLabelWM);
+  if (!patient) return s;
 
   // Atrophy: CSF grows into the adjacent cerebral WM (ventricles enlarge) and
   // into the cortex next to it (cortex thins).

@@ -24,6 +24,17 @@ struct PatientChanges {
   double periventricular = 0.6;   // fraction of lesions near the ventricles (rest juxtacortical)
 };
 
+// How one subject's brain differs from the anatomy it is made from (every
+// subject, before a patient's changes): signed moves of three tissue
+// boundaries, mm. Positive: the ventricles grow into the WM, the cortex thins
+// from its outer (pial) side, the cortex grows into the WM; negative: the
+// opposite (smaller ventricles, sulci filled by cortex, WM grown into cortex).
+struct AnatomyChange {
+  double ventricles_mm = 0;
+  double pial_mm = 0;
+  double grey_white_mm = 0;
+};
+
 struct SubjectAnatomy {
   LabelVolume labels;
   int lesion_count = 0;
@@ -31,9 +42,10 @@ struct SubjectAnatomy {
   double atrophy_csf_gain_mm3 = 0;  // CSF volume added by atrophy
 };
 
-// Healthy subject: the labels unchanged. Patient: atrophy, then lesions
-// (label 77) placed inside cerebral WM, periventricular or juxtacortical.
+// The anatomy moved by `change` (none by default); then, for a patient,
+// atrophy and lesions (label 77) placed inside cerebral WM, periventricular or
+// juxtacortical.
 SubjectAnatomy make_subject_anatomy(const LabelVolume& base, bool patient, const PatientChanges& changes,
-                                    std::uint64_t seed);
+                                    std::uint64_t seed, const AnatomyChange& change = {});
 
 }  // namespace harmonize

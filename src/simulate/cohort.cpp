@@ -51,6 +51,9 @@ nlohmann::json to_json(const CohortOptions& o) {
           {"deformation_mm", o.deformation_mm},
           {"deformation_scale_mm", o.deformation_scale_mm},
           {"shape_sd", o.shape_sd},
+          {"ventricle_sd_mm", o.anatomy_sd.ventricles_mm},
+          {"pial_sd_mm", o.anatomy_sd.pial_mm},
+          {"grey_white_sd_mm", o.anatomy_sd.grey_white_mm},
           {"rotation_deg", o.rotation_deg},
           {"translation_mm", o.translation_mm},
           {"t1_variation", o.t1_variation},
@@ -77,7 +80,8 @@ void validate(const CohortOptions& o) {
     if (!(s.snr > 0)) throw UsageError("SNR must be positive");
     if (s.bias < 0) throw UsageError("bias strength must be >= 0");
   }
-  if (o.deformation_mm < 0 || o.shape_sd < 0 || o.rotation_deg < 0 || o.translation_mm < 0 || o.t1_variation < 0 ||
+  if (o.deformation_mm < 0 || o.shape_sd < 0 || o.anatomy_sd.ventricles_mm < 0 || o.anatomy_sd.pial_mm < 0 ||
+      o.anatomy_sd.grey_white_mm < 0 || o.rotation_deg < 0 || o.translation_mm < 0 || o.t1_variation < 0 ||
       o.pd_variation < 0 || o.patient.atrophy_mm < 0 || o.patient.lesion_count < 0 || o.patient.lesion_radius_mm <= 0)
     throw UsageError("simulation knobs must be non-negative (lesion radius positive)");
   for (int s = 0; s < 2; ++s)
@@ -129,7 +133,14 @@ SubjectResult simulate_subject(const SubjectPlan& plan, const LabelVolume& anato
   SubjectResult r;
   r.plan = plan;
   const std::uint64_t seed = plan.seed;
-  SubjectAnatomy subj = make_subject_anatomy(anatomy, plan.patient, o.patient, derive_seed(seed, 4));
+  // The ventricles only grow (the default anatomy, Colin27, is a young adult's
+  // brain with small ventricles); the cortex thins or thickens.
+  Rng change_rng(derive_seed(seed, 12));
+  AnatomyChange change;
+  change.ventricles_mm = std::abs(change_rng.normal()) * o.anatomy_sd.ventricles_mm;
+  change.pial_mm = change_rng.normal() * o.anatomy_sd.pial_mm;
+  change.grey_white_mm = change_rng.normal() * o.anatomy_sd.grey_white_mm;
+  SubjectAnatomy subj = make_subject_anatomy(anatomy, plan.patient, o.patient, derive_seed(seed, 4), change);
   r.lesion_count = subj.lesion_count;
   r.lesion_volume_mm3 = subj.lesion_volume_mm3;
   r.atrophy_csf_gain_mm3 = subj.atrophy_csf_gain_mm3;

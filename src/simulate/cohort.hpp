@@ -29,6 +29,7 @@ struct CohortOptions {
   double deformation_mm = 2.0;             // sd of the smooth displacement
   double deformation_scale_mm = 40;        // its control-point spacing
   double shape_sd = 0.04;                  // sd of the global linear shape change
+  AnatomyChange anatomy_sd;                // sd of each subject's boundary moves, mm (ventricles: growth only)
   double rotation_deg = 4;                 // sd of the head rotation per session and axis
   double translation_mm = 4;               // sd of the head translation per session and axis
   double t1_variation = 0.03;              // sd of the smooth relative T1 modulation

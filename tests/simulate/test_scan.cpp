@@ -149,6 +149,50 @@ TEST(Scan, ContrastDiffersBetweenScannersAsThePhysicsSays) {
   }
 }
 
+// Volume (mm^3) of the phantom's voxels with one of `labels`.
+double label_volume(const LabelVolume& l, std::initializer_list<std::uint16_t> labels) {
+  double n = 0;
+  for (auto v : l.data)
+    for (auto want : labels) n += v == want;
+  return n * l.geom.spacing[0] * l.geom.spacing[1] * l.geom.spacing[2];
+}
+
+TEST(Anatomy, BoundariesMoveByTheRequestedDistance) {
+  // The phantom's spheres: ventricle r < 8 mm, WM to 30, cortex to 36, CSF to 40.
+  const LabelVolume base = phantom();
+  const PatientChanges none;
+  const double pi = 3.14159265358979;
+  const double vent0 = label_volume(base, {4});
+  const double cortex0 = label_volume(base, {3});
+
+  AnatomyChange ventricles;
+  ventricles.ventricles_mm = 4;
+  const LabelVolume v = make_subject_anatomy(base, false, none, 7, ventricles).labels;
+  // CSF inside the WM sphere: the ventricle's equivalent radius grows by about 4 mm.
+  double inner_csf = 0;
+  for (std::size_t k = 0; k < 56; ++k)
+    for (std::size_t j = 0; j < 56; ++j)
+      for (std::size_t i = 0; i < 56; ++i) {
+        const Vec3 w = v.geom.index_to_world({double(i), double(j), double(k)});
+        if (std::sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]) < 25 && (v.at(i, j, k) == 4 || v.at(i, j, k) == 24))
+          inner_csf += 8;
+      }
+  const double r0 = std::cbrt(3 * vent0 / (4 * pi)), r1 = std::cbrt(3 * inner_csf / (4 * pi));
+  EXPECT_NEAR(r1 - r0, 4.0, 1.5);
+
+  AnatomyChange thicker;  // negative pial move: the cortex grows into the CSF outside it
+  thicker.pial_mm = -2;
+  const LabelVolume t = make_subject_anatomy(base, false, none, 7, thicker).labels;
+  EXPECT_NEAR((label_volume(t, {3}) - cortex0) / (4 * pi * 36 * 36), 2.0, 1.0);
+  EXPECT_EQ(label_volume(t, {2}), label_volume(base, {2}));  // WM untouched
+
+  AnatomyChange inward;  // positive grey/white move: the cortex grows into the WM
+  inward.grey_white_mm = 2;
+  const LabelVolume g = make_subject_anatomy(base, false, none, 7, inward).labels;
+  EXPECT_NEAR((label_volume(g, {3}) - cortex0) / (4 * pi * 30 * 30), 2.0, 1.0);
+  EXPECT_NEAR(label_volume(base, {2}) - label_volume(g, {2}), label_volume(g, {3}) - cortex0, 1e-6);
+}
+
 TEST(Anatomy, PatientsGetLesionsInWhiteMatterAndAtrophy) {
   const LabelVolume base = phantom();
   PatientChanges ch;
