@@ -214,13 +214,13 @@ void register_simulate(CLI::App& app) {
   cmd->add_option("--shape-sd", c.shape_sd, "sd of the global linear shape change per subject")->capture_default_str();
   cmd->add_option("--ventricle-sd", c.anatomy_sd.ventricles_mm,
                   "Each subject's ventricles grow into the WM by |a normal draw| of this sd, mm")
-      ->capture_default_str();
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--pial-sd", c.anatomy_sd.pial_mm,
                   "Each subject's cortex thins (or thickens) at its outer surface by a normal draw of this sd, mm")
-      ->capture_default_str();
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--grey-white-sd", c.anatomy_sd.grey_white_mm,
                   "Each subject's grey/white boundary moves into the WM (or the cortex) by a normal draw of this sd, mm")
-      ->capture_default_str();
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
   cmd->add_option("--rotation", c.rotation_deg, "sd of the head rotation per session and axis, degrees")
       ->capture_default_str();
   cmd->add_option("--translation", c.translation_mm, "sd of the head translation per session and axis, mm")

@@ -129,6 +129,9 @@ TEST(Cli, SimulateRefusesBadOptions) {
   r = run("simulate " + dir + "/x --echo-spacing-1p5T 12");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.output.find("echo spacing"), std::string::npos) << r.output;
+  r = run("simulate " + dir + "/x --ventricle-sd -1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.output.find("--ventricle-sd"), std::string::npos) << r.output;
   r = run("simulate " + dir + "/x --subjects 3 --patients 5");
   EXPECT_NE(r.status, 0);
   r = run("simulate " + dir + "/x --templates " + dir + "/nowhere");
