@@ -170,12 +170,13 @@ TEST(Anatomy, BoundariesMoveByTheRequestedDistance) {
   const LabelVolume v = make_subject_anatomy(base, false, none, 7, ventricles).labels;
   // CSF inside the WM sphere: the ventricle's equivalent radius grows by about 4 mm.
   double inner_csf = 0;
-  for (std::size_t k = 0; k < 56; ++k)
-    for (std::size_t j = 0; j < 56; ++j)
-      for (std::size_t i = 0; i < 56; ++i) {
+  const auto& n = v.geom.size;
+  for (std::size_t k = 0; k < n[2]; ++k)
+    for (std::size_t j = 0; j < n[1]; ++j)
+      for (std::size_t i = 0; i < n[0]; ++i) {
         const Vec3 w = v.geom.index_to_world({double(i), double(j), double(k)});
         if (std::sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2]) < 25 && (v.at(i, j, k) == 4 || v.at(i, j, k) == 24))
-          inner_csf += 8;
+          inner_csf += v.geom.spacing[0] * v.geom.spacing[1] * v.geom.spacing[2];
       }
   const double r0 = std::cbrt(3 * vent0 / (4 * pi)), r1 = std::cbrt(3 * inner_csf / (4 * pi));
   EXPECT_NEAR(r1 - r0, 4.0, 1.5);
