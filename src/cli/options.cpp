@@ -116,6 +116,13 @@ std::vector<CLI::Option*> add_train_options(CLI::App* cmd, TrainOptions& t) {
                       "without the estimate's smooth errors)")
           ->check(CLI::IsMember({"none", "gaussian", "white"}))
           ->capture_default_str(),
+      cmd->add_option("--histogram-loss", t.diffusion.histogram_weight,
+                      "Weight of a loss on the intensity distribution of the network's target estimate in each "
+                      "training slice or patch (its sorted intensities against the target's: their 1-D Wasserstein "
+                      "distance) beside the voxel-wise loss; 0 (the paper's) learns the voxel-wise mean or median "
+                      "only, smoother than a scan. With it the bare output carries the target scanner's histogram")
+          ->check(non_negative())
+          ->capture_default_str(),
       cmd->add_option("--gan-l1-weight", t.gan_l1_weight,
                       "gan objective: weight of the L1 term beside the adversarial one (pix2pix's and pGAN's 100)")
           ->check(non_negative())

@@ -51,7 +51,7 @@ LossTerms regression_loss(UNet& model, const torch::Tensor& source01, const torc
     throw Error(msg.str());
   }
   const auto l1 = (regression_output(model, source01) - to_model_range(target01)).abs().mean({1, 2, 3});
-  return {l1, l1, torch::zeros_like(l1), torch::zeros_like(l1)};  // no vb term, no spread
+  return {l1, l1, torch::zeros_like(l1), torch::zeros_like(l1), torch::zeros_like(l1)};  // no vb, spread, histogram
 }
 
 }  // namespace harmonize

@@ -1,6 +1,7 @@
 #include "model/config.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "core/error.hpp"
@@ -114,6 +115,7 @@ void DiffusionConfig::validate() const {
   require(loss_norm == "l2" || loss_norm == "l1", "loss_norm must be l2 or l1, not '" + loss_norm + "'");
   require(spread == "none" || spread == "gaussian" || spread == "white",
           "spread must be none, gaussian or white, not '" + spread + "'");
+  require(std::isfinite(histogram_weight) && histogram_weight >= 0, "histogram_weight must be a number >= 0");
   require(spread == "none" || prediction == "x0", "spread " + spread + " needs prediction x0, not " + prediction);
   if (loss == LossKind::Hybrid)
     require(variance == ModelVariance::LearnedRange, "the hybrid loss needs variance learned_range");
@@ -188,10 +190,12 @@ void to_json(nlohmann::json& j, const DiffusionConfig& c) {
                      {"prediction", c.prediction}};
   if (c.loss_norm != DiffusionConfig{}.loss_norm) j["loss_norm"] = c.loss_norm;  // files of l2 models stay as they were
   if (c.spread != DiffusionConfig{}.spread) j["spread"] = c.spread;              // and those of models without a spread
+  if (c.histogram_weight != 0) j["histogram_weight"] = c.histogram_weight;        // or a histogram loss
 }
 
 void from_json(const nlohmann::json& j, DiffusionConfig& c) {
-  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss", "prediction", "loss_norm", "spread"}, "diffusion");
+  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss", "prediction", "loss_norm", "spread", "histogram_weight"},
+                    "diffusion");
   DiffusionConfig r;
   std::string variance = to_string(r.variance), loss = to_string(r.loss);
   read_key(j, "steps", r.steps);
@@ -201,6 +205,7 @@ void from_json(const nlohmann::json& j, DiffusionConfig& c) {
   read_key(j, "prediction", r.prediction);
   read_key(j, "loss_norm", r.loss_norm);
   read_key(j, "spread", r.spread);
+  read_key(j, "histogram_weight", r.histogram_weight);
   r.variance = model_variance_from_string(variance);
   r.loss = loss_kind_from_string(loss);
   r.validate();

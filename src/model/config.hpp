@@ -91,6 +91,15 @@ struct DiffusionConfig {
   // target scanner's noise without a correction fitted afterwards. x0
   // prediction only.
   std::string spread = "none";
+  // Weight of a loss on the x0 estimate's intensity distribution beside the
+  // voxel-wise one: the mean absolute difference between the sorted
+  // intensities of the estimate and of the target in each training slice or
+  // patch (their 1-D Wasserstein distance). 0 is the paper's. A voxel-wise
+  // loss alone learns the conditional mean or median, smoother than any
+  // scan; this term asks the estimate for the target's histogram as well
+  // (its noise, from x_t at high noise), which the network then returns by
+  // itself, without a correction fitted afterwards.
+  double histogram_weight = 0;
   // Output channels of the network for a one-channel image
   // (network_output_channels).
   int output_channels() const;

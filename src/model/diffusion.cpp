@@ -56,6 +56,7 @@ GaussianDiffusion::GaussianDiffusion(const DiffusionConfig& config)
     : GaussianDiffusion((config.validate(), linear_betas(config.steps)), config.variance, config.loss,
                         parameterization_from_string(config.prediction)) {
   l1_ = config.loss_norm == "l1";
+  histogram_weight_ = config.histogram_weight;
   spread_ = config.spread == "white" ? Spread::White : config.spread == "gaussian" ? Spread::Gaussian : Spread::None;
 }
 
@@ -87,6 +88,7 @@ GaussianDiffusion GaussianDiffusion::respaced(const std::vector<int>& kept) cons
   for (int t : kept) map.push_back(timestep_map_[t]);
   GaussianDiffusion d(respaced_betas(schedule_, kept), variance_, loss_, target_, std::move(map));
   d.l1_ = l1_;
+  d.histogram_weight_ = histogram_weight_;
   d.spread_ = spread_;
   return d;
 }
@@ -198,18 +200,13 @@ Prediction GaussianDiffusion::p_mean_variance(const torch::Tensor& model_output,
     p.log_variance =
         extract(large ? fixed_large_log_variance_ : schedule_.posterior_log_variance_clipped, t, x_t).expand_as(x_t);
   }
-  if (target_ == Parameterization::X0) {  // the first channels are x0; eps follows from it
-    p.pred_x0 = p.eps;
+  const auto first = p.eps;  // x0, v or eps (target_)
+  p.pred_x0 = x0_estimate(first, x_t, t);
+  if (target_ == Parameterization::X0)
     p.eps = predict_eps_from_x0(x_t, t, p.pred_x0);
-  } else if (target_ == Parameterization::V) {  // x0 = sqrt(abar) x_t - sqrt(1 - abar) v
-    const auto v = p.eps;
-    p.pred_x0 = extract(schedule_.sqrt_alphas_cumprod, t, x_t) * x_t -
-                extract(schedule_.sqrt_one_minus_alphas_cumprod, t, x_t) * v;
+  else if (target_ == Parameterization::V)
     p.eps = extract(schedule_.sqrt_one_minus_alphas_cumprod, t, x_t) * x_t +
-            extract(schedule_.sqrt_alphas_cumprod, t, x_t) * v;
-  } else {
-    p.pred_x0 = predict_x0_from_eps(x_t, t, p.eps);
-  }
+            extract(schedule_.sqrt_alphas_cumprod, t, x_t) * first;
   if (clip_x0) p.pred_x0 = p.pred_x0.clamp(-1.0, 1.0);
   p.mean = q_posterior(p.pred_x0, x_t, t).mean;
   return p;
@@ -223,6 +220,20 @@ torch::Tensor GaussianDiffusion::vb_terms_bpd(const torch::Tensor& model_output,
   auto kl = mean_flat(normal_kl(truth.mean, truth.log_variance, p.mean, p.log_variance)) / ln2;
   auto nll = -mean_flat(discretized_gaussian_log_likelihood(x0, p.mean, 0.5 * p.log_variance)) / ln2;
   return torch::where(t.to(x0.device()).reshape({-1}) == 0, nll, kl);
+}
+
+torch::Tensor GaussianDiffusion::x0_estimate(const torch::Tensor& first, const torch::Tensor& x_t,
+                                             const torch::Tensor& t) const {
+  if (target_ == Parameterization::X0) return first;
+  if (target_ == Parameterization::V)  // x0 = sqrt(abar) x_t - sqrt(1 - abar) v
+    return extract(schedule_.sqrt_alphas_cumprod, t, x_t) * x_t -
+           extract(schedule_.sqrt_one_minus_alphas_cumprod, t, x_t) * first;
+  return predict_x0_from_eps(x_t, t, first);
+}
+
+torch::Tensor sorted_intensity_distance(const torch::Tensor& a, const torch::Tensor& b) {
+  const auto sa = std::get<0>(a.flatten(1).sort(1)), sb = std::get<0>(b.flatten(1).sort(1));
+  return (sa - sb).abs().mean(1);
 }
 
 LossTerms GaussianDiffusion::training_losses(const torch::Tensor& model_output, const torch::Tensor& x0,
@@ -247,6 +258,12 @@ LossTerms GaussianDiffusion::training_losses(const torch::Tensor& model_output, 
     terms.vb = torch::zeros_like(terms.mse);
   }
   terms.loss = terms.mse + terms.vb;
+  if (histogram_weight_ > 0) {
+    terms.histogram = sorted_intensity_distance(x0_estimate(eps, x_t, t), x0);
+    terms.loss = terms.loss + histogram_weight_ * terms.histogram;
+  } else {
+    terms.histogram = torch::zeros_like(terms.mse);
+  }
   if (has_spread()) {
     if (target_ != Parameterization::X0) throw Error("diffusion: a spread needs x0 prediction");
     const auto s = model_output.narrow(1, model_output.size(1) - c, c).clamp_min(kSpreadMinLogVariance);

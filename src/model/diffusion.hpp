@@ -46,8 +46,15 @@ struct Prediction {
 // Per-sample loss terms, each [B]: loss = mse + vb.
 struct LossTerms {
   torch::Tensor loss, mse, vb;
-  torch::Tensor spread;  // the spread's Gaussian negative log likelihood (0 without a spread)
+  torch::Tensor spread;     // the spread's Gaussian negative log likelihood (0 without a spread)
+  torch::Tensor histogram;  // sorted_intensity_distance of the x0 estimate to x0 (0 without its weight)
 };
+
+// [B]: the mean absolute difference between the sorted values of each of a's
+// and b's B samples ([B, ...], the same size): the 1-D Wasserstein distance
+// between the two samples' intensity distributions, blind to where each
+// intensity lies. Differentiable (through the sort's permutation).
+torch::Tensor sorted_intensity_distance(const torch::Tensor& a, const torch::Tensor& b);
 
 // What the network's first output channels are (DiffusionConfig::prediction).
 // v = sqrt(abar) eps - sqrt(1 - abar) x0 (Salimans & Ho 2022, sec. 4): like eps
@@ -146,16 +153,22 @@ class GaussianDiffusion {
   // 0.5 (r^2 exp(-s') + s'),
   // r = x0 - the x0 estimate with the estimate held fixed (the gradient
   // trains the spread only; for a white spread r's high-pass part, see
-  // DiffusionConfig::spread), added to loss times kSpreadLossWeight.
+  // DiffusionConfig::spread), added to loss times kSpreadLossWeight. With a
+  // histogram weight w, also histogram = sorted_intensity_distance of the
+  // x0 estimate (from the first channels, whatever the parameterization) to
+  // x0, added times w.
   LossTerms training_losses(const torch::Tensor& model_output, const torch::Tensor& x0, const torch::Tensor& x_t,
                             const torch::Tensor& t, const torch::Tensor& noise) const;
 
  private:
+  // x0 from the network's first channels (x0, v or eps per target_).
+  torch::Tensor x0_estimate(const torch::Tensor& first, const torch::Tensor& x_t, const torch::Tensor& t) const;
   Schedule schedule_;
   ModelVariance variance_;
   LossKind loss_;
   Parameterization target_ = Parameterization::Eps;
   bool l1_ = false;                             // DiffusionConfig::loss_norm == "l1" (training only)
+  double histogram_weight_ = 0;                 // DiffusionConfig::histogram_weight (training only)
   enum class Spread { None, Gaussian, White };  // DiffusionConfig::spread
   Spread spread_ = Spread::None;
   std::vector<int> timestep_map_;

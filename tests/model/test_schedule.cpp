@@ -217,4 +217,13 @@ TEST(Config, DiffusionJsonAndConsistency) {
   bad = d;
   bad["prediction"] = "eps";
   EXPECT_THROW(bad.get<DiffusionConfig>(), UsageError);
+  // the histogram loss's weight: absent at 0, kept otherwise, never negative
+  EXPECT_FALSE(spread.contains("histogram_weight"));
+  d.histogram_weight = 1.5;
+  const nlohmann::json weighted = d;
+  EXPECT_EQ(weighted.at("histogram_weight"), 1.5);
+  EXPECT_EQ(weighted.get<DiffusionConfig>(), d);
+  bad = weighted;
+  bad["histogram_weight"] = -1;
+  EXPECT_THROW(bad.get<DiffusionConfig>(), UsageError);
 }
