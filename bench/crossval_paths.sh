@@ -17,7 +17,7 @@ image() {
 brain_mask() { echo "$out/prep/$1/$grid_ses/anat/${1}_${grid_ses}_desc-brain_mask.nii.gz"; }
 demo_train_flags=(--preset small --prediction x0 --max-steps 4000 --batch 4 --lr 1e-3 --lr-schedule cosine
   --warmup-steps 100 --grad-clip 1 --ema 0.995 --patch-size 64 --orientations sagittal,coronal,axial
-  --validate-every 0 --sampler ddim --steps 1 --step-spacing trailing)
+  --histogram-loss 4 --validate-every 0 --sampler ddim --steps 1 --step-spacing trailing)
 demo_flags_less() {
   base=()
   local i

@@ -37,7 +37,7 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   EXPECT_EQ(help.status, 0);
   for (const char* opt : {"--direction", "--out", "--resume", "--preset", "--lr", "--batch", "--ema", "--max-steps",
                           "--max-minutes", "--save-every", "--val-fraction", "--flip", "--device", "--seed",
-                          "--loss-norm", "--spread", "--context-slices"})
+                          "--loss-norm", "--spread", "--context-slices", "--histogram-loss"})
     EXPECT_NE(help.output.find(opt), std::string::npos) << opt;
 
   // A spread on a model that predicts eps: refused before the run folder exists.
@@ -47,6 +47,13 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   EXPECT_NE(bad_spread.output.find("spread gaussian needs prediction x0"), std::string::npos) << bad_spread.output;
   EXPECT_FALSE(fs::exists(out));
 
+  // A negative histogram weight: refused, naming the option.
+  Result bad_weight =
+      run("train " + data + " --direction 1p5T-to-3T --out " + out + " --max-steps 6 --histogram-loss -1" + common);
+  EXPECT_NE(bad_weight.status, 0);
+  EXPECT_NE(bad_weight.output.find("--histogram-loss"), std::string::npos) << bad_weight.output;
+  EXPECT_FALSE(fs::exists(out));
+
   // More sampling steps than the model's chain: refused before the run folder exists.
   Result r = run("train " + data + " --direction 1p5T-to-3T --out " + out + " --max-steps 6 --steps 5000" + common);
   EXPECT_NE(r.status, 0);
@@ -54,7 +61,8 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   EXPECT_FALSE(fs::exists(out));
 
   r = run("train " + data + " --direction 1p5T-to-3T --out " + out +
-          " --max-steps 6 --save-every 3 --seed 5 --sampler ddim --steps 4 --end-noise auto --loss-norm l1" + common);
+          " --max-steps 6 --save-every 3 --seed 5 --sampler ddim --steps 4 --end-noise auto --loss-norm l1"
+          " --histogram-loss 1.5" + common);
   ASSERT_EQ(r.status, 0) << r.output;
   for (const char* f : {"config.json", "train_log.csv", "checkpoints/last.pt", "checkpoints/previous.pt", "model.pt",
                         "harmonize_train.json", "harmonize_train.log"})
@@ -68,6 +76,7 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   EXPECT_EQ(config["ema_rate"], 0.9999);
   EXPECT_EQ(config["diffusion"]["loss"], "hybrid");
   EXPECT_EQ(config["diffusion"]["loss_norm"], "l1");
+  EXPECT_EQ(config["diffusion"]["histogram_weight"], 1.5);
   const auto record = nlohmann::json::parse(read_text_file(out + "/harmonize_train.json"));
   EXPECT_EQ(record["status"], "complete");
   EXPECT_EQ(record["steps"]["last"], 6);
@@ -77,6 +86,7 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
   ASSERT_TRUE(header.recipe.is_object());
   EXPECT_EQ(header.recipe, config["recipe"]);
   EXPECT_EQ(header.diffusion.loss_norm, "l1");
+  EXPECT_EQ(header.diffusion.histogram_weight, 1.5);
   EXPECT_EQ(header.diffusion.spread, "none");
   EXPECT_EQ(header.unet.out_channels, 2);
   EXPECT_EQ(header.recipe["sampling"]["sampler"], "ddim");
