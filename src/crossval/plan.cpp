@@ -162,9 +162,9 @@ std::vector<std::string> settings_text(const CrossvalPlan& p, const RunFacts& f)
            : t.diffusion.spread == "white"  ? " and a Gaussian spread of the residual's high-pass part around it (each "
                                               "output voxel drawn from it)"
                                             : "") +
-          (t.diffusion.histogram_weight > 0 ? ", plus a histogram loss (sorted intensities, weight " +
-                                                  fixed(t.diffusion.histogram_weight, 4) + ")"
-                                            : std::string()) +
+          (t.diffusion.histogram_weight > 0
+               ? ", plus a histogram loss (sorted intensities, weight " + fixed(t.diffusion.histogram_weight, 4) + ")"
+               : std::string()) +
           ", trained on " + views +
           (t.patch_size > 0 ? " patches of " + std::to_string(t.patch_size) + "x" + std::to_string(t.patch_size)
                             : std::string(" slices")) +

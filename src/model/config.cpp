@@ -190,12 +190,13 @@ void to_json(nlohmann::json& j, const DiffusionConfig& c) {
                      {"prediction", c.prediction}};
   if (c.loss_norm != DiffusionConfig{}.loss_norm) j["loss_norm"] = c.loss_norm;  // files of l2 models stay as they were
   if (c.spread != DiffusionConfig{}.spread) j["spread"] = c.spread;              // and those of models without a spread
-  if (c.histogram_weight != 0) j["histogram_weight"] = c.histogram_weight;        // or a histogram loss
+  if (c.histogram_weight != 0) j["histogram_weight"] = c.histogram_weight;       // or a histogram loss
 }
 
 void from_json(const nlohmann::json& j, DiffusionConfig& c) {
-  reject_unknown_keys(j, {"steps", "schedule", "variance", "loss", "prediction", "loss_norm", "spread", "histogram_weight"},
-                    "diffusion");
+  reject_unknown_keys(
+      j, {"steps", "schedule", "variance", "loss", "prediction", "loss_norm", "spread", "histogram_weight"},
+      "diffusion");
   DiffusionConfig r;
   std::string variance = to_string(r.variance), loss = to_string(r.loss);
   read_key(j, "steps", r.steps);

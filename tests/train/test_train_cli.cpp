@@ -62,7 +62,8 @@ TEST(TrainCli, TrainsResumesAndRefusesAnExistingRun) {
 
   r = run("train " + data + " --direction 1p5T-to-3T --out " + out +
           " --max-steps 6 --save-every 3 --seed 5 --sampler ddim --steps 4 --end-noise auto --loss-norm l1"
-          " --histogram-loss 1.5" + common);
+          " --histogram-loss 1.5" +
+          common);
   ASSERT_EQ(r.status, 0) << r.output;
   for (const char* f : {"config.json", "train_log.csv", "checkpoints/last.pt", "checkpoints/previous.pt", "model.pt",
                         "harmonize_train.json", "harmonize_train.log"})
